@@ -1,0 +1,168 @@
+"""The merge rules of DESIGN §3 as pure functions.
+
+The server keeps, for every unit of a report, who wrote it last and when:
+``{"r": revision, "h": hlc, "d": device id, "b": author}``.  ``merge_op``
+takes the current document, that metadata and one op, and returns the new
+document, the new metadata, the units it wrote and the conflict records.
+It never touches a database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sync import units as U
+
+APPLIED = "applied"
+MERGED = "merged"
+CONFLICT = "conflict"
+REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class Op:
+    """One change as the merge sees it (HLC already clamped by the server)."""
+
+    base_rev: int | None
+    hlc: str
+    units: Mapping[str, Any]
+    device: str
+    author: str
+
+
+@dataclass
+class ConflictRecord:
+    """A concurrent edit that lost: the losing value is kept here, never dropped."""
+
+    field: str
+    kept: Any
+    lost: Any
+    kept_by: str | None
+    lost_by: str
+    kept_hlc: str | None
+    lost_hlc: str
+    kept_device: str | None
+    lost_device: str
+
+
+@dataclass
+class Outcome:
+    """What one op did to a report."""
+
+    doc: dict[str, Any]
+    meta: dict[str, dict[str, Any]]
+    status: str
+    written: list[str] = field(default_factory=list)
+    conflicts: list[ConflictRecord] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        """True when the op wrote at least one unit (a new revision is due)."""
+        return bool(self.written)
+
+
+def _copy_doc(doc: Mapping[str, Any]) -> dict[str, Any]:
+    # Map fields are mutated element-wise, so they need their own dicts;
+    # element values themselves are replaced whole and can be shared.
+    out = dict(doc)
+    for name in U.MAP_FIELDS:
+        if name in out and out[name] is not None:
+            out[name] = dict(out[name])
+    return out
+
+
+def merge_op(
+    doc: Mapping[str, Any],
+    meta: Mapping[str, Mapping[str, Any]],
+    current_rev: int,
+    op: Op,
+) -> Outcome:
+    """Apply ``op`` to a report at ``current_rev`` under the rules of DESIGN §3.
+
+    ``current_rev`` is 0 for a report that does not exist yet.  Units written
+    are stamped with ``current_rev + 1``, the revision the caller commits if
+    anything changed.
+    """
+    new_doc = _copy_doc(doc)
+    new_meta = dict(meta)
+    new_rev = current_rev + 1
+    base = op.base_rev or 0
+    written: list[str] = []
+    conflicts: list[ConflictRecord] = []
+
+    for unit, value in op.units.items():
+        m = meta.get(unit)
+        current = U.get(new_doc, unit)
+        stamp = {"r": new_rev, "h": op.hlc, "d": op.device, "b": op.author}
+        if m is None or m["r"] <= base or m.get("d") == op.device:
+            # Rule 1: the device had seen the current value (or wrote it
+            # itself in an earlier offline op), so its edit is causally newer.
+            if current != value:
+                if m is not None and m["h"] > op.hlc:
+                    stamp["h"] = m["h"]
+                U.put(new_doc, unit, value)
+                new_meta[unit] = stamp
+                written.append(unit)
+            continue
+        if current == value:
+            continue  # Rule 2: concurrent, but both sides agree.
+        # Rule 3: concurrent edits; the higher HLC wins whatever the arrival
+        # order (HLC strings end in the device id, which breaks ties).
+        if op.hlc > m["h"]:
+            conflicts.append(
+                ConflictRecord(
+                    unit,
+                    value,
+                    current,
+                    op.author,
+                    m.get("b"),
+                    op.hlc,
+                    m["h"],
+                    op.device,
+                    m.get("d"),
+                )
+            )
+            U.put(new_doc, unit, value)
+            new_meta[unit] = stamp
+            written.append(unit)
+        else:
+            conflicts.append(
+                ConflictRecord(
+                    unit,
+                    current,
+                    value,
+                    m.get("b"),
+                    op.author,
+                    m["h"],
+                    op.hlc,
+                    m.get("d"),
+                    op.device,
+                )
+            )
+
+    if conflicts:
+        status = CONFLICT
+    elif op.base_rev is None and current_rev == 0 or base == current_rev:
+        status = APPLIED
+    else:
+        status = MERGED
+    return Outcome(new_doc, new_meta, status, written, conflicts)
+
+
+def stamp_units(
+    meta: Mapping[str, Mapping[str, Any]],
+    written: Mapping[str, Any],
+    rev: int,
+    hlc: str,
+    by: str,
+    device: str | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Metadata after a server-side write (review, resolution) of ``written`` units."""
+    new_meta = dict(meta)
+    for unit in written:
+        old = meta.get(unit)
+        h = old["h"] if old is not None and old["h"] > hlc else hlc
+        new_meta[unit] = {"r": rev, "h": h, "d": device, "b": by}
+    return new_meta

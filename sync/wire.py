@@ -1,0 +1,128 @@
+"""Wire messages of the sync protocol (DESIGN §3) as marshmallow schemas.
+
+The server validates push envelopes with these; the device engine builds
+its requests to the same shapes; the OpenAPI document is generated from
+them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from sync import hlc as H
+from sync.errors import flatten_errors  # noqa: F401  (re-exported for callers)
+
+
+def _uuid(value: str) -> None:
+    try:
+        uuid.UUID(value)
+    except (ValueError, AttributeError, TypeError):
+        raise ValidationError("must be a UUID") from None
+
+
+def _hlc(value: str) -> None:
+    if not H.is_valid(value):
+        raise ValidationError("must be an HLC: <16 digits>-<5 digits>-<device id>")
+
+
+class UUIDString(fields.String):
+    """A UUID kept as the string the client sent."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(validate=_uuid, **kwargs)
+
+
+class ChangeSchema(Schema):
+    """One op of a push: a change to one report."""
+
+    op_id = UUIDString(required=True)
+    report_id = UUIDString(required=True)
+    base_rev = fields.Integer(
+        required=True,
+        allow_none=True,
+        strict=True,
+        validate=validate.Range(min=0, error="must be 0 or more"),
+    )
+    hlc = fields.String(required=True, validate=_hlc)
+    fields = fields.Dict(keys=fields.String(), required=True)
+
+
+class PushRequestSchema(Schema):
+    """``POST /api/v1/sync/push`` body."""
+
+    batch_id = UUIDString(required=True)
+    device_hlc = fields.String(validate=_hlc, allow_none=True)
+    changes = fields.List(fields.Dict(), required=True)
+
+
+class ConflictSchema(Schema):
+    """A conflict record as reported in push results and report views."""
+
+    id = fields.String()
+    field = fields.String()
+    kept = fields.Raw(allow_none=True)
+    lost = fields.Raw(allow_none=True)
+    kept_by = fields.String(allow_none=True)
+    lost_by = fields.String(allow_none=True)
+    kept_hlc = fields.String(allow_none=True)
+    lost_hlc = fields.String(allow_none=True)
+    rev = fields.Integer()
+    status = fields.String(validate=validate.OneOf(["open", "resolved"]))
+
+
+class OpResultSchema(Schema):
+    """One entry of a push response's ``results``."""
+
+    op_id = fields.String(required=True)
+    report_id = fields.String(allow_none=True)
+    status = fields.String(
+        required=True, validate=validate.OneOf(["applied", "merged", "conflict", "rejected"])
+    )
+    rev = fields.Integer(allow_none=True)
+    replayed = fields.Boolean(required=True)
+    hlc_clamped = fields.Boolean()
+    conflicts = fields.List(fields.Nested(ConflictSchema))
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+
+
+class PushResponseSchema(Schema):
+    """``POST /api/v1/sync/push`` answer."""
+
+    batch_id = fields.String(required=True)
+    server_time = fields.String(required=True)
+    results = fields.List(fields.Nested(OpResultSchema), required=True)
+
+
+class PullChangeSchema(Schema):
+    """One entry of a pull page: a report at its latest state, or a removal."""
+
+    report = fields.Dict(allow_none=True)
+    open_conflicts = fields.List(fields.Nested(ConflictSchema))
+    report_id = fields.String()
+    removed = fields.Boolean()
+
+
+class PullResponseSchema(Schema):
+    """``GET /api/v1/sync/pull`` answer."""
+
+    changes = fields.List(fields.Nested(PullChangeSchema), required=True)
+    cursor = fields.String(required=True)
+    has_more = fields.Boolean(required=True)
+    server_time = fields.String(required=True)
+
+
+class MetaSchema(Schema):
+    """``GET /api/v1/meta`` answer."""
+
+    protocol = fields.Integer(required=True)
+    max_batch_ops = fields.Integer(required=True)
+    max_batch_bytes = fields.Integer(required=True)
+    max_blob_bytes = fields.Integer(required=True)
+    server_time = fields.String(required=True)
+
+
+PUSH_REQUEST = PushRequestSchema()
+CHANGE = ChangeSchema()
