@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 MAX_COUNTER = 99_999
 MS_DIGITS = 16
@@ -18,6 +18,8 @@ _HLC_RE = re.compile(r"^(\d{16})-(\d{5})-([A-Za-z0-9._:-]{1,64})$")
 
 #: How far ahead of the server clock a device HLC may be before it is clamped.
 MAX_DRIFT_MS = 60_000
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def now_ms() -> int:
@@ -93,7 +95,8 @@ def clamp(device: HLC, server_now: HLC, max_drift_ms: int = MAX_DRIFT_MS) -> tup
 
 def from_datetime(dt: datetime, node: str, counter: int = 0) -> HLC:
     """HLC for a wall-clock instant (used when the server reads ``server_time``)."""
-    return HLC(int(dt.timestamp() * 1000), counter, node)
+    # Integer arithmetic: float ``timestamp() * 1000`` truncates 1.001 s to 1000 ms.
+    return HLC((dt.astimezone(UTC) - _EPOCH) // timedelta(milliseconds=1), counter, node)
 
 
 def format_server_time(ms: int | None = None) -> str:

@@ -1,0 +1,15 @@
+"""The JSON API under ``/api/v1``, one blueprint per resource."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from server.api import auth_tokens, devices, meta, reports, sync
+
+BLUEPRINTS = (meta.bp, auth_tokens.bp, devices.bp, sync.bp, reports.bp)
+
+
+def init_app(app: Flask) -> None:
+    """Register every API blueprint."""
+    for bp in BLUEPRINTS:
+        app.register_blueprint(bp, url_prefix="/api/v1")

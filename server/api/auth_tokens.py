@@ -1,0 +1,61 @@
+"""``POST /api/v1/auth/token``: a bearer token for scripts acting as a person."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, current_app, jsonify
+from flask.typing import ResponseReturnValue
+from marshmallow import Schema, fields
+from werkzeug.security import check_password_hash
+
+from server.auth import USER_TOKEN_PREFIX, hash_secret, new_token, utcnow
+from server.bodies import json_object
+from server.db import db
+from server.documents import iso_ms
+from server.models import ApiToken, User
+from server.problems import Problem
+from sync.errors import flatten_errors
+
+bp = Blueprint("auth_tokens", __name__)
+
+
+class TokenRequestSchema(Schema):
+    """Username and password of a commander, HQ analyst or admin."""
+
+    username = fields.String(required=True)
+    password = fields.String(required=True)
+
+
+_SCHEMA = TokenRequestSchema()
+
+
+@bp.post("/auth/token")
+def issue_token() -> ResponseReturnValue:
+    """Exchange a password for an expiring bearer token."""
+    body = json_object()
+    errors = _SCHEMA.validate(body)
+    if errors:
+        raise Problem(
+            400, "validation-failed", "Send username and password.", errors=flatten_errors(errors)
+        )
+    user = db.session.execute(
+        db.select(User).where(User.username == body["username"])
+    ).scalar_one_or_none()
+    if (
+        user is None
+        or not user.active
+        or not user.password_hash
+        or not check_password_hash(user.password_hash, body["password"])
+    ):
+        raise Problem(401, "unauthorized", "Wrong username or password.")
+    if user.role == "officer":
+        # Officers act through their enrolled devices only.
+        raise Problem(403, "forbidden", "Officers sign in through an enrolled device.")
+    token, now = new_token(USER_TOKEN_PREFIX), utcnow()
+    expires = now + timedelta(seconds=current_app.config["PATROLI_TOKEN_TTL_S"])
+    db.session.add(
+        ApiToken(token_hash=hash_secret(token), user_id=user.id, created_at=now, expires_at=expires)
+    )
+    db.session.commit()
+    return jsonify(token=token, role=user.role, expires_at=iso_ms(expires))

@@ -1,0 +1,24 @@
+"""``GET /api/v1/meta``: limits and server time, so clients adapt."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify
+from flask.typing import ResponseReturnValue
+
+from sync import PROTOCOL_VERSION
+from sync import hlc as H
+
+bp = Blueprint("meta", __name__)
+
+
+@bp.get("/meta")
+def meta() -> ResponseReturnValue:
+    """Protocol version, batch and blob limits, and the server clock."""
+    cfg = current_app.config
+    return jsonify(
+        protocol=PROTOCOL_VERSION,
+        max_batch_ops=cfg["PATROLI_MAX_BATCH_OPS"],
+        max_batch_bytes=cfg["PATROLI_MAX_BATCH_BYTES"],
+        max_blob_bytes=cfg["PATROLI_MAX_BLOB_BYTES"],
+        server_time=H.format_server_time(),
+    )

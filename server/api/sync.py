@@ -1,0 +1,68 @@
+"""``/sync/push`` and ``/sync/pull`` for enrolled devices."""
+
+from __future__ import annotations
+
+import orjson
+from flask import Blueprint, Response, current_app, request
+from sqlalchemy import update
+
+from server import pull as pull_service
+from server import push as push_service
+from server.auth import current_principal, require_device, utcnow
+from server.bodies import json_object
+from server.db import db, write_connection
+from server.models import Device
+from server.problems import Problem
+
+bp = Blueprint("sync", __name__)
+
+
+def _json(payload: bytes, status: int = 200) -> Response:
+    return Response(payload, status=status, mimetype="application/json")
+
+
+@bp.post("/sync/push")
+@require_device
+def push() -> Response:
+    """Apply a batch of ops from the device; one result per op, in order."""
+    body = json_object()
+    response = push_service.push(current_principal(), body)
+    return _json(orjson.dumps(response))
+
+
+def _limit() -> int:
+    cfg = current_app.config
+    raw = request.args.get("limit")
+    if raw is None:
+        return cfg["PATROLI_PULL_LIMIT"]
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= cfg["PATROLI_PULL_MAX_LIMIT"]:
+        raise Problem(
+            400,
+            "validation-failed",
+            "limit is out of range.",
+            errors={"limit": [f"must be between 1 and {cfg['PATROLI_PULL_MAX_LIMIT']}"]},
+        )
+    return value
+
+
+@bp.get("/sync/pull")
+@require_device
+def pull() -> Response:
+    """Every report of the device's post changed after the cursor, each once."""
+    principal = current_principal()
+    limit = _limit()
+    with db.engine.connect() as conn:
+        # One read transaction: the page, its conflicts and the counters
+        # come from one snapshot.
+        with conn.begin():
+            payload = pull_service.pull(conn, principal.posts(), request.args.get("cursor"), limit)
+    devices = Device.__table__
+    with write_connection() as conn:
+        conn.execute(
+            update(devices).where(devices.c.id == principal.device.id).values(last_pull_at=utcnow())
+        )
+    return _json(payload)

@@ -1,0 +1,91 @@
+"""Reading request bodies: content type, gzip, size limits, JSON.
+
+The size limit holds after decompression too: a gzip body is inflated in
+bounded steps and refused as soon as it would pass ``max_batch_bytes``, so
+a gzip bomb costs the server at most that much memory.
+"""
+
+from __future__ import annotations
+
+import zlib
+from typing import Any
+
+import orjson
+from flask import current_app, request
+
+from server.problems import Problem
+
+_CHUNK = 64 * 1024
+
+
+def _too_large(limit: int) -> Problem:
+    return Problem(
+        413,
+        "payload-too-large",
+        f"The request body is larger than {limit} bytes (max_batch_bytes); "
+        "send fewer changes per batch.",
+    )
+
+
+def _inflate(raw: bytes, limit: int) -> bytes:
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    out = bytearray()
+    data = raw
+    try:
+        while data:
+            out += inflater.decompress(data, limit + 1 - len(out))
+            if len(out) > limit:
+                raise _too_large(limit)
+            data = inflater.unconsumed_tail
+        out += inflater.flush(limit + 1 - len(out))
+    except zlib.error:
+        raise Problem(400, "malformed-body", "The body is not valid gzip data.") from None
+    if len(out) > limit:
+        raise _too_large(limit)
+    return bytes(out)
+
+
+def raw_body(limit: int | None = None) -> bytes:
+    """The request body, decompressed if gzip, refused past ``limit`` bytes."""
+    limit = limit or current_app.config["PATROLI_MAX_BATCH_BYTES"]
+    if request.content_length is not None and request.content_length > limit:
+        raise _too_large(limit)
+    raw = request.stream.read(limit + 1)
+    if len(raw) > limit:
+        raise _too_large(limit)
+    encoding = (request.headers.get("Content-Encoding") or "identity").strip().lower()
+    if encoding == "gzip":
+        return _inflate(raw, limit)
+    if encoding != "identity":
+        raise Problem(
+            415,
+            "unsupported-media-type",
+            f"Content-Encoding {encoding!r} is not supported; use gzip or none.",
+        )
+    return raw
+
+
+def json_body(limit: int | None = None) -> Any:
+    """The request body parsed as JSON, with clear problems for every way it can fail."""
+    mime = request.mimetype
+    if mime != "application/json":
+        raise Problem(
+            415,
+            "unsupported-media-type",
+            "Send the body as application/json" + (f" (got {mime})." if mime else "."),
+        )
+    data = raw_body(limit)
+    if not data:
+        raise Problem(400, "malformed-body", "The request body is empty; JSON was expected.")
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise Problem(400, "malformed-body", f"The body is not valid JSON: {exc}.") from None
+
+
+def json_object(limit: int | None = None) -> dict[str, Any]:
+    """The request body as a JSON object (not a list or a scalar)."""
+    body = json_body(limit)
+    if not isinstance(body, dict):
+        raise Problem(400, "malformed-body", "The body must be a JSON object.")
+    return body

@@ -1,0 +1,315 @@
+"""The push service: apply a device's batch of ops (DESIGN §3 "Push").
+
+A batch runs in one write transaction.  Each op is evaluated in memory
+against the batch's working copy of its report and either contributes all
+of its writes or none (an op is atomic); the working copies, revisions,
+conflicts and op records are then written with one statement per table.
+A replayed ``op_id`` returns the stored result and changes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import orjson
+from flask import current_app
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from server import report_store as store
+from server.auth import Principal, utcnow
+from server.clock import clock
+from server.db import is_postgres, write_connection
+from server.models import Device, OpRecord
+from server.problems import Problem
+from sync import hlc as H
+from sync import merge as M
+from sync import report_schema, wire
+from sync import units as U
+from sync.errors import flatten_errors
+
+ops_table = OpRecord.__table__
+devices_table = Device.__table__
+
+SCOPE_ERROR = {"report_id": ["is not a report of your post, or does not exist"]}
+_RETRIES = 3
+
+
+def _envelope(body: dict[str, Any]) -> list[dict[str, Any]]:
+    errors = wire.PUSH_REQUEST.validate(body)
+    if errors:
+        raise Problem(
+            400,
+            "validation-failed",
+            "The push body is not a valid batch.",
+            errors=flatten_errors(errors),
+        )
+    changes = body["changes"]
+    limit = current_app.config["PATROLI_MAX_BATCH_OPS"]
+    if len(changes) > limit:
+        raise Problem(
+            413,
+            "payload-too-large",
+            f"A batch may hold at most {limit} changes (max_batch_ops); "
+            f"this one has {len(changes)}.",
+        )
+    bad = {}
+    for i, change in enumerate(changes):
+        op_id = change.get("op_id")
+        try:
+            uuid.UUID(op_id)
+        except (ValueError, AttributeError, TypeError):
+            bad[f"changes.{i}.op_id"] = ["must be a UUID (every change needs its own op_id)"]
+    if bad:
+        raise Problem(400, "validation-failed", "Every change needs an op_id.", errors=bad)
+    return changes
+
+
+def _result(change: dict[str, Any], status: str, rev: int | None, **extra: Any) -> dict[str, Any]:
+    result = {
+        "op_id": change["op_id"],
+        "report_id": change.get("report_id"),
+        "status": status,
+        "rev": rev,
+        "replayed": False,
+        "hlc_clamped": False,
+        "conflicts": [],
+        "errors": {},
+    }
+    result.update(extra)
+    return result
+
+
+class _Batch:
+    """One batch being applied: its working report states and bookkeeping."""
+
+    def __init__(self, principal: Principal, conn: Connection, now: datetime):
+        self.principal = principal
+        self.device = principal.device
+        self.post = principal.user.post_code
+        self.conn = conn
+        self.now = now
+        self.states: dict[str, store.ReportState] = {}
+        self.op_rows: list[dict[str, Any]] = []
+
+    def load(self, changes: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """Lock/load the batch's reports, then read which ops were already applied."""
+        ids = [c.get("report_id") for c in changes if isinstance(c.get("report_id"), str)]
+        self.states = store.load(self.conn, ids, lock=is_postgres())
+        # Read op records only after the report locks are held: a concurrent
+        # replay of the same op on another process has committed by then.
+        op_ids = [c["op_id"] for c in changes]
+        rows = self.conn.execute(
+            select(ops_table.c.op_id, ops_table.c.result).where(ops_table.c.op_id.in_(op_ids))
+        )
+        return {row.op_id: orjson.loads(row.result) for row in rows}
+
+    def apply(self, change: dict[str, Any]) -> dict[str, Any]:
+        """Evaluate one op against the working states; never raises for bad input."""
+        errors = wire.CHANGE.validate(change)
+        if errors:
+            return _result(change, M.REJECTED, None, errors=flatten_errors(errors))
+        state = self.states.get(change["report_id"])
+        if not change["fields"]:
+            return _result(
+                change,
+                M.REJECTED,
+                state.rev if state else None,
+                errors={"fields": ["must change at least one field"]},
+            )
+        base = change["base_rev"]
+        if state is None:
+            if base not in (None, 0):
+                return _result(change, M.REJECTED, None, errors=SCOPE_ERROR)
+        elif state.post != self.post:
+            return _result(change, M.REJECTED, None, errors=SCOPE_ERROR)
+        elif base is not None and base > state.rev:
+            return _result(
+                change,
+                M.REJECTED,
+                state.rev,
+                errors={"base_rev": [f"is {base} but the report is only at revision {state.rev}"]},
+            )
+        current_rev = state.rev if state else None
+        try:
+            units = self._units(change, state)
+        except U.UnitError as exc:
+            return _result(change, M.REJECTED, current_rev, errors=exc.errors)
+        errors = report_schema.validate_units(units)
+        if errors:
+            return _result(change, M.REJECTED, current_rev, errors=errors)
+        return self._merge(change, state, units)
+
+    def _units(self, change: dict[str, Any], state: store.ReportState | None) -> dict[str, Any]:
+        fields = dict(change["fields"])
+        if "id" in fields and fields.pop("id") != change["report_id"]:
+            raise U.UnitError({"id": ["must equal report_id"]})
+        units = U.expand(fields)
+        post = state.post if state else self.post
+        if "post" in units and units["post"] != post:
+            reason = (
+                "must be your own post"
+                if state is None
+                else "can only be changed by a commander's transfer"
+            )
+            raise U.UnitError({"post": [reason]})
+        if state is None:
+            units.setdefault("post", post)
+        elif "post" in units:
+            del units["post"]
+            if not units:
+                raise U.UnitError({"fields": ["must change at least one field"]})
+        return units
+
+    def _merge(
+        self, change: dict[str, Any], state: store.ReportState | None, units: dict[str, Any]
+    ) -> dict[str, Any]:
+        sent = H.HLC.parse(change["hlc"])
+        op_hlc, clamped = H.clamp(sent, clock.now())
+        creating = state is None
+        if creating:
+            state = store.ReportState.new(
+                change["report_id"], self.post, self.principal.name, self.device.id, self.now
+            )
+        op = M.Op(change["base_rev"], str(op_hlc), units, self.device.id, self.principal.name)
+        outcome = M.merge_op(state.device_doc, state.meta, state.rev, op)
+        if creating:
+            errors = report_schema.required_errors(outcome.doc)
+            if errors:
+                return _result(change, M.REJECTED, None, errors=errors)
+        elif outcome.doc.get("retracted") is True and not outcome.doc.get("retract_reason"):
+            return _result(
+                change,
+                M.REJECTED,
+                state.rev,
+                errors={"retract_reason": ["a retraction needs a reason"]},
+            )
+        if creating:
+            self.states[state.id] = state
+        records = self._commit_outcome(change, state, outcome)
+        return _result(change, outcome.status, state.rev, hlc_clamped=clamped, conflicts=records)
+
+    def _commit_outcome(
+        self, change: dict[str, Any], state: store.ReportState, outcome: M.Outcome
+    ) -> list[dict[str, Any]]:
+        if outcome.changed:
+            state.row["rev"] += 1
+            state.device_doc, state.meta = outcome.doc, outcome.meta
+            changes = {unit: U.get(outcome.doc, unit) for unit in outcome.written}
+            if state.row["review_status"] == "approved":
+                # Rule 4: content changed after approval goes back for review.
+                state.row["review_status"] = "submitted"
+                changes["review.status"] = "submitted"
+            state.revisions.append(
+                store.revision_row(
+                    state,
+                    self.now,
+                    self.principal.name,
+                    self.device.id,
+                    change["op_id"],
+                    "create" if state.rev == 1 else "push",
+                    changes,
+                )
+            )
+        records = []
+        for c in outcome.conflicts:
+            record = {
+                "id": str(uuid.uuid4()),
+                "field": c.field,
+                "kept": c.kept,
+                "lost": c.lost,
+                "kept_by": c.kept_by,
+                "lost_by": c.lost_by,
+                "kept_hlc": c.kept_hlc,
+                "lost_hlc": c.lost_hlc,
+                "rev": state.rev,
+                "status": "open",
+            }
+            records.append(record)
+            state.conflicts.append(
+                dict(
+                    record,
+                    report_id=state.id,
+                    post_code=state.post,
+                    kept_device=c.kept_device,
+                    lost_device=c.lost_device,
+                    op_id=change["op_id"],
+                    created_at=self.now,
+                )
+            )
+        state.row["open_conflicts"] += len(records)
+        # A conflict the op lost changes no unit, but devices must still see
+        # it on their next pull, so the report is written (new seq) anyway.
+        state.dirty = state.dirty or outcome.changed or bool(records)
+        return records
+
+    def record(self, change: dict[str, Any], result: dict[str, Any]) -> None:
+        """Keep the op's result so that a replay returns it unchanged."""
+        hlc_sent = change.get("hlc") if isinstance(change.get("hlc"), str) else None
+        self.op_rows.append(
+            {
+                "op_id": change["op_id"],
+                "device_id": self.device.id,
+                "report_id": change.get("report_id")
+                if isinstance(change.get("report_id"), str)
+                else None,
+                "sent_hlc": hlc_sent[:96] if hlc_sent else None,
+                "result": orjson.dumps(result).decode(),
+                "created_at": self.now,
+            }
+        )
+
+    def save(self, changes: list[dict[str, Any]]) -> None:
+        """Write reports, op records and the device's push bookkeeping."""
+        store.save(self.conn, self.states.values(), self.now)
+        if self.op_rows:
+            self.conn.execute(insert(ops_table), self.op_rows)
+        sent = [c["hlc"] for c in changes if isinstance(c.get("hlc"), str) and H.is_valid(c["hlc"])]
+        values: dict[str, Any] = {"last_push_at": self.now}
+        if sent:
+            acked = min(sent)
+            if self.device.acked_hlc is None or acked > self.device.acked_hlc:
+                values["acked_hlc"] = acked
+        self.conn.execute(
+            update(devices_table).where(devices_table.c.id == self.device.id).values(**values)
+        )
+
+
+def _run_batch(principal: Principal, changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    with write_connection() as conn:
+        batch = _Batch(principal, conn, utcnow())
+        done = batch.load(changes)
+        results = []
+        for change in changes:
+            previous = done.get(change["op_id"])
+            if previous is not None:
+                results.append(dict(previous, replayed=True))
+                continue
+            result = batch.apply(change)
+            done[change["op_id"]] = result
+            batch.record(change, result)
+            results.append(result)
+        batch.save(changes)
+        return results
+
+
+def push(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
+    """Apply a push body for ``principal``'s device and build the response."""
+    changes = _envelope(body)
+    for attempt in range(_RETRIES):
+        try:
+            results = _run_batch(principal, changes)
+            break
+        except (IntegrityError, OperationalError) as exc:
+            # Two processes creating the same report or replaying the same
+            # op at once: the loser's insert fails; rerun the whole batch,
+            # which now sees the winner's rows and answers with replays.
+            if attempt == _RETRIES - 1:
+                raise
+            current_app.logger.info(
+                "push batch %s retried after %s", body["batch_id"], type(exc).__name__
+            )
+    return {"batch_id": body["batch_id"], "server_time": H.format_server_time(), "results": results}
