@@ -1,0 +1,1 @@
+"""The ``patroli`` command: server, field client and demo in one console script."""

@@ -1,0 +1,17 @@
+"""The ``patroli`` console script, composed from the server and field-client groups."""
+
+from __future__ import annotations
+
+import click
+
+from server.cli import admin, serve
+
+
+@click.group()
+@click.version_option(package_name="patroli")
+def main() -> None:
+    """Patroli: offline-first field reporting with sync for border posts."""
+
+
+main.add_command(serve)
+main.add_command(admin)

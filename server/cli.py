@@ -1,0 +1,148 @@
+"""Server commands: ``patroli serve`` and ``patroli admin ...``."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import sys
+
+import click
+from flask import Flask
+from werkzeug.security import generate_password_hash
+
+from server import create_app
+from server.auth import utcnow
+from server.config import DEFAULT_SECRET_KEY
+from server.db import db, upgrade_schema
+from server.enrollment import issue_code
+from server.models import ROLES, Post, User
+from server.problems import Problem
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def app_with_schema() -> Flask:
+    """The app, with its database schema brought up to date."""
+    app = create_app()
+    upgrade_schema(app)
+    return app
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Server processes sharing the database.",
+)
+@click.option(
+    "--threads",
+    default=4,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Threads per process.",
+)
+@click.option("--debug", is_flag=True, help="Allow the built-in development secret key.")
+def serve(host: str, port: int, workers: int, threads: int, debug: bool) -> None:
+    """Bring the schema up to date, start the jobs and serve the API and pages."""
+    _configure_logging()
+    if os.environ.get("PATROLI_SECRET_KEY", DEFAULT_SECRET_KEY) == DEFAULT_SECRET_KEY and not debug:
+        raise click.ClickException(
+            "PATROLI_SECRET_KEY is not set. Set it to a long random value "
+            "(e.g. export PATROLI_SECRET_KEY=$(python3 -c 'import secrets; "
+            "print(secrets.token_hex(32))')), or pass --debug for a local trial."
+        )
+    app = app_with_schema()
+    logging.getLogger("patroli.serve").info(
+        "database %s is up to date", app.config["SQLALCHEMY_DATABASE_URI"].split("@")[-1]
+    )
+    from server.serving import serve as run
+
+    run(host, port, workers, threads)
+
+
+@click.group()
+def admin() -> None:
+    """Posts, people and enrollment codes."""
+
+
+@admin.command("add-post")
+@click.argument("code")
+@click.argument("name")
+@click.option(
+    "--tz",
+    default="Asia/Jakarta",
+    show_default=True,
+    help="IANA time zone of the post (Asia/Makassar for WITA).",
+)
+def add_post(code: str, name: str, tz: str) -> None:
+    """Add a border post, e.g. ``add-post NNK Nunukan --tz Asia/Makassar``."""
+    code = code.strip().upper()
+    if not code.isalnum() or not 2 <= len(code) <= 16:
+        raise click.ClickException("A post code is 2 to 16 letters or digits, e.g. NNK.")
+    with app_with_schema().app_context():
+        if db.session.get(Post, code):
+            raise click.ClickException(f"Post {code} already exists.")
+        db.session.add(Post(code=code, name=name, tz=tz, created_at=utcnow()))
+        db.session.commit()
+    click.echo(f"Added post {code} ({name}).")
+
+
+@admin.command("add-user")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--post", "post_code", help="Post code (officers and commanders).")
+@click.option("--password", help="Password for the web pages (generated when left out).")
+def add_user(username: str, role: str, post_code: str | None, password: str | None) -> None:
+    """Add a person: an officer, commander, HQ analyst or admin."""
+    if role in ("officer", "commander") and not post_code:
+        raise click.ClickException(f"A {role} needs --post CODE.")
+    with app_with_schema().app_context():
+        if post_code and not db.session.get(Post, post_code.upper()):
+            raise click.ClickException(f"There is no post {post_code}; add it first.")
+        if db.session.execute(db.select(User).where(User.username == username)).first():
+            raise click.ClickException(f"User {username} already exists.")
+        generated = None
+        if password is None and role != "officer":
+            password = generated = secrets.token_urlsafe(12)
+        db.session.add(
+            User(
+                username=username,
+                role=role,
+                post_code=post_code.upper() if post_code else None,
+                password_hash=generate_password_hash(password) if password else None,
+                active=True,
+                created_at=utcnow(),
+            )
+        )
+        db.session.commit()
+    click.echo(f"Added {role} {username}" + (f" at {post_code.upper()}." if post_code else "."))
+    if generated:
+        click.echo(f"Generated password: {generated}")
+
+
+@admin.command("enroll-code")
+@click.argument("username")
+@click.option("--ttl-hours", type=click.IntRange(1, 24 * 30), help="Hours the code stays valid.")
+def enroll_code(username: str, ttl_hours: int | None) -> None:
+    """Issue a one-time enrollment code for an officer's device (printed on the last line)."""
+    with app_with_schema().app_context():
+        user = db.session.execute(db.select(User).where(User.username == username)).scalar()
+        if user is None:
+            raise click.ClickException(f"There is no user {username}.")
+        try:
+            code = issue_code(user, "admin-cli", ttl_hours * 3600 if ttl_hours else None)
+        except Problem as exc:
+            raise click.ClickException(f"{username} is not an officer of a post.") from exc
+    click.echo(f"One-time enrollment code for {username}:")
+    click.echo(code)

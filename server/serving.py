@@ -1,0 +1,53 @@
+"""Running the app under gunicorn from ``patroli serve``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from server import create_app
+
+log = logging.getLogger("patroli.serve")
+
+
+class PatroliServer(BaseApplication):  # type: ignore[misc]
+    """A gunicorn application whose workers each build their own Flask app."""
+
+    def __init__(self, options: dict[str, Any], app_config: dict[str, Any] | None = None):
+        self.options = options
+        self.app_config = app_config
+        super().__init__()
+
+    def load_config(self) -> None:
+        """Hand our options to gunicorn."""
+        for key, value in self.options.items():
+            if key in self.cfg.settings and value is not None:
+                self.cfg.set(key.lower(), value)
+
+    def load(self) -> Any:
+        """Build the Flask app inside the worker, after the fork."""
+        return create_app(self.app_config)
+
+
+def serve(
+    host: str, port: int, workers: int, threads: int, app_config: dict[str, Any] | None = None
+) -> None:
+    """Serve until stopped; logs go to stderr."""
+    options = {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "threads": threads,
+        "worker_class": "gthread",
+        "accesslog": "-",
+        "errorlog": "-",
+        "loglevel": "info",
+        "timeout": 120,
+        "graceful_timeout": 10,
+        "access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(M)sms',
+    }
+    log.info(
+        "serving on http://%s:%s with %d worker(s) x %d thread(s)", host, port, workers, threads
+    )
+    PatroliServer(options, app_config).run()

@@ -1,0 +1,83 @@
+"""Database backends for the test suite: SQLite always, PostgreSQL when configured.
+
+Every test that takes the ``app`` fixture runs once per backend (Kinto's
+"one suite over every backend").  SQLite databases are copied from a
+migrated template file; the PostgreSQL database is migrated once and its
+tables emptied between tests.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from server import create_app
+from server.db import upgrade_schema
+
+POSTGRES_URL = os.environ.get("PATROLI_TEST_POSTGRES_URL", "")
+BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+
+_TABLES = (
+    "ops",
+    "conflicts",
+    "report_revisions",
+    "removals",
+    "reports",
+    "api_tokens",
+    "enrollment_codes",
+    "devices",
+    "users",
+    "posts",
+)
+
+
+def sqlite_template(directory: Path) -> Path:
+    """A migrated, empty SQLite database file to copy per test."""
+    path = directory / "template.sqlite3"
+    if not path.exists():
+        app = create_app(
+            {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "test", "TESTING": True}
+        )
+        upgrade_schema(app)
+        with app.app_context():
+            from server.db import db
+
+            db.engine.dispose()
+    return path
+
+
+def fresh_sqlite(template: Path, target: Path) -> str:
+    """Copy the template to ``target`` and return its URL."""
+    shutil.copyfile(template, target)
+    return f"sqlite:///{target}"
+
+
+_pg_migrated = False
+
+
+def fresh_postgres() -> str:
+    """The PostgreSQL test database, migrated once and emptied now."""
+    global _pg_migrated
+    if not _pg_migrated:
+        engine = create_engine(POSTGRES_URL)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        engine.dispose()
+        app = create_app(
+            {"SQLALCHEMY_DATABASE_URI": POSTGRES_URL, "SECRET_KEY": "test", "TESTING": True}
+        )
+        upgrade_schema(app)
+        with app.app_context():
+            from server.db import db
+
+            db.engine.dispose()
+        _pg_migrated = True
+    engine = create_engine(POSTGRES_URL)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {', '.join(_TABLES)} RESTART IDENTITY CASCADE"))
+        conn.execute(text("UPDATE counters SET value = 0"))
+    engine.dispose()
+    return POSTGRES_URL

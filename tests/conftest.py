@@ -1,0 +1,64 @@
+"""Shared fixtures: ``app``, ``client``, ``runner`` over every database backend."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+
+from server import create_app
+from server.db import db
+from tests import backends
+from tests.world import World
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated empty SQLite file shared by the session."""
+    return backends.sqlite_template(tmp_path_factory.mktemp("template"))
+
+
+@pytest.fixture(params=backends.BACKENDS)
+def database_url(request: pytest.FixtureRequest, sqlite_template: Path, tmp_path: Path) -> str:
+    """A fresh, migrated database for one test, on each backend."""
+    if request.param == "sqlite":
+        return backends.fresh_sqlite(sqlite_template, tmp_path / "patroli.sqlite3")
+    return backends.fresh_postgres()
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    """The app on a fresh database."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "PATROLI_BLOB_DIR": str(tmp_path / "blobs"),
+        }
+    )
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client for the app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    """A CLI runner for the app."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def world(app: Flask, client: FlaskClient) -> World:
+    """Posts NNK and DUM with officers, enrolled devices, commanders, HQ and an admin."""
+    return World.build(app, client)

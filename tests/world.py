@@ -1,0 +1,204 @@
+"""A small seeded world for API tests: posts, people, enrolled devices."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.security import generate_password_hash
+
+from server.auth import utcnow
+from server.db import db
+from server.enrollment import issue_code
+from server.models import Post, User
+from sync import hlc as H
+
+PASSWORD = "correct horse battery"
+# Hashing is deliberately slow; one hash serves every seeded person.
+PASSWORD_HASH = generate_password_hash(PASSWORD)
+
+
+def new_id() -> str:
+    """A fresh UUID string."""
+    return str(uuid.uuid4())
+
+
+def incident(**overrides: Any) -> dict[str, Any]:
+    """A valid incident report's fields."""
+    fields = {
+        "kind": "incident",
+        "occurred_at": "2026-11-20T03:15:00+08:00",
+        "title": "Five workers crossing at night",
+        "location": {"lat": 4.17, "lon": 117.82, "accuracy_m": 15, "place": "Aji Kuning"},
+        "route": "Aji Kuning footpath",
+        "narrative": "Group met at the river landing.",
+        "modus": ["fake_job_offer", "unofficial_crossing"],
+        "destination_country": "MY",
+        "agencies": ["IMIGRASI", "TNI"],
+        "persons": {"p1": {"role": "victim", "sex": "F", "age": 16, "nationality": "ID"}},
+    }
+    fields.update(overrides)
+    return fields
+
+
+@dataclass
+class DeviceAPI:
+    """One enrolled device talking to the test client."""
+
+    client: FlaskClient
+    device_id: str
+    token: str
+    officer: str
+    post: str
+    clock: H.HLC | None = None
+    revs: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Authorization header for this device."""
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def hlc(self, wall_ms: int | None = None) -> str:
+        """The device's next HLC reading."""
+        self.clock = H.tick(self.clock, self.device_id, wall_ms)
+        return str(self.clock)
+
+    def op(
+        self,
+        report_id: str,
+        fields: dict[str, Any],
+        base_rev: int | None = None,
+        hlc: str | None = None,
+    ) -> dict[str, Any]:
+        """One change, with a fresh op id."""
+        return {
+            "op_id": new_id(),
+            "report_id": report_id,
+            "base_rev": base_rev,
+            "hlc": hlc or self.hlc(),
+            "fields": fields,
+        }
+
+    def push_raw(self, changes: list[dict[str, Any]], batch_id: str | None = None) -> Any:
+        """POST a batch and return the raw response."""
+        body = {"batch_id": batch_id or new_id(), "changes": changes}
+        return self.client.post("/api/v1/sync/push", json=body, headers=self.headers)
+
+    def push(self, *changes: dict[str, Any]) -> list[dict[str, Any]]:
+        """POST a batch, expect 200, return the results (and remember revs)."""
+        resp = self.push_raw(list(changes))
+        assert resp.status_code == 200, resp.get_json()
+        results = resp.get_json()["results"]
+        for r in results:
+            if r["rev"] is not None:
+                self.revs[r["report_id"]] = r["rev"]
+        return results
+
+    def create(self, fields: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
+        """Create a report; return its id and the op result."""
+        report_id = new_id()
+        (result,) = self.push(self.op(report_id, fields or incident()))
+        return report_id, result
+
+    def pull_all(self, cursor: str | None = None, limit: int = 500) -> tuple[list[Any], str]:
+        """Pull every page; return the changes and the final cursor."""
+        changes: list[Any] = []
+        for _ in range(10_000):
+            query = {"limit": limit} | ({"cursor": cursor} if cursor else {})
+            resp = self.client.get("/api/v1/sync/pull", query_string=query, headers=self.headers)
+            assert resp.status_code == 200, resp.get_json()
+            page = resp.get_json()
+            changes += page["changes"]
+            cursor = page["cursor"]
+            if not page["has_more"]:
+                return changes, cursor
+        raise AssertionError("pull did not finish")
+
+
+@dataclass
+class World:
+    """The seeded people and devices of a test."""
+
+    app: Flask
+    client: FlaskClient
+    devices: dict[str, DeviceAPI] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, app: Flask, client: FlaskClient) -> World:
+        """Seed posts, people and one enrolled device per officer."""
+        world = cls(app, client)
+        people = [
+            ("ofc.nnk.1", "officer", "NNK"),
+            ("ofc.nnk.2", "officer", "NNK"),
+            ("ofc.nnk.3", "officer", "NNK"),
+            ("ofc.dum.1", "officer", "DUM"),
+            ("cmd.nnk", "commander", "NNK"),
+            ("cmd.dum", "commander", "DUM"),
+            ("hq.1", "hq", None),
+            ("admin", "admin", None),
+        ]
+        with app.app_context():
+            now = utcnow()
+            db.session.add(Post(code="NNK", name="Nunukan", tz="Asia/Makassar", created_at=now))
+            db.session.add(Post(code="DUM", name="Dumai", tz="Asia/Jakarta", created_at=now))
+            db.session.flush()
+            for username, role, post in people:
+                db.session.add(
+                    User(
+                        username=username,
+                        role=role,
+                        post_code=post,
+                        active=True,
+                        password_hash=PASSWORD_HASH,
+                        created_at=now,
+                    )
+                )
+            db.session.commit()
+            codes = {}
+            for username, role, _ in people:
+                if role == "officer":
+                    user = db.session.execute(
+                        db.select(User).where(User.username == username)
+                    ).scalar_one()
+                    codes[username] = issue_code(user, "test")
+        for username, code in codes.items():
+            world.devices[username] = world.enroll(code, username)
+        return world
+
+    def enroll(self, code: str, officer: str) -> DeviceAPI:
+        """Enroll a device with ``code`` through the API."""
+        resp = self.client.post(
+            "/api/v1/devices/enroll",
+            json={"enrollment_code": code, "device_name": f"{officer} phone"},
+        )
+        assert resp.status_code == 201, resp.get_json()
+        body = resp.get_json()
+        return DeviceAPI(
+            self.client, body["device_id"], body["token"], body["officer"], body["post"]
+        )
+
+    def issue_code(self, username: str, ttl_s: int | None = None) -> str:
+        """A fresh enrollment code for an officer."""
+        with self.app.app_context():
+            user = db.session.execute(db.select(User).where(User.username == username)).scalar_one()
+            return issue_code(user, "test", ttl_s)
+
+    def token(self, username: str) -> dict[str, str]:
+        """Authorization header for a person, from ``/auth/token`` (once per person)."""
+        if username not in self.tokens:
+            resp = self.client.post(
+                "/api/v1/auth/token", json={"username": username, "password": PASSWORD}
+            )
+            assert resp.status_code == 200, resp.get_json()
+            self.tokens[username] = resp.get_json()["token"]
+        return {"Authorization": f"Bearer {self.tokens[username]}"}
+
+    def report(self, report_id: str, username: str = "cmd.nnk") -> dict[str, Any]:
+        """``GET /reports/<id>`` as a person."""
+        resp = self.client.get(f"/api/v1/reports/{report_id}", headers=self.token(username))
+        assert resp.status_code == 200, resp.get_json()
+        return resp.get_json()
