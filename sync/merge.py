@@ -73,6 +73,12 @@ def _copy_doc(doc: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _affirmed(m: Mapping[str, Any], op: Op) -> dict[str, Any]:
+    # An op that re-sends a unit's current value with a higher HLC: same
+    # revision (the document did not change), the op's HLC and authorship.
+    return {**m, "h": op.hlc, "d": op.device, "b": op.author}
+
+
 def merge_op(
     doc: Mapping[str, Any],
     meta: Mapping[str, Mapping[str, Any]],
@@ -83,7 +89,9 @@ def merge_op(
 
     ``current_rev`` is 0 for a report that does not exist yet.  Units written
     are stamped with ``current_rev + 1``, the revision the caller commits if
-    anything changed.
+    anything changed.  ``meta`` may change even when nothing was written (a
+    unit re-sent with its current value and a higher HLC), so callers store
+    ``Outcome.meta`` whenever it differs from what they passed in.
     """
     new_doc = _copy_doc(doc)
     new_meta = dict(meta)
@@ -105,9 +113,17 @@ def merge_op(
                 U.put(new_doc, unit, value)
                 new_meta[unit] = stamp
                 written.append(unit)
+            elif m is not None and op.hlc > m["h"]:
+                new_meta[unit] = _affirmed(m, op)
             continue
         if current == value:
-            continue  # Rule 2: concurrent, but both sides agree.
+            # Rule 2: concurrent, but both sides agree.  The document stays as
+            # it is, but the unit's stored HLC still becomes the larger one:
+            # otherwise a third value with an HLC between the two would win or
+            # lose depending on arrival order.
+            if op.hlc > m["h"]:
+                new_meta[unit] = _affirmed(m, op)
+            continue
         # Rule 3: concurrent edits; the higher HLC wins whatever the arrival
         # order (HLC strings end in the device id, which breaks ties).
         if op.hlc > m["h"]:
