@@ -73,12 +73,6 @@ def _copy_doc(doc: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _affirmed(m: Mapping[str, Any], op: Op) -> dict[str, Any]:
-    # An op that re-sends a unit's current value with a higher HLC: same
-    # revision (the document did not change), the op's HLC and authorship.
-    return {**m, "h": op.hlc, "d": op.device, "b": op.author}
-
-
 def merge_op(
     doc: Mapping[str, Any],
     meta: Mapping[str, Mapping[str, Any]],
@@ -90,8 +84,8 @@ def merge_op(
     ``current_rev`` is 0 for a report that does not exist yet.  Units written
     are stamped with ``current_rev + 1``, the revision the caller commits if
     anything changed.  ``meta`` may change even when nothing was written (a
-    unit re-sent with its current value and a higher HLC), so callers store
-    ``Outcome.meta`` whenever it differs from what they passed in.
+    unit re-sent with its current value), so callers store ``Outcome.meta``
+    whenever it differs from what they passed in.
     """
     new_doc = _copy_doc(doc)
     new_meta = dict(meta)
@@ -114,15 +108,23 @@ def merge_op(
                 new_meta[unit] = stamp
                 written.append(unit)
             elif m is not None and op.hlc > m["h"]:
-                new_meta[unit] = _affirmed(m, op)
+                # The current value re-sent: no new revision, but the larger HLC.
+                new_meta[unit] = {**m, "h": op.hlc, "d": op.device, "b": op.author}
             continue
         if current == value:
-            # Rule 2: concurrent, but both sides agree.  The document stays as
-            # it is, but the unit's stored HLC still becomes the larger one:
-            # otherwise a third value with an HLC between the two would win or
-            # lose depending on arrival order.
-            if op.hlc > m["h"]:
-                new_meta[unit] = _affirmed(m, op)
+            # Rule 2: concurrent, but both sides agree: the document stays.  The
+            # stored HLC still becomes the larger one (else a third value with
+            # an HLC between the two would win or lose by arrival order), and
+            # the value no longer belongs to one device: a later op of either
+            # device is concurrent with the other's edit, so replacing the value
+            # leaves a conflict record whatever the arrival order.
+            newer = op.hlc > m["h"]
+            new_meta[unit] = {
+                **m,
+                "h": op.hlc if newer else m["h"],
+                "d": None,
+                "b": op.author if newer else m.get("b"),
+            }
             continue
         # Rule 3: concurrent edits; the higher HLC wins whatever the arrival
         # order (HLC strings end in the device id, which breaks ties).

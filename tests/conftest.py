@@ -62,3 +62,9 @@ def runner(app: Flask) -> FlaskCliRunner:
 def world(app: Flask, client: FlaskClient) -> World:
     """Posts NNK and DUM with officers, enrolled devices, commanders, HQ and an admin."""
     return World.build(app, client)
+
+
+@pytest.fixture(params=backends.BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database backend of an end-to-end test."""
+    return request.param

@@ -213,7 +213,49 @@ def test_equal_value_with_higher_hlc_beats_a_value_in_between(server, order):
         server.push(ops[name])
     assert server.doc["title"] == "same"
     assert server.meta["title"]["h"] == ops["b"].hlc
-    assert all(c.kept == "same" and c.lost == "different" for c in server.conflicts)
+    assert any(c.lost == "different" and c.kept == "same" for c in server.conflicts)
+
+
+@pytest.mark.parametrize("order", [("a1", "b1", "b2"), ("b1", "a1", "b2"), ("b1", "b2", "a1")])
+def test_agreed_value_replaced_later_leaves_a_conflict_record(server, order):
+    """a and b agree on a value, then b changes it: a's edit is recorded as lost."""
+    ops = {
+        "a1": op("dev-a", 2000, 1, {"title": "agreed"}),
+        "b1": op("dev-b", 3000, 1, {"title": "agreed"}),
+        "b2": op("dev-b", 4000, 1, {"title": "b's second thought"}),
+    }
+    for name in order:
+        server.push(ops[name])
+    assert server.doc["title"] == "b's second thought"
+    assert any(c.lost == "agreed" for c in server.conflicts)
+
+
+def test_agreement_means_no_device_owns_the_value(server):
+    """After two devices agree, the unit is no longer 'last changed by' either device."""
+    server.push(op("dev-b", 3000, 1, {"title": "agreed"}))
+    assert server.meta["title"]["d"] == "dev-b"
+    out = server.push(op("dev-a", 2000, 1, {"title": "agreed"}))
+    assert out.written == [] and out.conflicts == []
+    assert server.meta["title"] == {
+        "r": 2,
+        "h": hlc(3000, "dev-b"),
+        "d": None,
+        "b": "ofc.dev-b",
+    }
+
+
+@pytest.mark.parametrize("order", [("a1", "a2", "c"), ("a1", "c", "a2"), ("c", "a1", "a2")])
+def test_same_device_resend_raises_the_stored_hlc(server, order):
+    """A device re-sending its own value with a later HLC still beats an edit in between."""
+    ops = {
+        "a1": op("dev-a", 2000, 1, {"route": "a's route"}),
+        "a2": op("dev-a", 4000, 1, {"route": "a's route", "narrative": "more"}),
+        "c": op("dev-x", 3000, 1, {"route": "x's route"}),
+    }
+    for name in order:
+        server.push(ops[name])
+    assert server.doc["route"] == "a's route"
+    assert server.meta["route"]["h"] == ops["a2"].hlc
 
 
 def test_base_rev_none_on_existing_report_is_base_zero(server):

@@ -212,4 +212,5 @@ def test_conflict_records_name_the_higher_hlc_as_kept(scenario, data):
     for c in run.conflicts:
         assert c.kept_hlc > c.lost_hlc
         assert c.kept != c.lost
-        assert c.lost_hlc.endswith(c.lost_device)
+        for device, stamp in ((c.kept_device, c.kept_hlc), (c.lost_device, c.lost_hlc)):
+            assert device is None or stamp.endswith("-" + device)

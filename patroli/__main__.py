@@ -1,0 +1,5 @@
+"""``python -m patroli`` runs the console script."""
+
+from patroli.cli import main
+
+main()
