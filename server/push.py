@@ -30,10 +30,12 @@ from sync import merge as M
 from sync import report_schema, wire
 from sync import units as U
 from sync.errors import flatten_errors
+from sync.schema_compiler import validator
 
 ops_table = OpRecord.__table__
 devices_table = Device.__table__
 
+_CHECK_CHANGE = validator(wire.CHANGE)
 SCOPE_ERROR = {"report_id": ["is not a report of your post, or does not exist"]}
 _RETRIES = 3
 
@@ -109,9 +111,9 @@ class _Batch:
 
     def apply(self, change: dict[str, Any]) -> dict[str, Any]:
         """Evaluate one op against the working states; never raises for bad input."""
-        errors = wire.CHANGE.validate(change)
+        errors = _CHECK_CHANGE(change)
         if errors:
-            return _result(change, M.REJECTED, None, errors=flatten_errors(errors))
+            return _result(change, M.REJECTED, None, errors=errors)
         state = self.states.get(change["report_id"])
         if not change["fields"]:
             return _result(

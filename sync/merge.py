@@ -56,6 +56,9 @@ class Outcome:
     status: str
     written: list[str] = field(default_factory=list)
     conflicts: list[ConflictRecord] = field(default_factory=list)
+    #: Units re-sent with their current value: only their metadata changed
+    #: (no new revision is due, but ``meta`` must be stored).
+    affirmed: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -83,9 +86,9 @@ def merge_op(
 
     ``current_rev`` is 0 for a report that does not exist yet.  Units written
     are stamped with ``current_rev + 1``, the revision the caller commits if
-    anything changed.  ``meta`` may change even when nothing was written (a
-    unit re-sent with its current value), so callers store ``Outcome.meta``
-    whenever it differs from what they passed in.
+    anything changed.  ``meta`` also changes for units re-sent with their
+    current value (``Outcome.affirmed``), so callers store ``Outcome.meta``
+    when ``changed`` or ``affirmed``.
     """
     new_doc = _copy_doc(doc)
     new_meta = dict(meta)
@@ -93,6 +96,7 @@ def merge_op(
     base = op.base_rev or 0
     written: list[str] = []
     conflicts: list[ConflictRecord] = []
+    affirmed: list[str] = []
 
     for unit, value in op.units.items():
         m = meta.get(unit)
@@ -110,6 +114,7 @@ def merge_op(
             elif m is not None and op.hlc > m["h"]:
                 # The current value re-sent: no new revision, but the larger HLC.
                 new_meta[unit] = {**m, "h": op.hlc, "d": op.device, "b": op.author}
+                affirmed.append(unit)
             continue
         if current == value:
             # Rule 2: concurrent, but both sides agree: the document stays.  The
@@ -119,12 +124,15 @@ def merge_op(
             # device is concurrent with the other's edit, so replacing the value
             # leaves a conflict record whatever the arrival order.
             newer = op.hlc > m["h"]
-            new_meta[unit] = {
+            agreed = {
                 **m,
                 "h": op.hlc if newer else m["h"],
                 "d": None,
                 "b": op.author if newer else m.get("b"),
             }
+            if agreed != m:
+                new_meta[unit] = agreed
+                affirmed.append(unit)
             continue
         # Rule 3: concurrent edits; the higher HLC wins whatever the arrival
         # order (HLC strings end in the device id, which breaks ties).
@@ -166,7 +174,7 @@ def merge_op(
         status = APPLIED
     else:
         status = MERGED
-    return Outcome(new_doc, new_meta, status, written, conflicts)
+    return Outcome(new_doc, new_meta, status, written, conflicts, affirmed)
 
 
 def stamp_units(

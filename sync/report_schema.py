@@ -13,11 +13,11 @@ from datetime import datetime
 from typing import Any
 
 import pycountry
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate
 
 from sync import units as U
 from sync import vocab
-from sync.errors import flatten_errors
+from sync.schema_compiler import compile_schema
 
 _COUNTRIES = frozenset(c.alpha_2 for c in pycountry.countries)
 
@@ -168,27 +168,15 @@ class ReportFieldsSchema(Schema):
     retracted = StrictBool()
     retract_reason = Text(2000, allow_none=True)
 
-    @validates_schema
-    def _retraction_has_reason(self, data: Mapping[str, Any], **kwargs: Any) -> None:
-        if (
-            data.get("retracted") is True
-            and "retract_reason" in data
-            and not data["retract_reason"]
-        ):
-            raise ValidationError("a retraction needs a reason", "retract_reason")
 
-
-_FIELDS = ReportFieldsSchema()
-_ELEMENTS = {
+FIELDS_SCHEMA = ReportFieldsSchema()
+ELEMENT_SCHEMAS: dict[str, Schema] = {
     "persons": PersonSchema(),
     "actions": ActionSchema(),
     "attachments": AttachmentSchema(),
 }
-
-
-def _merge_into(errors: dict[str, list[str]], more: dict[str, list[str]]) -> None:
-    for key, messages in more.items():
-        errors.setdefault(key, []).extend(messages)
+_CHECK_FIELD = compile_schema(FIELDS_SCHEMA, partial=True)
+_CHECK_ELEMENT = {name: compile_schema(schema) for name, schema in ELEMENT_SCHEMAS.items()}
 
 
 def validate_units(units: Mapping[str, Any]) -> dict[str, list[str]]:
@@ -198,19 +186,11 @@ def validate_units(units: Mapping[str, Any]) -> dict[str, list[str]]:
     for unit, value in units.items():
         head, dot, _ = unit.partition(".")
         if not dot:
-            if value is None and head in ("kind", "occurred_at", "title", "post", "retracted"):
-                errors[unit] = ["may not be null"]
-            else:
-                scalars[unit] = value
-            continue
-        if value is None:
-            continue  # removing an element is always allowed
-        if not isinstance(value, Mapping):
-            errors[unit] = ["must be an object"]
-            continue
-        _merge_into(errors, flatten_errors(_ELEMENTS[head].validate(value), unit))
+            scalars[unit] = value
+        elif value is not None:  # null removes an element, always allowed
+            _CHECK_ELEMENT[head](value, unit, errors)
     if scalars:
-        _merge_into(errors, flatten_errors(_FIELDS.validate(scalars, partial=True)))
+        _CHECK_FIELD(scalars, "", errors)
     return errors
 
 

@@ -47,7 +47,7 @@ class ChangeSchema(Schema):
         validate=validate.Range(min=0, error="must be 0 or more"),
     )
     hlc = fields.String(required=True, validate=_hlc)
-    fields = fields.Dict(keys=fields.String(), required=True)
+    fields = fields.Dict(required=True)
 
 
 class PushRequestSchema(Schema):

@@ -235,7 +235,7 @@ def test_agreement_means_no_device_owns_the_value(server):
     server.push(op("dev-b", 3000, 1, {"title": "agreed"}))
     assert server.meta["title"]["d"] == "dev-b"
     out = server.push(op("dev-a", 2000, 1, {"title": "agreed"}))
-    assert out.written == [] and out.conflicts == []
+    assert out.written == [] and out.conflicts == [] and out.affirmed == ["title"]
     assert server.meta["title"] == {
         "r": 2,
         "h": hlc(3000, "dev-b"),
@@ -307,10 +307,19 @@ def test_status_values(server, base_rev, units, expected):
     assert server.push(op("dev-a", 500, base_rev, units)).status == expected
 
 
-def test_unchanged_value_writes_nothing(server):
-    """An op that sends the current value writes nothing, so no revision is due."""
+def test_unchanged_value_writes_nothing_but_raises_the_hlc(server):
+    """Re-sending the current value writes nothing (no revision), but is 'affirmed'."""
     out = server.push(op("dev-a", 2000, 1, {"narrative": "first draft"}))
     assert out.written == [] and not out.changed and server.rev == 1
+    assert out.affirmed == ["narrative"]
+    assert server.meta["narrative"] == {
+        "r": 1,
+        "h": hlc(2000, "dev-a"),
+        "d": "dev-a",
+        "b": "ofc.dev-a",
+    }
+    older = server.push(op("dev-b", 1500, 1, {"narrative": "first draft"}))
+    assert older.affirmed == [] and older.meta == out.meta
 
 
 def test_stamp_units_keeps_the_larger_hlc(server):

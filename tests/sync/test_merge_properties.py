@@ -119,6 +119,11 @@ def deliver(scenario: Scenario, schedule: list[str]) -> Run:
             assert out.status == (APPLIED if op.base_rev == rev else MERGED)
         assert all(c.field in op.units for c in out.conflicts)
         assert set(out.written) <= set(op.units)
+        # Metadata changes only for units written or affirmed (what callers store).
+        assert set(out.affirmed) <= set(op.units) - set(out.written)
+        for unit in set(meta) | set(out.meta):
+            if unit not in out.written and unit not in out.affirmed:
+                assert out.meta.get(unit) == meta.get(unit)
         if out.changed:
             rev += 1
         # Property (4), right away: the same op again changes nothing.
