@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from server.cli import admin, serve
+from server.cli import admin, jobs, serve
 
 
 @click.group()
@@ -15,3 +15,4 @@ def main() -> None:
 
 main.add_command(serve)
 main.add_command(admin)
+main.add_command(jobs)

@@ -146,3 +146,32 @@ def enroll_code(username: str, ttl_hours: int | None) -> None:
             raise click.ClickException(f"{username} is not an officer of a post.") from exc
     click.echo(f"One-time enrollment code for {username}:")
     click.echo(code)
+
+
+@click.group()
+def jobs() -> None:
+    """Scheduled jobs, run by hand."""
+
+
+@jobs.command("list")
+def list_jobs() -> None:
+    """List the jobs and what each does."""
+    from server.jobs import REGISTRY, names
+
+    for name in names():
+        click.echo(f"{name:24s} {REGISTRY[name].description}")
+
+
+@jobs.command("run")
+@click.argument("name")
+def run(name: str) -> None:
+    """Run one job now (waits for nothing; refuses if another process is running it)."""
+    from server.jobs import names, run_job
+
+    if name not in names():
+        raise click.ClickException(f"There is no job {name!r}; known jobs: {', '.join(names())}.")
+    _configure_logging()
+    summary = run_job(app_with_schema(), name, force=True)
+    if summary is None:
+        raise click.ClickException(f"Job {name} is running in another process right now.")
+    click.echo(f"{name}: " + ", ".join(f"{k}={v}" for k, v in summary.items()))

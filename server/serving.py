@@ -31,6 +31,15 @@ class PatroliServer(BaseApplication):  # type: ignore[misc]
         return create_app(self.app_config)
 
 
+def _post_worker_init(worker: Any) -> None:
+    # Each worker runs the scheduler; the jobs' database lease makes every
+    # job run once per interval however many workers and hosts there are.
+    from server.jobs import start_scheduler
+
+    if worker.wsgi.config.get("PATROLI_SCHEDULER", True):
+        start_scheduler(worker.wsgi)
+
+
 def serve(
     host: str, port: int, workers: int, threads: int, app_config: dict[str, Any] | None = None
 ) -> None:
@@ -46,6 +55,7 @@ def serve(
         "timeout": 120,
         "graceful_timeout": 10,
         "access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(M)sms',
+        "post_worker_init": _post_worker_init,
     }
     log.info(
         "serving on http://%s:%s with %d worker(s) x %d thread(s)", host, port, workers, threads
