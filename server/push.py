@@ -216,6 +216,11 @@ class _Batch:
                     changes,
                 )
             )
+        elif outcome.affirmed:
+            # Same values re-sent with a newer HLC: no revision, but the
+            # larger HLC must be stored for later merges to be order-free.
+            state.meta = outcome.meta
+            state.dirty = True
         records = []
         for c in outcome.conflicts:
             record = {
