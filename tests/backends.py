@@ -15,23 +15,10 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 from server import create_app
-from server.db import upgrade_schema
+from server.db import db, upgrade_schema
 
 POSTGRES_URL = os.environ.get("PATROLI_TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
-
-_TABLES = (
-    "ops",
-    "conflicts",
-    "report_revisions",
-    "removals",
-    "reports",
-    "api_tokens",
-    "enrollment_codes",
-    "devices",
-    "users",
-    "posts",
-)
 
 
 def sqlite_template(directory: Path) -> Path:
@@ -43,8 +30,6 @@ def sqlite_template(directory: Path) -> Path:
         )
         upgrade_schema(app)
         with app.app_context():
-            from server.db import db
-
             db.engine.dispose()
     return path
 
@@ -71,13 +56,12 @@ def fresh_postgres() -> str:
         )
         upgrade_schema(app)
         with app.app_context():
-            from server.db import db
-
             db.engine.dispose()
         _pg_migrated = True
+    tables = ", ".join(t.name for t in db.metadata.sorted_tables if t.name != "counters")
     engine = create_engine(POSTGRES_URL)
     with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {', '.join(_TABLES)} RESTART IDENTITY CASCADE"))
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         conn.execute(text("UPDATE counters SET value = 0"))
     engine.dispose()
     return POSTGRES_URL
