@@ -117,7 +117,9 @@ fsync = off
 synchronous_commit = off
 full_page_writes = off
 EOF
-  as_pg "$BIN/pg_ctl" -D "$BASE/data" -l "$BASE/server.log" -w -t 60 start >/dev/null
+  # 3>&-: the daemon must not inherit our stdout, or url=$(... start) would
+  # wait for the server to exit.
+  as_pg "$BIN/pg_ctl" -D "$BASE/data" -l "$BASE/server.log" -w -t 60 start >/dev/null 3>&-
 
   local i
   for i in $(seq 1 60); do

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from client_sqlite.cli import field
 from server.cli import admin, jobs, serve
 
 
@@ -16,3 +17,4 @@ def main() -> None:
 main.add_command(serve)
 main.add_command(admin)
 main.add_command(jobs)
+main.add_command(field)

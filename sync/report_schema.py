@@ -203,8 +203,9 @@ def required_errors(doc: Mapping[str, Any]) -> dict[str, list[str]]:
         value = doc.get(name)
         if value is None or value == "" or (name in U.MAP_FIELDS and not value):
             article = "an" if str(kind)[:1] in "aeiou" else "a"
-            label = (f"is required for {article} {kind} report" if kind in vocab.KINDS
-                     else "is required")
+            label = (
+                f"is required for {article} {kind} report" if kind in vocab.KINDS else "is required"
+            )
             errors[name] = [label]
     if doc.get("retracted") is True and not doc.get("retract_reason"):
         errors["retract_reason"] = ["a retraction needs a reason"]

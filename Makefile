@@ -1,0 +1,61 @@
+# Developer and CI entry points. CI runs .ci/run, which runs `make test`.
+#   make test ARGS='-k foo'   extra pytest arguments
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+ARGS   ?=
+# Wait for the dpkg lock: a freshly booted VM may still be running apt-daily.
+APT    := DEBIAN_FRONTEND=noninteractive apt-get -q -y -o DPkg::Lock::Timeout=300
+
+# CI has no stdin and no use for pip's upgrade nag.
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export PIP_NO_INPUT := 1
+
+.PHONY: venv test demo lint browsers
+
+venv: $(VENV)/.installed
+
+# Debian's python3 lacks ensurepip unless python3-venv is installed; a failed
+# `venv` leaves a pip-less .venv behind, so remove it before retrying.
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); $(APT) install python3-venv && $(PYTHON) -m venv $(VENV); }
+
+# Stamp file: reinstall only when the declared dependencies changed.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+# The web tests drive /usr/bin/chromium; without root we cannot install it,
+# and those tests skip themselves instead.
+browsers:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then :; \
+	elif [ "$$(id -u)" != 0 ]; then \
+	  echo "browsers: chromium missing and not root; skipping (browser tests will be skipped)" >&2; \
+	else \
+	  echo "browsers: installing chromium and chromium-driver with apt-get" >&2; \
+	  $(APT) update && $(APT) install --no-install-recommends chromium chromium-driver fonts-liberation; \
+	fi
+
+# One shell so the trap can stop the throwaway cluster whatever happens.
+# ruff runs first but does not hide the test results: pytest always runs, and
+# the recipe fails if either failed (pytest's own status wins when non-zero,
+# so "no tests collected" (5) fails too).
+test: venv browsers
+	@set -u; \
+	url=$$(bash .ci/postgres.sh start) || exit 1; \
+	trap 'bash .ci/postgres.sh stop' EXIT; trap 'exit 130' INT TERM HUP; \
+	echo "==> ruff check"; \
+	$(BIN)/ruff check .; ruff=$$?; \
+	echo "==> pytest $(ARGS)"; \
+	PATH="$(CURDIR)/$(BIN):$$PATH" PATROLI_TEST_POSTGRES_URL="$$url" $(BIN)/pytest $(ARGS); st=$$?; \
+	if [ $$st -eq 0 ] && [ $$ruff -ne 0 ]; then echo "ruff check failed" >&2; st=1; fi; \
+	exit $$st
+
+demo: venv
+	$(BIN)/patroli demo
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .

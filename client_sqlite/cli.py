@@ -1,0 +1,231 @@
+"""``patroli field``: the officer's commands on a field device."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from client_sqlite import editing
+from client_sqlite.display import progress_for, render_report, render_status
+from client_sqlite.store import Store
+from sync.engine import SyncEngine
+from sync.transport import ProblemError, Transport, TransportError
+
+CLOCK_WARN_MS = 5 * 60 * 1000
+
+
+def _store(ctx: click.Context) -> Store:
+    return ctx.obj["store"]
+
+
+def _read_json(source: str) -> dict[str, Any]:
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text()
+    except OSError as exc:
+        raise click.ClickException(f"Cannot read {source}: {exc.strerror}.") from None
+    try:
+        data = json.loads(text) if text.strip() else {}
+    except json.JSONDecodeError as exc:
+        raise click.ClickException(
+            f"{source} is not valid JSON ({exc.msg}, line {exc.lineno})."
+        ) from None
+    if not isinstance(data, dict):
+        raise click.ClickException(f"{source} must hold a JSON object of fields.")
+    return data
+
+
+def _plain(errors: dict[str, list[str]]) -> str:
+    return "; ".join(f"{field} {' and '.join(msgs)}" for field, msgs in errors.items())
+
+
+@click.group()
+@click.option(
+    "--db",
+    "db_path",
+    envvar="PATROLI_FIELD_DB",
+    default="patroli-field.sqlite3",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="The device's local store.",
+)
+@click.pass_context
+def field(ctx: click.Context, db_path: str) -> None:
+    """An officer's device: record reports offline and sync when a link returns."""
+    ctx.ensure_object(dict)
+    try:
+        ctx.obj["store"] = Store(db_path)
+    except Exception as exc:  # noqa: BLE001 - shown to the officer as one sentence
+        raise click.ClickException(f"Cannot open the store {db_path}: {exc}.") from None
+    ctx.call_on_close(ctx.obj["store"].close)
+
+
+@field.command()
+@click.option("--server", required=True, help="The server URL, e.g. http://10.0.0.5:5000.")
+@click.option("--code", required=True, help="The one-time enrollment code from your commander.")
+@click.option("--name", default=None, help="A name for this device (default: host name).")
+@click.pass_context
+def enroll(ctx: click.Context, server: str, code: str, name: str | None) -> None:
+    """Enroll this device with a one-time code."""
+    store = _store(ctx)
+    if store.is_enrolled() and not store.device()["revoked"]:
+        raise click.ClickException(
+            "This device is already enrolled; use a new --db to enroll another officer."
+        )
+    transport = Transport(server, max_attempts=3, max_elapsed=30)
+    try:
+        answer = transport.enroll(code, name or os.uname().nodename)
+    except ProblemError as exc:
+        raise click.ClickException(f"Enrollment refused: {exc}") from None
+    except TransportError as exc:
+        raise click.ClickException(f"Cannot reach {server}: {exc}.") from None
+    store.save_enrollment(server, answer)
+    click.echo(
+        f"Enrolled as {answer['officer']} at post {answer['post']} (device {answer['device_id']})."
+    )
+
+
+@field.command()
+@click.option(
+    "--kind",
+    required=True,
+    help="incident, patrol, foreigner_check, passport_deferral or outreach.",
+)
+@click.option("--json", "source", default=None, help="A file with the fields, or - for stdin.")
+@click.pass_context
+def new(ctx: click.Context, kind: str, source: str | None) -> None:
+    """Record a new report (works offline); prints its id."""
+    fields = _read_json(source) if source else {}
+    try:
+        report_id = editing.create(_store(ctx), kind, fields)
+    except editing.LocalValidationError as exc:
+        raise click.ClickException(f"Not saved: {_plain(exc.errors)}.") from None
+    click.echo(report_id)
+
+
+@field.command()
+@click.argument("report_id")
+@click.option("--json", "source", required=True, help="A file with the units to change, or -.")
+@click.pass_context
+def edit(ctx: click.Context, report_id: str, source: str) -> None:
+    """Change some fields of a report, e.g. {"route": "…", "persons.<id>": null}."""
+    store = _store(ctx)
+    full_id = store.find_id(report_id)
+    if full_id is None:
+        raise click.ClickException(f"There is no report {report_id} on this device.")
+    try:
+        editing.edit(store, full_id, _read_json(source))
+    except editing.LocalValidationError as exc:
+        raise click.ClickException(f"Not saved: {_plain(exc.errors)}.") from None
+    click.echo(f"Saved; the change will be sent at the next sync ({full_id}).")
+
+
+@field.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def list_reports(ctx: click.Context, as_json: bool) -> None:
+    """List the reports on this device with their sync state."""
+    rows = _store(ctx).reports()
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo("No reports on this device yet.")
+    for r in rows:
+        state = (
+            "rejected"
+            if r["rejected"]
+            else "pending"
+            if r["pending"]
+            else "synced"
+            if r["acked_rev"]
+            else "new"
+        )
+        flags = f" conflicts:{r['conflicts']}" if r["conflicts"] else ""
+        click.echo(
+            f"{r['id'][:8]}  {r['kind'] or '?':17s} {state:9s} "
+            f"{r['review_status'] or '-':11s} {r['title'] or ''}{flags}"
+        )
+
+
+@field.command()
+@click.argument("report_id")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def show(ctx: click.Context, report_id: str, as_json: bool) -> None:
+    """Show one report, its unsent or rejected changes and its conflicts."""
+    store = _store(ctx)
+    full_id = store.find_id(report_id)
+    if full_id is None:
+        raise click.ClickException(f"There is no report {report_id} on this device.")
+    view = {
+        "report": store.report(full_id),
+        "outbox": store.outbox(full_id),
+        "conflicts": store.conflicts(full_id),
+    }
+    click.echo(json.dumps(view, indent=2) if as_json else render_report(view))
+
+
+@field.command()
+@click.pass_context
+def sync(ctx: click.Context) -> None:
+    """Send pending changes and fetch what others changed; exit 0 only when all was delivered."""
+    store = _store(ctx)
+    device = store.device()
+    if not device["token"]:
+        raise click.ClickException("This device is not enrolled yet; run 'patroli field enroll'.")
+    transport = Transport(device["server_url"], device["token"])
+    pending = store.counts()["pending"]
+    with progress_for(sys.stdout.isatty(), pending) as progress:
+        result = SyncEngine(store, transport, progress=progress).run(pending_total=pending)
+    if result.revoked:
+        store.mark_revoked()
+    counts = store.counts()
+    click.echo(
+        f"Sent {result.pushed} change(s): {result.applied} applied, {result.merged} "
+        f"merged, {result.conflicts} in conflict, {result.rejected} rejected; "
+        f"received {result.pulled} report(s)."
+    )
+    if not result.complete or counts["pending"] or counts["rejected"]:
+        reason = result.reason or (
+            f"{counts['rejected']} change(s) were rejected; see 'patroli field status'"
+            if counts["rejected"]
+            else f"{counts['pending']} change(s) still pending"
+        )
+        raise click.ClickException(f"Sync incomplete: {reason}.")
+
+
+@field.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def status(ctx: click.Context, as_json: bool) -> None:
+    """Pending and rejected changes, open conflicts, last sync and clock offset."""
+    store = _store(ctx)
+    device = store.device()
+    view = {
+        "officer": device["officer"],
+        "post": device["post"],
+        "server": device["server_url"],
+        "device_id": device["device_id"],
+        "revoked": bool(device["revoked"]),
+        "counts": store.counts(),
+        "last_sync_at": device["last_sync_at"],
+        "clock_offset_ms": device["clock_offset_ms"],
+        "rejected": [o for o in store.outbox() if o["state"] == "rejected"],
+        "conflicts": store.conflicts(),
+    }
+    if as_json:
+        click.echo(json.dumps(view, indent=2))
+        return
+    click.echo(render_status(view))
+    offset = device["clock_offset_ms"]
+    if offset is not None and abs(offset) > CLOCK_WARN_MS:
+        click.echo(
+            f"Warning: this device's clock is {abs(offset) // 60000} minute(s) "
+            f"{'behind' if offset > 0 else 'ahead of'} the server; set the right time.",
+            err=True,
+        )

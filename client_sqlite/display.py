@@ -1,0 +1,85 @@
+"""How the field CLI shows things: report and status text, and the sync progress bar."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sync.engine import ProgressFn
+
+_SKIP = {"id", "persons", "actions", "attachments", "review"}
+
+
+def render_report(view: dict[str, Any]) -> str:
+    """A report with its outbox entries and conflicts, as text for the officer."""
+    doc = view["report"]
+    lines = [f"Report {doc['id']}"]
+    for key, value in doc.items():
+        if key not in _SKIP:
+            lines.append(f"  {key}: {json.dumps(value, ensure_ascii=False)}")
+    review = doc.get("review") or {}
+    if review:
+        note = f" — {review['note']}" if review.get("note") else ""
+        lines.append(f"  review: {review.get('status')}{note}")
+    for name in ("persons", "actions", "attachments"):
+        for element_id, element in (doc.get(name) or {}).items():
+            lines.append(f"  {name}.{element_id}: {json.dumps(element, ensure_ascii=False)}")
+    for op in view["outbox"]:
+        if op["state"] == "rejected":
+            reasons = "; ".join(f"{k} {' and '.join(v)}" for k, v in (op["errors"] or {}).items())
+            lines.append(f"  REJECTED change {op['op_id'][:8]}: {reasons}")
+        else:
+            lines.append(f"  pending change {op['op_id'][:8]}: {', '.join(op['fields'])}")
+    for c in view["conflicts"]:
+        lines.append(
+            f"  CONFLICT on {c['field']}: kept {json.dumps(c['kept'])} "
+            f"(by {c['kept_by']}), lost {json.dumps(c['lost'])} (by {c['lost_by']})"
+        )
+    return "\n".join(lines)
+
+
+def render_status(view: dict[str, Any]) -> str:
+    """The device's sync status as text."""
+    counts = view["counts"]
+    lines = [
+        f"Officer {view['officer'] or '-'} at post {view['post'] or '-'}, "
+        f"server {view['server'] or '(not enrolled)'}",
+        f"Reports: {counts['reports']}, pending changes: {counts['pending']}, "
+        f"rejected: {counts['rejected']}, open conflicts: {counts['conflicts']}",
+        f"Last successful sync: {view['last_sync_at'] or 'never'}",
+    ]
+    if view["clock_offset_ms"] is not None:
+        lines.append(f"Clock offset to server: {view['clock_offset_ms'] / 1000:+.1f} s")
+    if view["revoked"]:
+        lines.append("This device has been REVOKED; ask your commander. Your data stays here.")
+    for op in view["rejected"]:
+        reasons = "; ".join(f"{k} {' and '.join(v)}" for k, v in (op["errors"] or {}).items())
+        lines.append(f"  rejected change to {op['report_id'][:8]}: {reasons}")
+    for c in view["conflicts"]:
+        lines.append(
+            f"  conflict on {c['field']} of a report: kept {c['kept_by']}'s value, "
+            f"{c['lost_by']}'s value is kept aside for your commander"
+        )
+    return "\n".join(lines)
+
+
+@contextmanager
+def progress_for(tty: bool, total: int) -> Iterator[ProgressFn | None]:
+    """A rich progress bar on a terminal for long syncs; nothing when piped."""
+    if not tty or total < 50:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), transient=True
+    ) as bar:
+        push = bar.add_task("sending", total=total)
+        pull = bar.add_task("receiving", total=None)
+
+        def update(phase: str, done: int, _total: int | None) -> None:
+            bar.update(push if phase == "push" else pull, completed=done)
+
+        yield update

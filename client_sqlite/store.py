@@ -1,0 +1,324 @@
+"""The device store: reports, outbox, conflicts, identity and clock in one SQLite file.
+
+This is the ``LocalStore`` the sync engine drives (see ``sync.engine``).
+Every method that changes state runs in one transaction, so a crash or a
+power cut at any point leaves the store as it was before or after.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from client_sqlite.connection import Transactions, open_database
+from client_sqlite.migrations import migrate
+from sync import hlc as H
+from sync import units as U
+
+MOVED_AWAY = {"report_id": ["the report moved out of your post's scope"]}
+
+
+def now_iso() -> str:
+    """The current UTC time, RFC 3339."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def listing_columns(doc: dict[str, Any]) -> tuple[Any, ...]:
+    """kind, title, occurred_at and review status of a document, for lists."""
+    review = doc.get("review") or {}
+    return doc.get("kind"), doc.get("title"), doc.get("occurred_at"), review.get("status")
+
+
+class Store:
+    """One device's local store."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.conn: sqlite3.Connection = open_database(self.path)
+        self.tx = Transactions(self.conn)
+        migrate(self.tx)
+
+    def close(self) -> None:
+        """Close the database."""
+        self.conn.close()
+
+    def atomic(self):  # noqa: ANN201 - a context manager
+        """A transaction (a savepoint when nested)."""
+        return self.tx.atomic()
+
+    # -- identity and clock ------------------------------------------------
+
+    def device(self) -> dict[str, Any]:
+        """The device row: id, token, server, officer, post, HLC, cursor, last sync."""
+        cur = self.conn.execute("SELECT * FROM device WHERE id = 1")
+        return dict(zip([c[0] for c in cur.description], cur.fetchone(), strict=True))
+
+    def is_enrolled(self) -> bool:
+        """True once the device has an id and a token."""
+        return bool(self.device()["token"])
+
+    def save_enrollment(self, server_url: str, answer: dict[str, Any]) -> None:
+        """Keep the identity the server issued at enrollment."""
+        with self.atomic() as c:
+            c.execute(
+                "UPDATE device SET device_id=?, token=?, server_url=?, officer=?, post=?, "
+                "enrolled_at=?, revoked=0 WHERE id=1",
+                (
+                    answer["device_id"],
+                    answer["token"],
+                    server_url,
+                    answer["officer"],
+                    answer["post"],
+                    now_iso(),
+                ),
+            )
+        self.observe_server_time(answer["server_time"], H.now_ms())
+
+    def node_id(self) -> str:
+        """This device's HLC node id (its device id, or a local placeholder before enrollment)."""
+        return self.device()["device_id"] or "unenrolled"
+
+    def tick(self, conn: sqlite3.Connection) -> str:
+        """Advance and persist the HLC inside the caller's transaction; return it."""
+        row = conn.execute("SELECT hlc, device_id FROM device WHERE id=1").fetchone()
+        last = H.HLC.parse(row[0]) if row[0] else None
+        node = row[1] or "unenrolled"
+        now = H.tick(last, node)
+        conn.execute("UPDATE device SET hlc=? WHERE id=1", (str(now),))
+        return str(now)
+
+    def observe_server_time(self, server_time: str, local_ms: int) -> None:
+        """Advance the HLC past the server clock and record the device clock's offset."""
+        server_ms = H.parse_server_time(server_time)
+        with self.atomic() as c:
+            row = c.execute("SELECT hlc, device_id FROM device WHERE id=1").fetchone()
+            last = H.HLC.parse(row[0]) if row[0] else None
+            node = row[1] or "unenrolled"
+            now = H.receive(last, H.HLC(server_ms, 0, node), node, local_ms)
+            c.execute(
+                "UPDATE device SET hlc=?, clock_offset_ms=? WHERE id=1",
+                (str(now), server_ms - local_ms),
+            )
+
+    def mark_revoked(self) -> None:
+        """Remember that the server revoked this device (its data stays)."""
+        with self.atomic() as c:
+            c.execute("UPDATE device SET revoked=1 WHERE id=1")
+
+    def record_sync(self, ok: bool, summary: dict[str, Any]) -> None:
+        """Remember the end of a sync; ``last_sync_at`` moves only on success."""
+        with self.atomic() as c:
+            if ok:
+                c.execute("UPDATE device SET last_sync_at=? WHERE id=1", (now_iso(),))
+            c.execute(
+                "UPDATE device SET last_sync_ok=?, last_sync_summary=? WHERE id=1",
+                (int(ok), orjson.dumps(summary).decode()),
+            )
+
+    # -- outbox, as the engine sees it ------------------------------------
+
+    def pending_ops(self, limit: int) -> list[dict[str, Any]]:
+        """Ops to send, oldest first (pending, or in flight from an earlier try)."""
+        rows = self.conn.execute(
+            "SELECT op_id, report_id, base_rev, hlc, fields FROM outbox "
+            "WHERE state != 'rejected' ORDER BY seq LIMIT ?",
+            (limit,),
+        )
+        return [
+            {
+                "op_id": r[0],
+                "report_id": r[1],
+                "base_rev": r[2],
+                "hlc": r[3],
+                "fields": orjson.loads(r[4]),
+            }
+            for r in rows
+        ]
+
+    def mark_in_flight(self, op_ids: list[str]) -> None:
+        """These ops may reach the server from now on: never fold more edits into them."""
+        with self.atomic() as c:
+            c.executemany(
+                "UPDATE outbox SET state='in_flight', attempts=attempts+1 WHERE op_id=?",
+                [(i,) for i in op_ids],
+            )
+
+    def apply_push_results(self, results: list[dict[str, Any]]) -> None:
+        """Drop delivered ops; keep rejected ones with the server's reasons."""
+        done, rejected, conflicts = [], [], []
+        for r in results:
+            if r.get("status") == "rejected":
+                rejected.append((orjson.dumps(r.get("errors") or {}).decode(), r["op_id"]))
+            else:
+                done.append((r["op_id"],))
+                for c in r.get("conflicts") or []:
+                    conflicts.append(
+                        (c["id"], r["report_id"], c["field"], orjson.dumps(c).decode())
+                    )
+        with self.atomic() as c:
+            c.executemany("DELETE FROM outbox WHERE op_id=?", done)
+            c.executemany("UPDATE outbox SET state='rejected', errors=? WHERE op_id=?", rejected)
+            c.executemany("INSERT OR REPLACE INTO conflicts VALUES (?, ?, ?, ?)", conflicts)
+
+    def reject_locally(self, op_id: str, errors: dict[str, list[str]]) -> None:
+        """Mark one op rejected without asking the server."""
+        with self.atomic() as c:
+            c.execute(
+                "UPDATE outbox SET state='rejected', errors=? WHERE op_id=?",
+                (orjson.dumps(errors).decode(), op_id),
+            )
+
+    # -- pull --------------------------------------------------------------
+
+    def cursor(self) -> str | None:
+        """The pull cursor."""
+        return self.conn.execute("SELECT cursor FROM device WHERE id=1").fetchone()[0]
+
+    def reset_cursor(self) -> None:
+        """Start the next pull from the beginning; local edits are untouched."""
+        with self.atomic() as c:
+            c.execute("UPDATE device SET cursor=NULL WHERE id=1")
+
+    def apply_pull_page(self, changes: list[dict[str, Any]], cursor: str) -> None:
+        """Take the server's documents as acknowledged state, with local edits on top."""
+        now = now_iso()
+        with self.atomic() as c:
+            reports = [ch for ch in changes if "report" in ch]
+            ids = [ch["report"]["id"] for ch in reports]
+            with_ops = self._reports_with_ops(c, ids)
+            rows, conflict_rows = [], []
+            for ch in reports:
+                doc = ch["report"]
+                acked = orjson.dumps(doc).decode()
+                local = acked
+                if doc["id"] in with_ops:
+                    local = orjson.dumps(self._on_top(c, doc)).decode()
+                rows.append((doc["id"], local, acked, doc["rev"], *listing_columns(doc), now))
+                conflict_rows += [
+                    (x["id"], doc["id"], x["field"], orjson.dumps(x).decode())
+                    for x in ch.get("open_conflicts") or []
+                ]
+            c.executemany("DELETE FROM conflicts WHERE report_id=?", [(i,) for i in ids])
+            c.executemany(
+                "INSERT INTO reports (id, doc, acked, acked_rev, kind, title, occurred_at, "
+                "review_status, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET doc=excluded.doc, acked=excluded.acked, "
+                "acked_rev=excluded.acked_rev, kind=excluded.kind, title=excluded.title, "
+                "occurred_at=excluded.occurred_at, review_status=excluded.review_status, "
+                "updated_at=excluded.updated_at",
+                rows,
+            )
+            c.executemany("INSERT OR REPLACE INTO conflicts VALUES (?, ?, ?, ?)", conflict_rows)
+            for ch in changes:
+                if ch.get("removed"):
+                    self._drop(c, ch["report_id"])
+            c.execute("UPDATE device SET cursor=? WHERE id=1", (cursor,))
+
+    @staticmethod
+    def _reports_with_ops(c: sqlite3.Connection, ids: list[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                r[0]
+                for r in c.execute(
+                    f"SELECT DISTINCT report_id FROM outbox WHERE report_id IN ({marks})", chunk
+                )
+            )
+        return found
+
+    @staticmethod
+    def _on_top(c: sqlite3.Connection, acked: dict[str, Any]) -> dict[str, Any]:
+        """The acknowledged document with every outbox op of the report applied in order."""
+        doc = dict(acked)
+        for name in U.MAP_FIELDS:
+            if isinstance(doc.get(name), dict):
+                doc[name] = dict(doc[name])
+        for (fields,) in c.execute(
+            "SELECT fields FROM outbox WHERE report_id=? ORDER BY seq", (acked["id"],)
+        ):
+            U.apply_units(doc, U.expand(orjson.loads(fields)).items())
+        return doc
+
+    @staticmethod
+    def _drop(c: sqlite3.Connection, report_id: str) -> None:
+        # The report left this post (transfer or purge). Unsent edits to it
+        # stay visible as rejected, never silently dropped.
+        c.execute("DELETE FROM reports WHERE id=?", (report_id,))
+        c.execute("DELETE FROM conflicts WHERE report_id=?", (report_id,))
+        c.execute(
+            "UPDATE outbox SET state='rejected', errors=? WHERE report_id=?",
+            (orjson.dumps(MOVED_AWAY).decode(), report_id),
+        )
+
+    # -- reading -------------------------------------------------------------
+
+    def report(self, report_id: str) -> dict[str, Any] | None:
+        """The local document of a report, or None."""
+        row = self.conn.execute("SELECT doc FROM reports WHERE id=?", (report_id,)).fetchone()
+        return orjson.loads(row[0]) if row else None
+
+    def find_id(self, prefix: str) -> str | None:
+        """A report id from its full form or an unambiguous prefix."""
+        rows = self.conn.execute(
+            "SELECT id FROM reports WHERE id LIKE ? LIMIT 2", (prefix + "%",)
+        ).fetchall()
+        return rows[0][0] if len(rows) == 1 else None
+
+    def reports(self) -> list[dict[str, Any]]:
+        """Every local report with its sync state, newest first."""
+        rows = self.conn.execute("""
+            SELECT r.id, r.kind, r.title, r.occurred_at, r.review_status, r.acked_rev,
+                   (SELECT COUNT(*) FROM outbox o WHERE o.report_id = r.id
+                        AND o.state != 'rejected') AS pending,
+                   (SELECT COUNT(*) FROM outbox o WHERE o.report_id = r.id
+                        AND o.state = 'rejected') AS rejected,
+                   (SELECT COUNT(*) FROM conflicts k WHERE k.report_id = r.id) AS conflicts
+            FROM reports r ORDER BY r.occurred_at DESC, r.id""")
+        names = [c[0] for c in rows.description]
+        return [dict(zip(names, r, strict=True)) for r in rows]
+
+    def outbox(self, report_id: str | None = None) -> list[dict[str, Any]]:
+        """Outbox entries (optionally of one report), oldest first."""
+        query = (
+            "SELECT op_id, report_id, base_rev, hlc, fields, state, attempts, errors FROM outbox"
+        )
+        args: tuple[Any, ...] = ()
+        if report_id:
+            query, args = query + " WHERE report_id=?", (report_id,)
+        rows = self.conn.execute(query + " ORDER BY seq", args)
+        return [
+            {
+                "op_id": r[0],
+                "report_id": r[1],
+                "base_rev": r[2],
+                "hlc": r[3],
+                "fields": orjson.loads(r[4]),
+                "state": r[5],
+                "attempts": r[6],
+                "errors": orjson.loads(r[7]) if r[7] else None,
+            }
+            for r in rows
+        ]
+
+    def conflicts(self, report_id: str | None = None) -> list[dict[str, Any]]:
+        """Open conflict records the server reported."""
+        query, args = "SELECT record FROM conflicts", ()
+        if report_id:
+            query, args = query + " WHERE report_id=?", (report_id,)
+        return [orjson.loads(r[0]) for r in self.conn.execute(query + " ORDER BY id", args)]
+
+    def counts(self) -> dict[str, int]:
+        """Pending ops, rejected ops, open conflicts and reports."""
+        q = self.conn.execute
+        return {
+            "reports": q("SELECT COUNT(*) FROM reports").fetchone()[0],
+            "pending": q("SELECT COUNT(*) FROM outbox WHERE state != 'rejected'").fetchone()[0],
+            "rejected": q("SELECT COUNT(*) FROM outbox WHERE state = 'rejected'").fetchone()[0],
+            "conflicts": q("SELECT COUNT(*) FROM conflicts").fetchone()[0],
+        }

@@ -1,0 +1,230 @@
+"""The device sync engine: push the outbox, then pull until nothing is left.
+
+The engine knows the protocol, not the storage: it talks to a ``LocalStore``
+(``client_sqlite.Store`` is the one we ship) and to a ``Transport``.  Every
+state change goes through the store in its own transaction, so the engine
+can be killed at any point: ops already sent are resent with the same
+``op_id`` (the server answers them as replays), and a pull page is applied
+together with its cursor or not at all.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import orjson
+
+from sync import hlc as H
+from sync.transport import (
+    CursorExpired,
+    DeviceRevoked,
+    PayloadTooLarge,
+    ProblemError,
+    Transport,
+    TransportError,
+)
+
+START_BATCH = 100
+
+
+class LocalStore(Protocol):
+    """What the engine needs from a device store."""
+
+    def pending_ops(self, limit: int) -> list[dict[str, Any]]:
+        """Outbox ops not yet acknowledged (pending or in flight), oldest first."""
+
+    def mark_in_flight(self, op_ids: list[str]) -> None:
+        """Record that these ops are being sent (they may reach the server)."""
+
+    def apply_push_results(self, results: list[dict[str, Any]]) -> None:
+        """Drop acknowledged ops, keep rejected ones with the server's reasons."""
+
+    def reject_locally(self, op_id: str, errors: dict[str, list[str]]) -> None:
+        """Mark an op rejected without the server (e.g. too large to ever send)."""
+
+    def cursor(self) -> str | None:
+        """The pull cursor, or None for a full download."""
+
+    def apply_pull_page(self, changes: list[dict[str, Any]], cursor: str) -> None:
+        """Apply one pull page and its cursor in one transaction."""
+
+    def reset_cursor(self) -> None:
+        """Forget the cursor (after cursor-expired); local edits stay."""
+
+    def observe_server_time(self, server_time: str, local_ms: int) -> None:
+        """Advance the HLC past the server's clock and record the offset."""
+
+    def record_sync(self, ok: bool, summary: dict[str, Any]) -> None:
+        """Remember when the last sync ended and how."""
+
+
+@dataclass
+class SyncResult:
+    """What one sync did; ``complete`` only when everything was delivered and pulled."""
+
+    pushed: int = 0
+    applied: int = 0
+    merged: int = 0
+    conflicts: int = 0
+    rejected: int = 0
+    replayed: int = 0
+    pulled: int = 0
+    removed: int = 0
+    batches: int = 0
+    complete: bool = False
+    revoked: bool = False
+    reason: str | None = None
+    bytes_sent: int = 0
+    bytes_received: int = 0
+    seconds: float = 0.0
+    conflict_records: list[dict[str, Any]] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        """The counters as a plain dict (for status and logs)."""
+        return {k: v for k, v in self.__dict__.items() if k != "conflict_records"}
+
+
+ProgressFn = Callable[[str, int, int | None], None]
+
+
+def _no_progress(_phase: str, _done: int, _total: int | None) -> None:
+    return None
+
+
+class SyncEngine:
+    """One device's sync with one server."""
+
+    def __init__(
+        self,
+        store: LocalStore,
+        transport: Transport,
+        progress: ProgressFn | None = None,
+        pull_limit: int = 500,
+    ):
+        self.store = store
+        self.transport = transport
+        self.progress = progress or _no_progress
+        self.pull_limit = pull_limit
+        self.max_ops = 500
+        self.max_bytes = 8 * 1024 * 1024
+        self.batch = START_BATCH
+
+    def _observe(self, answer: dict[str, Any]) -> None:
+        if isinstance(answer, dict) and isinstance(answer.get("server_time"), str):
+            self.store.observe_server_time(answer["server_time"], H.now_ms())
+
+    def run(self, pending_total: int | None = None) -> SyncResult:
+        """Push everything, then pull everything; never raises for network trouble."""
+        result = SyncResult()
+        started = time.monotonic()
+        try:
+            meta = self.transport.meta()
+            self._observe(meta)
+            self.max_ops = int(meta.get("max_batch_ops", self.max_ops))
+            self.max_bytes = int(meta.get("max_batch_bytes", self.max_bytes))
+            self.batch = min(self.batch, self.max_ops)
+            self._push_all(result, pending_total)
+            self._pull_all(result)
+            result.complete = result.rejected == 0
+            if result.rejected:
+                result.reason = f"{result.rejected} change(s) were rejected by the server"
+        except DeviceRevoked as exc:
+            result.revoked = True
+            result.reason = (
+                "this device has been revoked by a commander; your reports stay "
+                f"on the device ({exc})"
+            )
+        except TransportError as exc:
+            result.reason = str(exc)
+        except ProblemError as exc:
+            result.reason = f"the server refused the sync: {exc}"
+        result.bytes_sent = self.transport.traffic.sent
+        result.bytes_received = self.transport.traffic.received
+        result.seconds = round(time.monotonic() - started, 3)
+        self.store.record_sync(result.complete, result.summary())
+        return result
+
+    def _fit_bytes(self, ops: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        # Keep the uncompressed body under max_batch_bytes (the server
+        # bounds the inflated size too), with room for the envelope.
+        budget, size, kept = self.max_bytes - 1024, 0, []
+        for op in ops:
+            size += len(orjson.dumps(op)) + 1
+            if kept and size > budget:
+                break
+            kept.append(op)
+        return kept
+
+    def _push_all(self, result: SyncResult, total: int | None) -> None:
+        while True:
+            ops = self._fit_bytes(self.store.pending_ops(self.batch))
+            if not ops:
+                return
+            self.store.mark_in_flight([op["op_id"] for op in ops])
+            batch = {"batch_id": str(uuid.uuid4()), "changes": ops}
+            try:
+                answer = self.transport.push(batch)
+            except PayloadTooLarge:
+                if len(ops) == 1:
+                    self.store.reject_locally(
+                        ops[0]["op_id"],
+                        {"fields": ["this change is larger than the server accepts; shorten it"]},
+                    )
+                    result.rejected += 1
+                self.batch = max(1, len(ops) // 2)
+                continue
+            except TransportError:
+                if len(ops) > 1:
+                    # A slow link times out on big batches: retry smaller
+                    # before giving up on this sync.
+                    self.batch = max(1, len(ops) // 2)
+                    continue
+                raise
+            self._observe(answer)
+            self.store.apply_push_results(answer["results"])
+            self._count(answer["results"], result)
+            result.batches += 1
+            self.progress("push", result.pushed, total)
+            self.batch = min(self.max_ops, self.batch + max(1, self.batch // 4))
+
+    @staticmethod
+    def _count(results: list[dict[str, Any]], result: SyncResult) -> None:
+        for r in results:
+            result.pushed += 1
+            result.replayed += bool(r.get("replayed"))
+            status = r.get("status")
+            if status == "applied":
+                result.applied += 1
+            elif status == "merged":
+                result.merged += 1
+            elif status == "conflict":
+                result.conflicts += 1
+                result.conflict_records += r.get("conflicts") or []
+            else:
+                result.rejected += 1
+
+    def _pull_all(self, result: SyncResult) -> None:
+        restarted = False
+        while True:
+            try:
+                page = self.transport.pull(self.store.cursor(), self.pull_limit)
+            except CursorExpired:
+                if restarted:
+                    raise
+                restarted = True
+                self.store.reset_cursor()
+                continue
+            self._observe(page)
+            self.store.apply_pull_page(page["changes"], page["cursor"])
+            for change in page["changes"]:
+                if change.get("removed"):
+                    result.removed += 1
+                else:
+                    result.pulled += 1
+            self.progress("pull", result.pulled + result.removed, None)
+            if not page["has_more"]:
+                return

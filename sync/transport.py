@@ -1,0 +1,197 @@
+"""The device's HTTP transport: requests with timeouts, retries, gzip and problems.
+
+Shaped like kinto-http's session: every call has a timeout; connection
+errors, timeouts, 5xx and 429 are retried with exponential backoff and full
+jitter (``Retry-After`` honoured), bounded both in attempts and in total
+time; 4xx answers become typed exceptions carrying the problem document.
+Retrying a push is safe because every op carries its ``op_id``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import requests
+
+PROBLEM_PREFIX = "urn:patroli:problem:"
+GZIP_MIN_BYTES = 1024
+
+
+class TransportError(Exception):
+    """The server could not be reached or kept failing; nothing is lost, try later."""
+
+
+class ProblemError(Exception):
+    """The server answered a 4xx problem; ``slug`` names it (DESIGN §3)."""
+
+    def __init__(self, status: int, problem: dict[str, Any]):
+        self.status = status
+        self.problem = problem
+        kind = str(problem.get("type", ""))
+        self.slug = kind.removeprefix(PROBLEM_PREFIX) if kind.startswith(PROBLEM_PREFIX) else ""
+        super().__init__(problem.get("detail") or problem.get("title") or f"HTTP {status}")
+
+
+class DeviceRevoked(ProblemError):
+    """This device's token was revoked by a commander."""
+
+
+class PayloadTooLarge(ProblemError):
+    """The request was over a server limit (batch ops or bytes)."""
+
+
+class CursorExpired(ProblemError):
+    """The pull cursor is older than what the server keeps."""
+
+
+_BY_SLUG = {
+    "device-revoked": DeviceRevoked,
+    "payload-too-large": PayloadTooLarge,
+    "cursor-expired": CursorExpired,
+}
+
+
+@dataclass
+class Traffic:
+    """Bytes on the wire, as sent and as received (compressed sizes)."""
+
+    sent: int = 0
+    received: int = 0
+    requests: int = 0
+    retries: int = 0
+
+
+@dataclass
+class Transport:
+    """HTTP calls to one Patroli server on behalf of one device."""
+
+    base_url: str
+    token: str | None = None
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    max_attempts: int = 6
+    max_elapsed: float = 120.0
+    backoff_base: float = 0.5
+    backoff_cap: float = 30.0
+    session: requests.Session = field(default_factory=requests.Session)
+    traffic: Traffic = field(default_factory=Traffic)
+    sleep: Callable[[float], None] = time.sleep
+    rng: random.Random = field(default_factory=random.Random)
+
+    def _headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        headers = {"Accept": "application/json", "Accept-Encoding": "gzip"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        headers.update(extra or {})
+        return headers
+
+    def _delay(self, attempt: int, retry_after: str | None) -> float:
+        if retry_after:
+            try:
+                return min(float(retry_after), self.backoff_cap)
+            except ValueError:
+                pass
+        # Full jitter: devices that lost the link together do not all come
+        # back at the same instant.
+        return self.rng.uniform(0, min(self.backoff_cap, self.backoff_base * 2**attempt))
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        params: dict[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> Any:
+        """Send a request, retrying transient failures; return the decoded JSON answer."""
+        body, headers = None, {}
+        if json_body is not None:
+            body = orjson.dumps(json_body)
+            headers["Content-Type"] = "application/json"
+            if len(body) >= GZIP_MIN_BYTES:
+                body = gzip.compress(body, compresslevel=6)
+                headers["Content-Encoding"] = "gzip"
+        started = time.monotonic()
+        read_timeout = timeout or self.read_timeout
+        for attempt in range(self.max_attempts):
+            retry_after = None
+            try:
+                self.traffic.requests += 1
+                self.traffic.sent += len(body or b"")
+                resp = self.session.request(
+                    method,
+                    self.base_url.rstrip("/") + path,
+                    data=body,
+                    params=params,
+                    headers=self._headers(headers),
+                    timeout=(self.connect_timeout, read_timeout),
+                )
+                self.traffic.received += int(
+                    resp.headers.get("Content-Length") or len(resp.content)
+                )
+                if resp.status_code < 400:
+                    return resp.json() if resp.content else None
+                if resp.status_code != 429 and resp.status_code < 500:
+                    raise self._problem(resp)
+                retry_after = resp.headers.get("Retry-After")
+                failure: str = f"HTTP {resp.status_code}"
+            except (
+                requests.ConnectionError,
+                requests.Timeout,
+                requests.exceptions.ChunkedEncodingError,
+                ValueError,
+            ) as exc:
+                # ValueError: a truncated or garbled JSON answer, as good as none.
+                failure = type(exc).__name__
+            delay = self._delay(attempt, retry_after)
+            if (
+                attempt + 1 >= self.max_attempts
+                or time.monotonic() - started + delay > self.max_elapsed
+            ):
+                raise TransportError(
+                    f"the server did not answer in time ({failure}); "
+                    "everything stays on the device for the next sync"
+                )
+            self.traffic.retries += 1
+            self.sleep(delay)
+        raise AssertionError("unreachable")
+
+    def _problem(self, resp: requests.Response) -> ProblemError:
+        try:
+            problem = resp.json()
+            if not isinstance(problem, dict):
+                raise ValueError
+        except ValueError:
+            problem = {"title": f"HTTP {resp.status_code}", "detail": resp.text[:200]}
+        slug = str(problem.get("type", "")).removeprefix(PROBLEM_PREFIX)
+        return _BY_SLUG.get(slug, ProblemError)(resp.status_code, problem)
+
+    def meta(self) -> dict[str, Any]:
+        """``GET /meta``: limits and server time."""
+        return self.request("GET", "/api/v1/meta")
+
+    def enroll(self, code: str, device_name: str) -> dict[str, Any]:
+        """``POST /devices/enroll``: the device id and its token."""
+        return self.request(
+            "POST",
+            "/api/v1/devices/enroll",
+            json_body={"enrollment_code": code, "device_name": device_name},
+        )
+
+    def push(self, batch: dict[str, Any], timeout: float | None = None) -> dict[str, Any]:
+        """``POST /sync/push`` one batch."""
+        return self.request("POST", "/api/v1/sync/push", json_body=batch, timeout=timeout)
+
+    def pull(self, cursor: str | None, limit: int) -> dict[str, Any]:
+        """``GET /sync/pull`` one page."""
+        params: dict[str, Any] = {"limit": limit}
+        if cursor:
+            params["cursor"] = cursor
+        return self.request("GET", "/api/v1/sync/pull", params=params)
