@@ -52,18 +52,19 @@ class LiveServer:
     def env(self) -> dict[str, str]:
         """Environment of the server process."""
         env = dict(os.environ)
-        env.update({
-            "PATROLI_DATABASE_URL": self.database_url,
-            "PATROLI_SECRET_KEY": "e2e-secret-key",
-            "PATROLI_BLOB_DIR": str(self.workdir / "blobs"),
-        })
+        env.update(
+            {
+                "PATROLI_DATABASE_URL": self.database_url,
+                "PATROLI_SECRET_KEY": "e2e-secret-key",
+                "PATROLI_BLOB_DIR": str(self.workdir / "blobs"),
+            }
+        )
         env.update(self.extra_env)
         return env
 
     def seed(self, posts: dict[str, list[str]]) -> None:
         """Create posts, a commander per post, officers, an HQ user and an admin."""
-        app = create_app({"SQLALCHEMY_DATABASE_URI": self.database_url,
-                          "SECRET_KEY": "seed"})
+        app = create_app({"SQLALCHEMY_DATABASE_URI": self.database_url, "SECRET_KEY": "seed"})
         upgrade_schema(app)
         with app.app_context():
             now = utcnow()
@@ -72,11 +73,20 @@ class LiveServer:
                 db.session.flush()
                 for name in [*officers, f"cmd.{code.lower()}"]:
                     role = "commander" if name.startswith("cmd.") else "officer"
-                    db.session.add(User(username=name, role=role, post_code=code,
-                                        password_hash=_HASH, active=True, created_at=now))
+                    db.session.add(
+                        User(
+                            username=name,
+                            role=role,
+                            post_code=code,
+                            password_hash=_HASH,
+                            active=True,
+                            created_at=now,
+                        )
+                    )
             for name, role in (("hq.1", "hq"), ("admin", "admin")):
-                db.session.add(User(username=name, role=role, password_hash=_HASH,
-                                    active=True, created_at=now))
+                db.session.add(
+                    User(username=name, role=role, password_hash=_HASH, active=True, created_at=now)
+                )
             db.session.commit()
             db.engine.dispose()
 
@@ -91,11 +101,22 @@ class LiveServer:
 
     def start(self) -> None:
         """Start ``patroli serve`` and wait until it answers /healthz."""
-        cmd = [sys.executable, "-m", "patroli", "serve", "--host", "127.0.0.1", "--port",
-               str(self.port), "--workers", str(self.workers)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "patroli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+        ]
         with open(self.workdir / f"server-{self.port}.log", "ab") as log:
-            self.process = subprocess.Popen(cmd, env=self.env(), stdout=log, stderr=log,
-                                            start_new_session=True)
+            self.process = subprocess.Popen(
+                cmd, env=self.env(), stdout=log, stderr=log, start_new_session=True
+            )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -136,8 +157,9 @@ def database_for(backend: str, directory: Path) -> str:
 
 
 @contextmanager
-def live_server(directory: Path, backend: str, posts: dict[str, list[str]],
-                **kwargs: object) -> Iterator[LiveServer]:
+def live_server(
+    directory: Path, backend: str, posts: dict[str, list[str]], **kwargs: object
+) -> Iterator[LiveServer]:
     """A seeded, running server that is stopped afterwards."""
     server = LiveServer(directory, database_for(backend, directory), **kwargs)  # type: ignore[arg-type]
     server.seed(posts)

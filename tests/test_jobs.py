@@ -19,7 +19,8 @@ def test_job_runs_once_per_interval_across_processes(app: Flask) -> None:
     calls = []
     names()
     REGISTRY["probe"] = REGISTRY["prune-ops"].__class__(
-        "probe", lambda a: calls.append(1) or {"n": len(calls)}, "X", 3600, "probe")
+        "probe", lambda a: calls.append(1) or {"n": len(calls)}, "X", 3600, "probe"
+    )
     try:
         assert run_job(app, "probe") == {"n": 1}
         assert run_job(app, "probe") is None
@@ -31,6 +32,7 @@ def test_job_runs_once_per_interval_across_processes(app: Flask) -> None:
 
 def test_failing_job_is_recorded_and_lease_released(app: Flask) -> None:
     """A job that raises leaves its error in job_runs and can run again."""
+
     def boom(_app: Flask) -> dict:
         raise ValueError("disk full")
 
@@ -42,9 +44,11 @@ def test_failing_job_is_recorded_and_lease_released(app: Flask) -> None:
         except ValueError:
             pass
         with app.app_context():
-            row = db.session.execute(db.text(
-                "SELECT last_status, last_error, lease_until FROM job_runs WHERE name='boom'"
-            )).one()
+            row = db.session.execute(
+                db.text(
+                    "SELECT last_status, last_error, lease_until FROM job_runs WHERE name='boom'"
+                )
+            ).one()
         assert row[0] == "failed" and "disk full" in row[1] and row[2] is None
     finally:
         del REGISTRY["boom"]
