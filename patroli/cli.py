@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from client_sqlite.cli import field
+from patroli.demo import demo
 from server.cli import admin, jobs, serve
 
 
@@ -18,3 +19,4 @@ main.add_command(serve)
 main.add_command(admin)
 main.add_command(jobs)
 main.add_command(field)
+main.add_command(demo)

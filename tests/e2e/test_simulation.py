@@ -69,12 +69,18 @@ def _sync(dev: FieldDevice, recorder: Recorder) -> None:
 def test_devices_converge_and_nothing_is_lost(tmp_path: Path, backend: str) -> None:
     """12 devices, 6 rounds of random offline edits: all equal the server, no value dropped."""
     rng = random.Random(20261123)
-    posts = {"NNK": [f"ofc.n{i}" for i in range(DEVICES_NNK)],
-             "DUM": [f"ofc.d{i}" for i in range(DEVICES_DUM)]}
+    posts = {
+        "NNK": [f"ofc.n{i}" for i in range(DEVICES_NNK)],
+        "DUM": [f"ofc.d{i}" for i in range(DEVICES_DUM)],
+    }
     with live_server(tmp_path, backend, posts) as server:
-        devices = {name: FieldDevice.enroll(tmp_path / f"{name}.sqlite3", server.url,
-                                            server.code_for(name))
-                   for names in posts.values() for name in names}
+        devices = {
+            name: FieldDevice.enroll(
+                tmp_path / f"{name}.sqlite3", server.url, server.code_for(name)
+            )
+            for names in posts.values()
+            for name in names
+        }
         recorder = Recorder()
         shared: dict[str, list[str]] = {"NNK": [], "DUM": []}
         for post, names in posts.items():
@@ -99,12 +105,19 @@ def test_devices_converge_and_nothing_is_lost(tmp_path: Path, backend: str) -> N
             for dev in devices.values():
                 _sync(dev, recorder)
 
-        token = requests.post(f"{server.url}/api/v1/auth/token", timeout=10,
-                              json={"username": "admin", "password": "correct horse battery"})
+        token = requests.post(
+            f"{server.url}/api/v1/auth/token",
+            timeout=10,
+            json={"username": "admin", "password": "correct horse battery"},
+        )
         headers = {"Authorization": f"Bearer {token.json()['token']}"}
-        views = {rid: requests.get(f"{server.url}/api/v1/reports/{rid}", headers=headers,
-                                   timeout=10).json()
-                 for ids in shared.values() for rid in ids}
+        views = {
+            rid: requests.get(
+                f"{server.url}/api/v1/reports/{rid}", headers=headers, timeout=10
+            ).json()
+            for ids in shared.values()
+            for rid in ids
+        }
         for post, names in posts.items():
             for name in names:
                 local = devices[name].docs()
@@ -114,13 +127,20 @@ def test_devices_converge_and_nothing_is_lost(tmp_path: Path, backend: str) -> N
 
         for rid, unit, value in recorder.sent:
             view = views[rid]
-            written = [json.dumps(h["changes"].get(unit), sort_keys=True)
-                       for h in view["history"] if unit in h["changes"]]
-            kept_aside = [json.dumps(c["lost"], sort_keys=True) for c in view["conflicts"]
-                          if c["field"] == unit]
+            written = [
+                json.dumps(h["changes"].get(unit), sort_keys=True)
+                for h in view["history"]
+                if unit in h["changes"]
+            ]
+            kept_aside = [
+                json.dumps(c["lost"], sort_keys=True)
+                for c in view["conflicts"]
+                if c["field"] == unit
+            ]
             # Removing an element nobody ever added leaves nothing to record.
             never_there = value == "null" and not written
             assert value in written or value in kept_aside or never_there, (
-                f"{unit}={value} of {rid} was lost")
+                f"{unit}={value} of {rid} was lost"
+            )
         assert edits > 50 and len(recorder.sent) > edits / 2
         assert any(v["conflicts"] for v in views.values())

@@ -1,0 +1,296 @@
+"""``patroli demo``: the embedded-default tour.
+
+It starts a real server on SQLite, creates posts and people, enrolls
+simulated field devices that record reports offline, lose and regain the
+link, edit one report concurrently (a real conflict), has commanders act on
+what arrived, prints a summary with the URLs and sign-in details, and keeps
+serving until Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+import requests
+from rich.console import Console
+from rich.table import Table
+
+from client_sqlite import editing
+from client_sqlite.store import Store
+from patroli import demo_data
+from sync.engine import SyncEngine, SyncResult
+from sync.transport import Transport
+
+PASSWORD = "patroli-demo"
+OFFICERS = {
+    "NNK": ["ofc.nnk.1", "ofc.nnk.2", "ofc.nnk.3"],
+    "DUM": ["ofc.dum.1", "ofc.dum.2"],
+    "PLB": ["ofc.plb.1"],
+}
+console = Console(width=max(100, Console().width))
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex((host, port)) != 0
+
+
+def _seed(database_url: str) -> dict[str, str]:
+    """Posts, officers, commanders, HQ and admin; return an enrollment code per officer."""
+    from werkzeug.security import generate_password_hash
+
+    from server import create_app
+    from server.auth import utcnow
+    from server.db import db, upgrade_schema
+    from server.enrollment import issue_code
+    from server.models import Post, User
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "seed"})
+    upgrade_schema(app)
+    codes = {}
+    with app.app_context():
+        now, pw = utcnow(), generate_password_hash(PASSWORD)
+        for code, info in demo_data.POSTS.items():
+            db.session.add(Post(code=code, name=info["name"], tz=info["tz"], created_at=now))
+        db.session.flush()
+        people = [(f"cmd.{c.lower()}", "commander", c) for c in demo_data.POSTS]
+        people += [("hq.analyst", "hq", None), ("admin", "admin", None)]
+        people += [(n, "officer", c) for c, names in OFFICERS.items() for n in names]
+        for username, role, post in people:
+            db.session.add(
+                User(
+                    username=username,
+                    role=role,
+                    post_code=post,
+                    active=True,
+                    password_hash=pw,
+                    created_at=now,
+                )
+            )
+        db.session.commit()
+        for names in OFFICERS.values():
+            for name in names:
+                user = db.session.execute(db.select(User).where(User.username == name)).scalar()
+                codes[name] = issue_code(user, "demo")
+        db.engine.dispose()
+    return codes
+
+
+def _start_server(workdir: Path, env: dict[str, str], host: str, port: int) -> subprocess.Popen:
+    log = open(workdir / "server.log", "ab")  # noqa: SIM115 - open while the server runs
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "patroli", "serve", "--host", host, "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=log,
+    )
+    url = f"http://{host}:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise click.ClickException(f"The server stopped at start; see {workdir}/server.log.")
+        try:
+            if requests.get(url + "/healthz", timeout=1).ok:
+                return proc
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    proc.terminate()
+    raise click.ClickException(f"The server did not start in time; see {workdir}/server.log.")
+
+
+class Device:
+    """A simulated officer's phone with its own store file."""
+
+    def __init__(self, name: str, post: str, path: Path, url: str, code: str):
+        self.name, self.post, self.url = name, post, url
+        self.store = Store(path)
+        self.store.save_enrollment(url, Transport(url).enroll(code, f"{name}'s phone"))
+        self.results: list[SyncResult] = []
+
+    def sync(self, url: str | None = None) -> SyncResult:
+        """Sync (against ``url`` to simulate a dead link)."""
+        device = self.store.device()
+        transport = Transport(
+            url or self.url,
+            device["token"],
+            max_attempts=2,
+            max_elapsed=3,
+            connect_timeout=1,
+            backoff_base=0.1,
+        )
+        result = SyncEngine(self.store, transport).run()
+        self.results.append(result)
+        return result
+
+
+def _person_token(url: str, username: str) -> dict[str, str]:
+    token = requests.post(
+        f"{url}/api/v1/auth/token", timeout=10, json={"username": username, "password": PASSWORD}
+    ).json()["token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _tour(url: str, workdir: Path, codes: dict[str, str]) -> dict[str, Any]:
+    rng = random.Random(2026)
+    devices = {
+        name: Device(name, post, workdir / "devices" / f"{name}.sqlite3", url, codes[name])
+        for post, names in OFFICERS.items()
+        for name in names
+    }
+    dead_link = "http://127.0.0.1:9"  # discard port: nothing answers, like a lost signal
+    console.print("[bold]1.[/] Officers record reports offline at their posts…")
+    for dev in devices.values():
+        for _ in range(rng.randint(4, 7)):
+            kind, fields = demo_data.report(rng, dev.post)
+            editing.create(dev.store, kind, fields)
+    console.print("[bold]2.[/] No signal at Sebatik: ofc.nnk.2 and ofc.dum.2 fail to sync…")
+    for name in ("ofc.nnk.2", "ofc.dum.2"):
+        result = devices[name].sync(dead_link)
+        console.print(f"   {name}: [yellow]{result.reason}[/]")
+    console.print("[bold]3.[/] The link is back: every device syncs…")
+    for dev in devices.values():
+        dev.sync()
+    console.print("[bold]4.[/] Two officers edit the same incident while offline…")
+    a, b = devices["ofc.nnk.1"], devices["ofc.nnk.2"]
+    shared = next(r["id"] for r in a.store.reports() if r["kind"] == "incident")
+    b.sync()
+    editing.edit(
+        a.store,
+        shared,
+        {"narrative": "Boat left at 02:00 with 7 passengers; the agent collected their passports."},
+    )
+    editing.edit(
+        b.store,
+        shared,
+        {
+            "narrative": "Boat left around 02:30, six or seven people "
+            "on board, one of them a girl of about 15.",
+            "persons.w1": {"role": "witness", "sex": "M", "age": 52, "note": "boat owner"},
+        },
+    )
+    a.sync()
+    conflict = b.sync()
+    console.print(f"   ofc.nnk.2's sync: {conflict.conflicts} conflict(s) kept for the commander")
+    console.print("[bold]5.[/] Commanders review what arrived…")
+    decisions = _review(url, rng, devices)
+    for dev in devices.values():
+        dev.sync()
+    return {"devices": devices, "shared": shared, "decisions": decisions}
+
+
+def _review(url: str, rng: random.Random, devices: dict[str, Device]) -> dict[str, int]:
+    decided: dict[str, int] = {}
+    for post, names in OFFICERS.items():
+        headers = _person_token(url, f"cmd.{post.lower()}")
+        ids = [r["id"] for r in devices[names[0]].store.reports()]
+        for rid in ids[: max(1, len(ids) // 2)]:
+            view = requests.get(f"{url}/api/v1/reports/{rid}", headers=headers, timeout=10).json()
+            status = rng.choice(["approved", "approved", "in_review", "needs_info"])
+            note = "Add the boat's registration number." if status == "needs_info" else None
+            requests.post(
+                f"{url}/api/v1/reports/{rid}/review",
+                headers=headers,
+                timeout=10,
+                json={"status": status, "note": note, "rev": view["report"]["rev"]},
+            )
+            decided[status] = decided.get(status, 0) + 1
+    return decided
+
+
+def _summary(url: str, tour: dict[str, Any]) -> None:
+    table = Table(title="What the devices sent")
+    for column in (
+        "device",
+        "post",
+        "pushed",
+        "applied",
+        "merged",
+        "conflict",
+        "rejected",
+        "pulled",
+        "last sync",
+    ):
+        table.add_column(column)
+    for dev in tour["devices"].values():
+        totals = {
+            k: sum(getattr(r, k) for r in dev.results)
+            for k in ("pushed", "applied", "merged", "conflicts", "rejected", "pulled")
+        }
+        last = dev.results[-1]
+        table.add_row(
+            dev.name,
+            dev.post,
+            *(str(totals[k]) for k in totals),
+            "[green]ok[/]" if last.complete else f"[red]{last.reason}[/]",
+        )
+    console.print(table)
+    console.print(f"Review decisions: {tour['decisions'] or 'none'}")
+    console.print(f"\n[bold]Patroli is running at {url}/[/]")
+    console.print(
+        f"  Dashboard: {url}/  — sign in as cmd.nnk (commander of Nunukan), "
+        f"hq.analyst (HQ) or admin; password [bold]{PASSWORD}[/]"
+    )
+    console.print(f"  The conflict to resolve is on report {tour['shared']}")
+    console.print(f"  API: {url}/api/v1/meta · field store files under devices/")
+    console.print("Press Ctrl-C to stop.")
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option(
+    "--port",
+    default=5000,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port to serve on (0: any free port).",
+)
+@click.option(
+    "--workdir",
+    default="var/demo",
+    show_default=True,
+    type=click.Path(),
+    help="Where the demo keeps its database and device stores (wiped at start).",
+)
+@click.option("--exit", "exit_after", is_flag=True, help="Stop after the tour (for scripts).")
+def demo(host: str, port: int, workdir: str, exit_after: bool) -> None:
+    """Tour Patroli on the embedded SQLite default, then keep the dashboard running."""
+    work = Path(workdir).resolve()
+    shutil.rmtree(work, ignore_errors=True)
+    (work / "devices").mkdir(parents=True)
+    if port == 0 or not _port_free(host, port):
+        with socket.socket() as s:
+            s.bind((host, 0))
+            port = s.getsockname()[1]
+    url = f"http://{host}:{port}"
+    env = dict(
+        os.environ,
+        PATROLI_DATABASE_URL=f"sqlite:///{work / 'patroli.sqlite3'}",
+        PATROLI_SECRET_KEY=secrets.token_hex(32),
+        PATROLI_BLOB_DIR=str(work / "blobs"),
+    )
+    console.print(f"Starting a Patroli server on SQLite in {work} …")
+    codes = _seed(env["PATROLI_DATABASE_URL"])
+    server = _start_server(work, env, host, port)
+    try:
+        _summary(url, _tour(url, work, codes))
+        if exit_after:
+            return
+        server.wait()
+    except KeyboardInterrupt:
+        console.print("\nStopping.")
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
