@@ -31,13 +31,24 @@ def _patroli(env: dict[str, str], *args: str) -> str:
     return out.stdout
 
 
+def bench_env(workdir: Path) -> dict[str, str]:
+    """The environment of the benchmark's server and admin commands."""
+    return dict(os.environ, PATROLI_DATABASE_URL=f"sqlite:///{workdir / 'bench.sqlite3'}",
+                PATROLI_SECRET_KEY="bench")
+
+
+def enroll_code(workdir: Path, officer: str) -> str:
+    """Add an NNK officer and return a fresh enrollment code for them."""
+    env = bench_env(workdir)
+    _patroli(env, "admin", "add-user", officer, "--role", "officer", "--post", "NNK")
+    return _patroli(env, "admin", "enroll-code", officer).strip().splitlines()[-1]
+
+
 def start_server(workdir: Path) -> tuple[subprocess.Popen, str, dict[str, str]]:
     """Seed a post and an officer, start ``patroli serve``; return it, its URL and device auth."""
-    env = dict(os.environ, PATROLI_DATABASE_URL=f"sqlite:///{workdir / 'bench.sqlite3'}",
-               PATROLI_SECRET_KEY="bench")
+    env = bench_env(workdir)
     _patroli(env, "admin", "add-post", "NNK", "Nunukan")
-    _patroli(env, "admin", "add-user", "ofc.bench", "--role", "officer", "--post", "NNK")
-    code = _patroli(env, "admin", "enroll-code", "ofc.bench").strip().splitlines()[-1]
+    code = enroll_code(workdir, "ofc.bench")
     port = _free_port()
     log = open(workdir / "server.log", "wb")  # noqa: SIM115 - lives as long as the server
     proc = subprocess.Popen([sys.executable, "-m", "patroli", "serve", "--port", str(port)],
