@@ -194,3 +194,22 @@ def test_newer_store_refused(tmp_path: Path) -> None:
     conn.close()
     with pytest.raises(RuntimeError, match="newer Patroli"):
         Store(path)
+
+
+def test_status_warns_about_a_wrong_clock(tmp_path: Path) -> None:
+    """``status`` warns when the device clock is minutes away from the server's."""
+    from click.testing import CliRunner
+
+    from patroli.cli import main
+    from sync import hlc as H
+
+    path = tmp_path / "clock.sqlite3"
+    s = Store(path)
+    server_now = H.now_ms()
+    s.observe_server_time(H.format_server_time(server_now), server_now - 9 * 60_000)
+    assert s.device()["clock_offset_ms"] == 9 * 60_000
+    assert H.HLC.parse(s.device()["hlc"]).ms >= server_now  # advanced past the server
+    s.close()
+    result = CliRunner().invoke(main, ["field", "--db", str(path), "status"])
+    assert result.exit_code == 0
+    assert "clock is 9 minute(s) behind the server" in result.output
