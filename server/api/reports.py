@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from flask import Blueprint, jsonify
+from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 from marshmallow import Schema, fields, validate
 
+from server import geojson
+from server import queue as queue_service
 from server import review as review_service
 from server.auth import current_principal, require
 from server.bodies import json_object
@@ -76,6 +78,23 @@ def _report_in_scope(report_id: str) -> Report:
     if report is None or not current_principal().sees_post(report.post_code):
         raise Problem(404, "not-found", "No such report in your scope.")
     return report
+
+
+@bp.get("/reports")
+@require("officer", "commander", "hq", "admin")
+def list_reports() -> ResponseReturnValue:
+    """The review queue: filtered, paginated, oldest waiting first, with counts per status."""
+    filters = queue_service.parse_filters(request.args)
+    return jsonify(queue_service.search(current_principal(), filters))
+
+
+@bp.get("/reports.geojson")
+@require("officer", "commander", "hq", "admin")
+def reports_geojson() -> ResponseReturnValue:
+    """Reports with a location as GeoJSON (no person names), same filters as the queue."""
+    filters = queue_service.parse_filters(request.args)
+    body = geojson.feature_collection(current_principal(), filters)
+    return Response(orjson.dumps(body), mimetype="application/geo+json")
 
 
 @bp.get("/reports/<report_id>")
