@@ -30,6 +30,11 @@ users = User.__table__
 PENDING = ("submitted", "in_review")
 
 
+def silent_hours(app: Flask | None = None) -> int:
+    """Hours without contact after which a device counts as silent."""
+    return int((app or current_app).config["PATROLI_SILENT_DEVICE_HOURS"])
+
+
 def silent_cutoff(app: Flask | None = None) -> datetime:
     """Devices whose last contact is before this are silent."""
     config = (app or current_app).config

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import orjson
 from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
@@ -15,10 +13,9 @@ from server import review as review_service
 from server.auth import current_principal, require
 from server.bodies import json_object
 from server.db import db
-from server.documents import iso_ms
-from server.models import Conflict, Report, ReportRevision
+from server.models import Report
 from server.problems import Problem
-from server.pull import conflict_wire
+from server.report_detail import report_view
 from sync.errors import flatten_errors
 
 bp = Blueprint("reports", __name__)
@@ -38,39 +35,6 @@ class ReviewSchema(Schema):
 
 
 _REVIEW = ReviewSchema()
-
-
-def report_view(report: Report) -> dict[str, Any]:
-    """A report with its full revision history and every conflict record."""
-    history = db.session.execute(
-        db.select(ReportRevision)
-        .where(ReportRevision.report_id == report.id)
-        .order_by(ReportRevision.rev)
-    ).scalars()
-    conflicts = db.session.execute(
-        db.select(Conflict.__table__)
-        .where(Conflict.report_id == report.id)
-        .order_by(Conflict.rev, Conflict.created_at)
-    ).mappings()
-    return {
-        "report": orjson.loads(report.doc),
-        "history": [
-            {
-                "rev": h.rev,
-                "at": iso_ms(h.at),
-                "by": h.by,
-                "device_id": h.device_id,
-                "action": h.action,
-                "units": list(orjson.loads(h.changes)),
-                "changes": orjson.loads(h.changes),
-            }
-            for h in history
-        ],
-        "conflicts": [
-            dict(conflict_wire(c), kept_device=c["kept_device"], lost_device=c["lost_device"])
-            for c in conflicts
-        ],
-    }
 
 
 def _report_in_scope(report_id: str) -> Report:
