@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 from flask_compress import Compress
 from sqlalchemy import text
 
-from server import api, config, db, problems
+from server import api, config, db, i18n, limits, problems, sessions, web
 
 compress = Compress()
 
@@ -46,6 +46,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     problems.init_app(app)
     compress.init_app(app)
     api.init_app(app)
+    web.init_app(app)
+    sessions.init_app(app, api.BLUEPRINTS)
+    i18n.init_app(app)
+    # After every blueprint: the limiter wraps registered views by endpoint.
+    limits.init_app(app)
     app.add_url_rule("/healthz", "healthz", healthz)
     return app
 

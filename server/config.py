@@ -35,6 +35,15 @@ def from_environment() -> dict[str, Any]:
         "PATROLI_BLOB_DIR": os.environ.get("PATROLI_BLOB_DIR") or str(Path("var/blobs").resolve()),
         "PATROLI_SCHEDULER": os.environ.get("PATROLI_SCHEDULER", "1") not in ("0", "false", "no"),
         "PATROLI_OP_RETENTION_DAYS": _int("PATROLI_OP_RETENTION_DAYS", 30),
+        "PATROLI_REVIEW_SLA_HOURS": _int("PATROLI_REVIEW_SLA_HOURS", 48),
+        "PATROLI_SILENT_DEVICE_HOURS": _int("PATROLI_SILENT_DEVICE_HOURS", 72),
+        "PATROLI_SESSION_HOURS": _int("PATROLI_SESSION_HOURS", 8),
+        "PATROLI_SESSION_COOKIE_SECURE": os.environ.get("PATROLI_SESSION_COOKIE_SECURE", "0")
+        in ("1", "true", "yes"),
+        "PATROLI_SIGNIN_RATE_LIMIT": os.environ.get("PATROLI_SIGNIN_RATE_LIMIT") or "10 per minute",
+        "PATROLI_ENROLL_RATE_LIMIT": os.environ.get("PATROLI_ENROLL_RATE_LIMIT") or "10 per minute",
+        "PATROLI_RATELIMIT_STORAGE_URI": os.environ.get("PATROLI_RATELIMIT_STORAGE_URI")
+        or "memory://",
         # Flask refuses bodies over this before any view reads them; gzip
         # bodies are bounded again after decompression (server.bodies).
         "MAX_CONTENT_LENGTH": max_batch_bytes,

@@ -105,6 +105,24 @@ def write_connection() -> Iterator[Connection]:
             yield conn
 
 
+@contextmanager
+def snapshot_connection(write: bool = False) -> Iterator[Connection]:
+    """A transaction whose every statement sees the same committed snapshot.
+
+    PostgreSQL's default READ COMMITTED takes a new snapshot per statement;
+    a read made of several queries (aggregates: watermark, roll-up, live
+    rows) must not see a commit that lands between them, so it runs at
+    REPEATABLE READ there.  SQLite's WAL readers already see one snapshot.
+    """
+    with db.engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execution_options(isolation_level="REPEATABLE READ")
+        if write:
+            conn.execution_options(sqlite_begin="IMMEDIATE")
+        with conn.begin():
+            yield conn
+
+
 def is_postgres() -> bool:
     """True when the bound database is PostgreSQL."""
     return db.engine.dialect.name == "postgresql"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -27,6 +27,13 @@ def normalize_code(code: str) -> str:
 
 def issue_code(user: User, created_by: str, ttl_s: int | None = None) -> str:
     """Create a one-time code that enrolls one device for ``user``; return it."""
+    return issue_code_with_expiry(user, created_by, ttl_s)[0]
+
+
+def issue_code_with_expiry(
+    user: User, created_by: str, ttl_s: int | None = None
+) -> tuple[str, datetime]:
+    """Create a one-time enrollment code for ``user``; return it and when it expires."""
     if user.role != "officer" or not user.post_code:
         raise Problem(
             400,
@@ -37,17 +44,18 @@ def issue_code(user: User, created_by: str, ttl_s: int | None = None) -> str:
     ttl = ttl_s if ttl_s is not None else current_app.config["PATROLI_ENROLL_CODE_TTL_S"]
     raw = "".join(secrets.choice(_ALPHABET) for _ in range(12))
     now = utcnow()
+    expires_at = now + timedelta(seconds=ttl)
     db.session.add(
         EnrollmentCode(
             code_hash=hash_secret(raw),
             user_id=user.id,
             created_by=created_by,
             created_at=now,
-            expires_at=now + timedelta(seconds=ttl),
+            expires_at=expires_at,
         )
     )
     db.session.commit()
-    return "-".join(raw[i : i + 4] for i in range(0, 12, 4))
+    return "-".join(raw[i : i + 4] for i in range(0, 12, 4)), expires_at
 
 
 def enroll(code: str, device_name: str) -> dict[str, Any]:

@@ -9,12 +9,13 @@ indexed or counted.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -71,6 +72,9 @@ class Device(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_by: Mapped[str | None] = mapped_column(String(64))
     revoke_reason: Mapped[str | None] = mapped_column(String(500))
+    # Set by the silent-devices job when it first finds the device silent,
+    # cleared when the device syncs again.
+    silent_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class EnrollmentCode(db.Model):
@@ -118,10 +122,32 @@ class Report(db.Model):
     review_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     retracted: Mapped[bool] = mapped_column(Boolean, default=False)
     open_conflicts: Mapped[int] = mapped_column(Integer, default=0)
+    # When the report entered its current review status: the queue shows
+    # the longest waiting first and the review-SLA job measures from here.
+    status_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Derived from the document (server.documents.derived_columns) for the
+    # queue's filters and the aggregates; occurred_on is the local date of
+    # occurred_at in the offset the officer recorded.
+    occurred_on: Mapped[date | None] = mapped_column(Date)
+    title: Mapped[str | None] = mapped_column(String(200))
+    route: Mapped[str | None] = mapped_column(String(200))
+    search_text: Mapped[str | None] = mapped_column(Text)
+    destination_country: Mapped[str | None] = mapped_column(String(2))
+    modus_key: Mapped[str | None] = mapped_column(String(200))
+    persons: Mapped[int] = mapped_column(Integer, default=0)
+    victims: Mapped[int] = mapped_column(Integer, default=0)
+    victims_minor: Mapped[int] = mapped_column(Integer, default=0)
+    victims_female: Mapped[int] = mapped_column(Integer, default=0)
+    suspects: Mapped[int] = mapped_column(Integer, default=0)
+    witnesses: Mapped[int] = mapped_column(Integer, default=0)
+    foreign_nationals: Mapped[int] = mapped_column(Integer, default=0)
+    applicants: Mapped[int] = mapped_column(Integer, default=0)
 
     __table_args__ = (
         Index("ix_reports_post_seq", "post_code", "seq"),
         Index("ix_reports_post_status", "post_code", "review_status"),
+        Index("ix_reports_status_since", "review_status", "status_since"),
+        Index("ix_reports_occurred_on", "occurred_on"),
     )
 
 
@@ -213,3 +239,39 @@ class JobRun(db.Model):
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_status: Mapped[str | None] = mapped_column(String(16))
     last_error: Mapped[str | None] = mapped_column(String(500))
+
+
+class AggregateRollup(db.Model):
+    """Report counts per day and grouping key, as of the last roll-up (server.rollup)."""
+
+    __tablename__ = "aggregate_rollup"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    post_code: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(32))
+    review_status: Mapped[str] = mapped_column(String(16))
+    destination_country: Mapped[str] = mapped_column(String(2))
+    modus_key: Mapped[str] = mapped_column(String(200))
+    reports: Mapped[int] = mapped_column(Integer)
+    persons: Mapped[int] = mapped_column(Integer)
+    victims: Mapped[int] = mapped_column(Integer)
+    victims_minor: Mapped[int] = mapped_column(Integer)
+    victims_female: Mapped[int] = mapped_column(Integer)
+    suspects: Mapped[int] = mapped_column(Integer)
+    witnesses: Mapped[int] = mapped_column(Integer)
+    foreign_nationals: Mapped[int] = mapped_column(Integer)
+    applicants: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_aggregate_rollup_day", "day"),)
+
+
+class AggregateRollupMember(db.Model):
+    """The day each report was counted under by the last roll-up.
+
+    A report that changes (or is purged) after the roll-up makes both its
+    new day and this one stale, so the aggregates count those days live.
+    """
+
+    __tablename__ = "aggregate_rollup_members"
+    report_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    day: Mapped[date | None] = mapped_column(Date)

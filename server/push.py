@@ -204,6 +204,7 @@ class _Batch:
             if state.row["review_status"] == "approved":
                 # Rule 4: content changed after approval goes back for review.
                 state.row["review_status"] = "submitted"
+                state.row["status_since"] = self.now
                 changes["review.status"] = "submitted"
             state.revisions.append(
                 store.revision_row(

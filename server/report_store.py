@@ -40,6 +40,7 @@ _ROW_COLUMNS = (
     "review_by",
     "review_at",
     "open_conflicts",
+    "status_since",
 )
 
 
@@ -93,6 +94,7 @@ class ReportState:
             "review_by": None,
             "review_at": None,
             "open_conflicts": 0,
+            "status_since": now,
         }
         return cls(report_id, row, {}, {}, is_new=True)
 

@@ -49,6 +49,7 @@ def decide(
             review_note=note,
             review_by=principal.name,
             review_at=now,
+            status_since=now if status != state.row["review_status"] else state.row["status_since"],
             rev=state.rev + 1,
         )
         state.revisions.append(

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from flask import Flask
 
-from server.api import auth_tokens, devices, meta, reports, sync
+from server.api import aggregates, auth_tokens, conflicts, devices, meta, reports, sync
 
-BLUEPRINTS = (meta.bp, auth_tokens.bp, devices.bp, sync.bp, reports.bp)
+BLUEPRINTS = (
+    meta.bp,
+    auth_tokens.bp,
+    devices.bp,
+    sync.bp,
+    reports.bp,
+    conflicts.bp,
+    aggregates.bp,
+)
 
 
 def init_app(app: Flask) -> None:

@@ -8,7 +8,7 @@ from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 from marshmallow import Schema, fields, validate
 
-from server import enrollment
+from server import device_status, enrollment
 from server.auth import current_principal, require
 from server.bodies import json_object
 from server.db import db
@@ -34,7 +34,14 @@ class RevokeSchema(Schema):
     reason = fields.String(validate=validate.Length(max=500), allow_none=True)
 
 
-_ENROLL, _REVOKE = EnrollSchema(), RevokeSchema()
+class EnrollmentCodeSchema(Schema):
+    """Body of ``POST /devices/enrollment-codes``."""
+
+    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    ttl_hours = fields.Integer(strict=True, validate=validate.Range(min=1, max=24 * 30))
+
+
+_ENROLL, _REVOKE, _CODE = EnrollSchema(), RevokeSchema(), EnrollmentCodeSchema()
 
 
 def _validated(schema: Schema, body: dict[str, Any]) -> dict[str, Any]:
@@ -47,23 +54,6 @@ def _validated(schema: Schema, body: dict[str, Any]) -> dict[str, Any]:
             errors=flatten_errors(errors),
         )
     return body
-
-
-def device_view(device: Device, user: User) -> dict[str, Any]:
-    """A device as listed to commanders."""
-    return {
-        "id": device.id,
-        "name": device.name,
-        "officer": user.username,
-        "post": user.post_code,
-        "created_at": iso_ms(device.created_at),
-        "last_push_at": iso_ms(device.last_push_at),
-        "last_pull_at": iso_ms(device.last_pull_at),
-        "revoked": device.revoked_at is not None,
-        "revoked_at": iso_ms(device.revoked_at),
-        "revoked_by": device.revoked_by,
-        "revoke_reason": device.revoke_reason,
-    }
 
 
 @bp.post("/devices/enroll")
@@ -87,13 +77,42 @@ def _device_in_scope(device_id: str) -> tuple[Device, User]:
 @bp.get("/devices")
 @require("commander", "admin")
 def list_devices() -> ResponseReturnValue:
-    """Devices of the caller's post(s), newest first."""
-    posts = current_principal().posts()
-    query = db.select(Device, User).join(User, User.id == Device.user_id)
-    if posts is not None:
-        query = query.where(User.post_code.in_(sorted(posts)))
-    rows = db.session.execute(query.order_by(Device.created_at.desc())).all()
-    return jsonify(devices=[device_view(d, u) for d, u in rows])
+    """Devices of the caller's post(s) with last push/pull, pending reviews and silence."""
+    return jsonify(devices=device_status.list_devices(current_principal()))
+
+
+def officer_in_scope(username: str) -> User:
+    """An active officer of the caller's post(s); 404 for anyone else."""
+    user = db.session.execute(db.select(User).where(User.username == username)).scalar()
+    principal = current_principal()
+    if (
+        user is None
+        or user.role != "officer"
+        or not user.active
+        or not principal.sees_post(user.post_code or "")
+    ):
+        raise Problem(
+            404,
+            "not-found",
+            "No such officer in your post(s).",
+            errors={"username": ["is not an active officer of your post(s)"]},
+        )
+    return user
+
+
+@bp.post("/devices/enrollment-codes")
+@require("commander", "admin")
+def issue_enrollment_code() -> ResponseReturnValue:
+    """Issue a one-time, expiring enrollment code for an officer (shown only in this answer)."""
+    body = _validated(_CODE, json_object())
+    user = officer_in_scope(body["username"])
+    ttl = body["ttl_hours"] * 3600 if body.get("ttl_hours") else None
+    code, expires_at = enrollment.issue_code_with_expiry(user, current_principal().name, ttl)
+    resp = jsonify(
+        code=code, username=user.username, post=user.post_code, expires_at=iso_ms(expires_at)
+    )
+    resp.headers["Cache-Control"] = "no-store"
+    return resp, 201
 
 
 @bp.post("/devices/<device_id>/revoke")
@@ -103,7 +122,9 @@ def revoke(device_id: str) -> ResponseReturnValue:
     device, user = _device_in_scope(device_id)
     body = _validated(_REVOKE, json_object()) if _has_body() else {}
     enrollment.revoke(device, current_principal().name, body.get("reason"))
-    return jsonify(device=device_view(device, user))
+    pending = device_status.pending_counts([device.id]).get(device.id, 0)
+    view = device_status.device_view(device, user, pending, device_status.silent_cutoff())
+    return jsonify(device=view)
 
 
 def _has_body() -> bool:

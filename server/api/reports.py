@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import orjson
-from flask import Blueprint, jsonify
+from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 from marshmallow import Schema, fields, validate
 
+from server import geojson
+from server import queue as queue_service
 from server import review as review_service
 from server.auth import current_principal, require
 from server.bodies import json_object
 from server.db import db
-from server.documents import iso_ms
-from server.models import Conflict, Report, ReportRevision
+from server.models import Report
 from server.problems import Problem
-from server.pull import conflict_wire
+from server.report_detail import report_view
 from sync.errors import flatten_errors
 
 bp = Blueprint("reports", __name__)
@@ -38,44 +37,28 @@ class ReviewSchema(Schema):
 _REVIEW = ReviewSchema()
 
 
-def report_view(report: Report) -> dict[str, Any]:
-    """A report with its full revision history and every conflict record."""
-    history = db.session.execute(
-        db.select(ReportRevision)
-        .where(ReportRevision.report_id == report.id)
-        .order_by(ReportRevision.rev)
-    ).scalars()
-    conflicts = db.session.execute(
-        db.select(Conflict.__table__)
-        .where(Conflict.report_id == report.id)
-        .order_by(Conflict.rev, Conflict.created_at)
-    ).mappings()
-    return {
-        "report": orjson.loads(report.doc),
-        "history": [
-            {
-                "rev": h.rev,
-                "at": iso_ms(h.at),
-                "by": h.by,
-                "device_id": h.device_id,
-                "action": h.action,
-                "units": list(orjson.loads(h.changes)),
-                "changes": orjson.loads(h.changes),
-            }
-            for h in history
-        ],
-        "conflicts": [
-            dict(conflict_wire(c), kept_device=c["kept_device"], lost_device=c["lost_device"])
-            for c in conflicts
-        ],
-    }
-
-
 def _report_in_scope(report_id: str) -> Report:
     report = db.session.get(Report, report_id)
     if report is None or not current_principal().sees_post(report.post_code):
         raise Problem(404, "not-found", "No such report in your scope.")
     return report
+
+
+@bp.get("/reports")
+@require("officer", "commander", "hq", "admin")
+def list_reports() -> ResponseReturnValue:
+    """The review queue: filtered, paginated, oldest waiting first, with counts per status."""
+    filters = queue_service.parse_filters(request.args)
+    return jsonify(queue_service.search(current_principal(), filters))
+
+
+@bp.get("/reports.geojson")
+@require("officer", "commander", "hq", "admin")
+def reports_geojson() -> ResponseReturnValue:
+    """Reports with a location as GeoJSON (no person names), same filters as the queue."""
+    filters = queue_service.parse_filters(request.args)
+    body = geojson.feature_collection(current_principal(), filters)
+    return Response(orjson.dumps(body), mimetype="application/geo+json")
 
 
 @bp.get("/reports/<report_id>")

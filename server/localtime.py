@@ -1,0 +1,77 @@
+"""Times on the pages, in each post's local time (WIB, WITA, WIT)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel.dates import format_date, format_time, format_timedelta
+from flask import g
+from flask_babel import get_locale
+
+from server.auth import aware
+from server.db import db
+from server.models import Post
+
+#: Indonesia's three zones by their IANA names.
+ABBREVIATIONS = {
+    "Asia/Jakarta": "WIB",
+    "Asia/Pontianak": "WIB",
+    "Asia/Makassar": "WITA",
+    "Asia/Jayapura": "WIT",
+}
+DEFAULT_TZ = "Asia/Jakarta"
+
+
+def post_zones() -> dict[str, str]:
+    """Each post's IANA time zone (read once per request)."""
+    if "post_zones" not in g:
+        g.post_zones = dict(db.session.execute(db.select(Post.code, Post.tz)).all())
+    return g.post_zones
+
+
+def zone_of(post: str | None) -> str:
+    """The time zone name of ``post`` (Jakarta time when unknown)."""
+    return post_zones().get(post or "", DEFAULT_TZ) or DEFAULT_TZ
+
+
+def to_datetime(value: datetime | str | int | None) -> datetime | None:
+    """A stored datetime, RFC 3339 text or epoch milliseconds as an aware datetime."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int):
+        return datetime.fromtimestamp(value / 1000, UTC)
+    if isinstance(value, str):
+        try:
+            return aware(datetime.fromisoformat(value.replace("Z", "+00:00")))
+        except ValueError:
+            return None
+    return aware(value)
+
+
+def local(value: datetime | str | int | None, post: str | None, fmt: str = "medium") -> str:
+    """``value`` in the post's local time with its zone, e.g. ``20 Nov 2026 11.15 WITA``."""
+    moment = to_datetime(value)
+    if moment is None:
+        return "—"
+    name = zone_of(post)
+    try:
+        zone = ZoneInfo(name)
+    except ZoneInfoNotFoundError:
+        name, zone = "UTC", ZoneInfo("UTC")
+    locale = str(get_locale() or "id")
+    there = moment.astimezone(zone)
+    # The locale's date pattern, but minutes are enough for field reports.
+    day = format_date(there.date(), format=fmt, locale=locale)
+    clock = format_time(there.time(), format="short", locale=locale)
+    return f"{day} {clock} {ABBREVIATIONS.get(name, name)}"
+
+
+def ago(value: datetime | str | int | None) -> str:
+    """How long ago ``value`` was, in words of the page language (e.g. "2 hari")."""
+    moment = to_datetime(value)
+    if moment is None:
+        return "—"
+    return format_timedelta(
+        datetime.now(UTC) - moment, granularity="minute", locale=str(get_locale() or "id")
+    )

@@ -1,0 +1,46 @@
+"""One report as people see it: document, full revision history and conflicts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from server.auth import aware
+from server.db import db
+from server.documents import iso_ms
+from server.models import Conflict, Report, ReportRevision
+from server.pull import conflict_wire
+
+
+def report_view(report: Report) -> dict[str, Any]:
+    """A report with its full revision history and every conflict record."""
+    history = db.session.execute(
+        db.select(ReportRevision)
+        .where(ReportRevision.report_id == report.id)
+        .order_by(ReportRevision.rev)
+    ).scalars()
+    conflicts = db.session.execute(
+        db.select(Conflict.__table__)
+        .where(Conflict.report_id == report.id)
+        .order_by(Conflict.rev, Conflict.created_at)
+    ).mappings()
+    return {
+        "report": orjson.loads(report.doc),
+        "history": [
+            {
+                "rev": h.rev,
+                "at": iso_ms(aware(h.at)),
+                "by": h.by,
+                "device_id": h.device_id,
+                "action": h.action,
+                "units": list(orjson.loads(h.changes)),
+                "changes": orjson.loads(h.changes),
+            }
+            for h in history
+        ],
+        "conflicts": [
+            dict(conflict_wire(c), kept_device=c["kept_device"], lost_device=c["lost_device"])
+            for c in conflicts
+        ],
+    }
