@@ -9,7 +9,7 @@ names a shared store (e.g. ``redis://``).
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, Response
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
@@ -19,6 +19,10 @@ LIMITED = {
     "auth_tokens.issue_token": "PATROLI_SIGNIN_RATE_LIMIT",
     "devices.enroll": "PATROLI_ENROLL_RATE_LIMIT",
 }
+
+
+def _failed(response: Response) -> bool:
+    return response.status_code >= 400
 
 
 def init_app(app: Flask) -> Limiter:
@@ -33,5 +37,9 @@ def init_app(app: Flask) -> Limiter:
     for endpoint, key in LIMITED.items():
         view = app.view_functions.get(endpoint)
         if view is not None:
-            app.view_functions[endpoint] = limiter.limit(app.config[key], methods=["POST"])(view)
+            # Only failed attempts count: guessing is slowed, while a commander
+            # enrolling a dozen phones behind one address is not.
+            app.view_functions[endpoint] = limiter.limit(
+                app.config[key], methods=["POST"], deduct_when=_failed
+            )(view)
     return limiter

@@ -17,14 +17,19 @@ from tests.world import incident
 POSTS = {"NNK": ["ofc.1", "ofc.2"], "DUM": ["ofc.d"]}
 
 
+_TOKENS: dict[str, str] = {}
+
+
 def server_view(server: LiveServer, report_id: str) -> dict:
-    """``GET /reports/<id>`` as the NNK commander."""
-    token = requests.post(
-        f"{server.url}/api/v1/auth/token",
-        timeout=10,
-        json={"username": "cmd.nnk", "password": "correct horse battery"},
-    )
-    headers = {"Authorization": f"Bearer {token.json()['token']}"}
+    """``GET /reports/<id>`` as the NNK commander (one sign-in per server)."""
+    if server.url not in _TOKENS:
+        token = requests.post(
+            f"{server.url}/api/v1/auth/token",
+            timeout=10,
+            json={"username": "cmd.nnk", "password": "correct horse battery"},
+        )
+        _TOKENS[server.url] = token.json()["token"]
+    headers = {"Authorization": f"Bearer {_TOKENS[server.url]}"}
     return requests.get(
         f"{server.url}/api/v1/reports/{report_id}", headers=headers, timeout=10
     ).json()

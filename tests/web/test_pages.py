@@ -107,6 +107,31 @@ def test_sign_in_and_enrollment_are_rate_limited(app: Flask, world: World) -> No
             db.engine.dispose()
 
 
+def test_successful_enrollments_do_not_count_against_the_limit(app: Flask, world: World) -> None:
+    """A commander enrolling several phones from one address is not slowed down."""
+    limited = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "PATROLI_ENROLL_RATE_LIMIT": "2 per minute",
+        }
+    )
+    try:
+        client = limited.test_client()
+        codes = [world.issue_code("ofc.nnk.1") for _ in range(4)]
+        statuses = [
+            client.post(
+                "/api/v1/devices/enroll", json={"enrollment_code": c, "device_name": "x"}
+            ).status_code
+            for c in codes
+        ]
+        assert statuses == [201, 201, 201, 201]
+    finally:
+        with limited.app_context():
+            db.engine.dispose()
+
+
 def test_approve_from_the_page_reaches_the_device(world: World, commander: Any) -> None:
     """The page's approve button is a revision the officer's device pulls."""
     dev = world.devices["ofc.nnk.1"]
