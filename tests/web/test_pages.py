@@ -204,6 +204,8 @@ def test_conflict_page_json_merge(world: World, commander: Any) -> None:
         "nationality": "ID",
     }
     assert view["conflicts"][0]["status"] == "resolved"
+    resolved = commander.get(page).get_data(as_text=True)
+    assert "Diselesaikan oleh cmd.nnk" in resolved and 'id="choose-kept"' not in resolved
 
 
 def test_api_accepts_the_session_but_changes_need_the_csrf_header(world: World) -> None:
