@@ -31,6 +31,7 @@ QUERY = {"group_by": "post,week,modus"}
 
 
 def _raw_insert_s(docs: list[dict[str, Any]], path: Path) -> float:
+    """Seconds to insert the same documents into a bare SQLite table."""
     conn = sqlite3.connect(path)
     conn.execute("CREATE TABLE r (id TEXT PRIMARY KEY, doc TEXT)")
     t0 = time.perf_counter()
@@ -42,6 +43,7 @@ def _raw_insert_s(docs: list[dict[str, Any]], path: Path) -> float:
 
 
 def _timed(app: Any, repeat: int = 5) -> float:
+    """Best of ``repeat`` timings of the benchmark query."""
     best = float("inf")
     with app.app_context():
         for _ in range(repeat):

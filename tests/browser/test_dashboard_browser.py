@@ -29,10 +29,12 @@ def site(tmp_path: Path) -> Iterator[tuple[LiveServer, Seeded]]:
 
 
 def _wait(driver: Any) -> WebDriverWait:
+    """A wait of at most WAIT_S seconds."""
     return WebDriverWait(driver, WAIT_S)
 
 
 def _sign_in(driver: Any, url: str, username: str, password: str = PASSWORD) -> None:
+    """Sign in through the form."""
     driver.get(f"{url}/sign-in")
     driver.find_element(By.ID, "username").send_keys(username)
     driver.find_element(By.ID, "password").send_keys(password)

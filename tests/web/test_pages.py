@@ -26,6 +26,7 @@ def commander(world: World) -> Any:
 
 
 def _status(world: World, report_id: str) -> str:
+    """A report's review status."""
     return world.report(report_id)["report"]["review"]["status"]
 
 
