@@ -1,5 +1,8 @@
 """Rate limits on password and enrollment-code guessing (Flask-Limiter).
 
+Only failed attempts count against the limit, so a post enrolling many
+devices or a script fetching tokens is never slowed, while guessing is.
+
 One limiter per app (not a module global): the extension keeps its
 enabled flag and storage on the instance, and several apps live in one
 test process.  Limits count per client address; with several server
@@ -9,7 +12,7 @@ names a shared store (e.g. ``redis://``).
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, Response
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
@@ -33,5 +36,12 @@ def init_app(app: Flask) -> Limiter:
     for endpoint, key in LIMITED.items():
         view = app.view_functions.get(endpoint)
         if view is not None:
-            app.view_functions[endpoint] = limiter.limit(app.config[key], methods=["POST"])(view)
+            app.view_functions[endpoint] = limiter.limit(
+                app.config[key], methods=["POST"], deduct_when=_failed
+            )(view)
     return limiter
+
+
+def _failed(response: Response) -> bool:
+    """Only failed attempts count: guessing is slowed, legitimate use never is."""
+    return response.status_code >= 400
