@@ -38,6 +38,7 @@ class AggregateQuery:
 
 
 def _list(raw: str | None) -> list[str]:
+    """A comma-separated parameter as a list."""
     return [v.strip() for v in (raw or "").split(",") if v.strip()]
 
 
@@ -79,6 +80,7 @@ def iso_week(day: date | None) -> str | None:
 
 
 def _values(cell: dict[str, Any], group: str) -> list[Any]:
+    """The group values a cell belongs to for one grouping (several for modus)."""
     if group == "post":
         return [cell["post_code"]]
     if group == "kind":
@@ -93,6 +95,7 @@ def _values(cell: dict[str, Any], group: str) -> list[Any]:
 
 
 def _keys(cell: dict[str, Any], group_by: tuple[str, ...]) -> list[tuple[Any, ...]]:
+    """Every group key a cell counts in."""
     keys: list[tuple[Any, ...]] = [()]
     for group in group_by:
         keys = [key + (value,) for key in keys for value in _values(cell, group)]
@@ -101,6 +104,7 @@ def _keys(cell: dict[str, Any], group_by: tuple[str, ...]) -> list[tuple[Any, ..
 
 def _sort_key(key: tuple[Any, ...]) -> tuple[Any, ...]:
     # Nulls ("no destination", "no modus") sort after every value.
+    """Sort order of group keys."""
     return tuple((value is None, value or "") for value in key)
 
 

@@ -47,11 +47,13 @@ _COMMON = {
 
 
 def _series(rows: list[dict[str, Any]], measures: dict[str, str]) -> dict[str, list[int]]:
+    """One list of values per measure, in row order."""
     return {label: [row.get(m) or 0 for row in rows] for m, label in measures.items()}
 
 
 def _whole_ticks(series: dict[str, list[int]]) -> list[int]:
     # Counts are whole numbers; pygal would otherwise label 0.2, 0.4, ...
+    """Whole-number axis ticks covering every value."""
     top = max([v for values in series.values() for v in values] or [0])
     step = max(1, -(-top // 8))
     return list(range(0, top + step + 1, step))

@@ -47,6 +47,7 @@ def wire(row: Any) -> dict[str, Any]:
 
 
 def _iso(value: Any) -> str | None:
+    """A stored time as RFC 3339 UTC."""
     return iso_ms(aware(value))
 
 
@@ -94,6 +95,7 @@ def device_names(ids: list[str | None]) -> dict[str, str]:
 
 
 def _chosen_value(conflict: Any, body: dict[str, Any]) -> Any:
+    """The value a resolution body asks for, validated for the conflict's unit."""
     if ("choose" in body) == ("value" in body):
         raise Problem(
             400,
@@ -120,6 +122,7 @@ def _chosen_value(conflict: Any, body: dict[str, Any]) -> Any:
 
 
 def _check_rev(body: dict[str, Any], state: store.ReportState) -> None:
+    """409 stale-revision when the body names a revision that is no longer current."""
     rev = body.get("rev")
     if rev is None:
         return

@@ -22,6 +22,7 @@ MAX_FEATURES = 50_000
 
 
 def _point(doc: dict[str, Any]) -> list[float] | None:
+    """GeoJSON coordinates of a document's location, if it has one."""
     location = doc.get("location")
     if not isinstance(location, dict):
         return None
@@ -32,6 +33,7 @@ def _point(doc: dict[str, Any]) -> list[float] | None:
 
 
 def _feature(row: Any) -> dict[str, Any] | None:
+    """One report as a GeoJSON Feature (None without a location)."""
     doc = orjson.loads(row.doc)
     point = _point(doc)
     if point is None:

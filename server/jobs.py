@@ -21,6 +21,7 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from server.auth import utcnow
 from server.db import write_connection
@@ -77,9 +78,12 @@ def _holder() -> str:
 
 def _acquire(name: str, min_gap: timedelta) -> bool:
     now = utcnow()
-    with write_connection() as conn:
-        if conn.execute(select(job_runs.c.name).where(job_runs.c.name == name)).first() is None:
-            conn.execute(insert(job_runs).values(name=name))
+    try:
+        with write_connection() as conn:
+            if conn.execute(select(job_runs.c.name).where(job_runs.c.name == name)).first() is None:
+                conn.execute(insert(job_runs).values(name=name))
+    except IntegrityError:
+        pass  # another process created the job's row at the same moment: fine
     with write_connection() as conn:
         taken = conn.execute(
             update(job_runs)

@@ -1,5 +1,8 @@
 """Rate limits on password and enrollment-code guessing (Flask-Limiter).
 
+Only failed attempts count against the limit, so a post enrolling many
+devices or a script fetching tokens is never slowed, while guessing is.
+
 One limiter per app (not a module global): the extension keeps its
 enabled flag and storage on the instance, and several apps live in one
 test process.  Limits count per client address; with several server
@@ -21,10 +24,6 @@ LIMITED = {
 }
 
 
-def _failed(response: Response) -> bool:
-    return response.status_code >= 400
-
-
 def init_app(app: Flask) -> Limiter:
     """Attach a limiter to ``app`` and limit the guessable endpoints (after registration)."""
     limiter = Limiter(
@@ -43,3 +42,8 @@ def init_app(app: Flask) -> Limiter:
                 app.config[key], methods=["POST"], deduct_when=_failed
             )(view)
     return limiter
+
+
+def _failed(response: Response) -> bool:
+    """Only failed attempts count: guessing is slowed, legitimate use never is."""
+    return response.status_code >= 400

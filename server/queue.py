@@ -46,12 +46,14 @@ class QueueFilter:
 
 
 def _values(args: Mapping[str, Any], name: str) -> list[str]:
+    """A repeatable or comma-separated query parameter as a list."""
     getlist = getattr(args, "getlist", None)
     raw = getlist(name) if getlist else [args.get(name) or ""]
     return [v.strip() for item in raw for v in str(item).split(",") if v.strip()]
 
 
 def _choices(args: Mapping[str, Any], name: str, allowed: tuple[str, ...], errors: dict) -> list:
+    """A list parameter whose values must come from ``allowed``."""
     values = _values(args, name)
     bad = [v for v in values if v not in allowed]
     if bad:
@@ -71,6 +73,7 @@ def parse_date(raw: str | None, name: str, errors: dict[str, list[str]]) -> date
 
 
 def _int(raw: Any, name: str, lo: int, hi: int, default: int, errors: dict) -> int:
+    """A bounded whole-number parameter, or a field error."""
     if raw in (None, ""):
         return default
     try:
@@ -105,6 +108,7 @@ def parse_filters(args: Mapping[str, Any]) -> QueueFilter:
 
 
 def _like(text: str) -> str:
+    """A LIKE pattern matching ``text`` literally, case-folded."""
     escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 

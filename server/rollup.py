@@ -52,6 +52,7 @@ class CellFilter:
 
 
 def _live_query(where: ColumnElement[bool]) -> Any:
+    """Cells counted from the reports rows matching ``where``."""
     sums = [func.count().label("reports")]
     sums += [func.coalesce(func.sum(reports.c[name]), 0).label(name) for name in COUNT_COLUMNS]
     keys = [reports.c.occurred_on.label("day"), *(reports.c[name] for name in _KEY_COLUMNS)]
@@ -63,6 +64,7 @@ def _live_query(where: ColumnElement[bool]) -> Any:
 
 
 def _filter(column: Any, table: Any, f: CellFilter) -> list[ColumnElement[bool]]:
+    """Conditions of a cell filter on a table's day and status columns."""
     conds = []
     if f.date_from:
         conds.append(column >= f.date_from)
@@ -74,6 +76,7 @@ def _filter(column: Any, table: Any, f: CellFilter) -> list[ColumnElement[bool]]
 
 
 def _cell(row: Any) -> dict[str, Any]:
+    """A result row as a cell dict with whole-number measures."""
     cell = dict(row._mapping)
     cell["destination_country"] = cell["destination_country"] or None
     cell["modus_key"] = cell["modus_key"] or ""
@@ -83,6 +86,7 @@ def _cell(row: Any) -> dict[str, Any]:
 
 
 def _counter(conn: Connection, name: str) -> int:
+    """A named counter's value (0 when absent)."""
     value = conn.execute(select(counters.c.value).where(counters.c.name == name)).scalar()
     return int(value or 0)
 
@@ -135,6 +139,7 @@ def closed_cutoff(today: date) -> date:
 
 
 def _rebuild_days(conn: Connection, days_where: ColumnElement[bool], cutoff: date) -> int:
+    """Store the cells of closed days matching ``days_where``; return how many."""
     rows = [
         {**_cell(r), "destination_country": r.destination_country or "", "modus_key": r.modus_key}
         for r in conn.execute(_live_query(and_(days_where, reports.c.occurred_on < cutoff)))
@@ -145,6 +150,7 @@ def _rebuild_days(conn: Connection, days_where: ColumnElement[bool], cutoff: dat
 
 
 def _set_counter(conn: Connection, name: str, value: int) -> None:
+    """Set a named counter, creating it if needed."""
     done = conn.execute(
         update(counters).where(counters.c.name == name).values(value=value)
     ).rowcount

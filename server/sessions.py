@@ -38,6 +38,7 @@ class WebUser:
     is_anonymous = False
 
     def __init__(self, user: User):
+        """Wrap a user row."""
         self.user = user
 
     @property
@@ -51,6 +52,7 @@ class WebUser:
 
 
 def _load_user(user_id: str) -> WebUser | None:
+    """Flask-Login's user loader: the session's person while the session is young enough."""
     signed_in_at = session.get("signed_in_at")
     limit = current_app.config["PATROLI_SESSION_HOURS"] * 3600
     if not isinstance(signed_in_at, int | float) or time.time() - signed_in_at > limit:
@@ -92,6 +94,7 @@ def web_principal() -> Principal | None:
 
 
 def _session_principal() -> Principal | None:
+    """The API's view of a signed-in session (CSRF-checked for changes)."""
     principal = web_principal()
     if principal is not None and request.method not in SAFE_METHODS:
         try:
@@ -107,6 +110,7 @@ def _session_principal() -> Principal | None:
 
 
 def _install_loader() -> None:
+    """Let ``current_principal`` fall back to the web session."""
     g.session_principal_loader = _session_principal
 
 

@@ -66,6 +66,7 @@ def enroll() -> ResponseReturnValue:
 
 
 def _device_in_scope(device_id: str) -> tuple[Device, User]:
+    """A device of the caller's post(s) and its officer; 404 otherwise."""
     principal = current_principal()
     device = db.session.get(Device, device_id)
     user = db.session.get(User, device.user_id) if device else None

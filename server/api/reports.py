@@ -38,6 +38,7 @@ _REVIEW = ReviewSchema()
 
 
 def _report_in_scope(report_id: str) -> Report:
+    """A report in the caller's scope; 404 otherwise."""
     report = db.session.get(Report, report_id)
     if report is None or not current_principal().sees_post(report.post_code):
         raise Problem(404, "not-found", "No such report in your scope.")

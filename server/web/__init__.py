@@ -42,6 +42,7 @@ CSP = (
 
 
 def _error_page(exc: Exception) -> tuple[str, int]:
+    """An HTML error page for a page request (the API keeps problem+json)."""
     if isinstance(exc, Problem):
         status, detail = exc.status, exc.detail
     elif isinstance(exc, HTTPException):
@@ -66,6 +67,7 @@ def _error_page(exc: Exception) -> tuple[str, int]:
 
 
 def _context() -> dict[str, Any]:
+    """Values every template sees: the person, navigation, language, time helpers."""
     principal = web_principal()
     role = principal.role if principal else None
     return {
@@ -80,6 +82,7 @@ def _context() -> dict[str, Any]:
 
 
 def _headers(resp: Response) -> Response:
+    """Security headers on every page response."""
     if request.blueprint and request.blueprint.startswith("web_"):
         resp.headers.setdefault("Content-Security-Policy", CSP)
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")

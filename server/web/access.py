@@ -18,8 +18,11 @@ def page(*roles: str) -> Callable[[F], F]:
     """Decorate a page view: sign-in first, then one of ``roles`` (403 otherwise)."""
 
     def decorator(view: F) -> F:
+        """Wrap ``view`` with the sign-in and role checks."""
+
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
+            """Redirect to sign-in, refuse other roles, else run the view."""
             principal = web_principal()
             if principal is None:
                 return redirect(url_for("web_auth.sign_in", next=request.full_path.rstrip("?")))

@@ -82,6 +82,7 @@ def show(conflict_id: str) -> ResponseReturnValue:
 
 
 def _conflict_or_404(conflict_id: str) -> dict[str, Any]:
+    """A conflict in the person's scope, or a 404 page."""
     try:
         return service.get_conflict(current(), conflict_id)
     except Problem:
@@ -89,6 +90,7 @@ def _conflict_or_404(conflict_id: str) -> dict[str, Any]:
 
 
 def _body_from_form() -> dict[str, Any] | None:
+    """The resolution form as an API body; None (with a message) for bad JSON."""
     choice = request.form.get("choice")
     body: dict[str, Any] = {}
     if request.form.get("rev", "").isdigit():

@@ -25,16 +25,19 @@ _SCRIPT = re.compile(r"<script\b.*?</script>|<!--.*?-->", re.S)
 def _svg(svg: str) -> Markup:
     # pygal escapes labels itself; its inline config script is not needed
     # (no tooltips without its external script) and the page's CSP forbids it.
+    """pygal's SVG, without its script and comments, marked safe for the template."""
     return Markup(_SCRIPT.sub("", svg))  # noqa: S704 - SVG built by pygal from counts
 
 
 def _query(group_by: str, args: dict[str, Any]) -> aggregates.AggregateQuery:
+    """The aggregates query of one panel."""
     return aggregates.parse_query({**args, "group_by": group_by, "format": "json"})
 
 
 def _panel(
     key: str, title: str, args: dict[str, Any], label: Any, trend: bool = False
 ) -> dict[str, Any]:
+    """One dashboard panel: its chart, table rows and CSV link."""
     result = aggregates.compute(_query(key, args))
     rows = result["rows"]
     measures = {m: labels.measure(m) for m in ("reports", "victims", "victims_minor")}

@@ -30,6 +30,7 @@ def words(a: str, b: str) -> tuple[list[tuple[bool, str]], list[tuple[bool, str]
 
 
 def _show(value: Any) -> str:
+    """A value as short plain text."""
     if value is None:
         return "—"
     if isinstance(value, bool):

@@ -25,6 +25,7 @@ PEOPLE = ("commander", "hq", "admin")
 
 
 def _filters() -> tuple[queue_service.QueueFilter, dict[str, list[str]]]:
+    """The queue filters of the request, and field errors instead of a 400."""
     try:
         return queue_service.parse_filters(request.args), {}
     except Problem as exc:
@@ -32,6 +33,7 @@ def _filters() -> tuple[queue_service.QueueFilter, dict[str, list[str]]]:
 
 
 def _routes(principal: Any) -> list[str]:
+    """Distinct routes in the person's scope, for the route filter's suggestions."""
     query = db.select(Report.route).where(Report.route.is_not(None)).distinct()
     posts = principal.posts()
     if posts is not None:
@@ -62,6 +64,7 @@ def index() -> ResponseReturnValue:
 
 
 def _report_or_404(report_id: str) -> Report:
+    """A report in the person's scope, or a 404 page."""
     report = db.session.get(Report, report_id)
     if report is None or not current().sees_post(report.post_code):
         abort(404)

@@ -29,10 +29,12 @@ def site(tmp_path: Path) -> Iterator[tuple[LiveServer, Seeded]]:
 
 
 def _wait(driver: Any) -> WebDriverWait:
+    """A wait of at most WAIT_S seconds."""
     return WebDriverWait(driver, WAIT_S)
 
 
 def _sign_in(driver: Any, url: str, username: str, password: str = PASSWORD) -> None:
+    """Sign in through the form."""
     driver.get(f"{url}/sign-in")
     driver.find_element(By.ID, "username").send_keys(username)
     driver.find_element(By.ID, "password").send_keys(password)
@@ -43,6 +45,8 @@ def _click_and_wait(driver: Any, element: Any) -> None:
     """Click something that loads a new page, and wait until it has."""
     element.click()
     _wait(driver).until(EC.staleness_of(element))
+    # The old page is gone; wait for the new one (after any redirect) to finish.
+    _wait(driver).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
 def test_sign_in_refuses_wrong_password_then_opens_the_queue(browser: Any, site: Any) -> None:

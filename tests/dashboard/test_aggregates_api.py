@@ -36,6 +36,7 @@ MODUS = ["fake_job_offer", "posing_as_tourist", "transit_route", "unofficial_cro
 
 
 def _random_report(rng: random.Random) -> dict[str, Any]:
+    """A random incident with persons, modus and destination."""
     persons = {}
     for i in range(rng.randint(0, 4)):
         person: dict[str, Any] = {"role": rng.choice(list(ROLES)), "sex": rng.choice("FMX")}
@@ -54,6 +55,7 @@ def _random_report(rng: random.Random) -> dict[str, Any]:
 
 
 def _keys(doc: dict[str, Any], post: str, group_by: list[str]) -> list[tuple]:
+    """The group keys of one document, computed without the server's code."""
     day = date.fromisoformat(doc["occurred_at"][:10])  # the officer's own local date
     values = {
         "post": [post],
@@ -90,6 +92,7 @@ def expected_rows(
 
 
 def _actual(world: World, **params: Any) -> dict[tuple, dict[str, int]]:
+    """The API's rows keyed by their group values."""
     resp = world.client.get("/api/v1/aggregates", query_string=params, headers=world.token("hq.1"))
     assert resp.status_code == 200, resp.get_json()
     body = resp.get_json()

@@ -11,12 +11,14 @@ from tests.world import World
 
 
 def _resolve(world: World, conflict_id: str, body: dict[str, Any], who: str = "cmd.nnk") -> Any:
+    """POST a resolution as ``who``."""
     return world.client.post(
         f"/api/v1/conflicts/{conflict_id}/resolve", json=body, headers=world.token(who)
     )
 
 
 def _current(device: Any, report_id: str) -> dict[str, Any]:
+    """The latest pulled entry of a report on ``device``."""
     changes, _ = device.pull_all()
     latest = [c for c in changes if c.get("report", {}).get("id") == report_id]
     return latest[-1]

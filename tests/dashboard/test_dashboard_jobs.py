@@ -96,7 +96,10 @@ def test_aggregate_rollup_job_fills_summary_table(app: Flask, world: World) -> N
 
 
 def _probe(calls: list[float], pause: float = 0.0) -> Job:
+    """A registry entry that records when it ran."""
+
     def run(_app: Flask) -> dict:
+        """Record the run."""
         calls.append(time.monotonic())
         time.sleep(pause)
         return {"n": len(calls)}
@@ -113,6 +116,7 @@ def test_two_processes_racing_run_the_job_once(app: Flask) -> None:
     results: list[object] = []
 
     def runner() -> None:
+        """Start at the barrier together with the other runner."""
         barrier.wait(timeout=10)
         results.append(run_job(app, "probe-lease"))
 

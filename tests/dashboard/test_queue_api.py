@@ -16,12 +16,14 @@ from tests.world import World
 
 
 def _queue(world: World, who: str = "cmd.nnk", **params: Any) -> Any:
+    """GET the queue as ``who``; expect 200."""
     resp = world.client.get("/api/v1/reports", query_string=params, headers=world.token(who))
     assert resp.status_code == 200, resp.get_json()
     return resp.get_json()
 
 
 def _age(world: World, report_id: str, hours: float) -> None:
+    """Make a report wait ``hours`` already."""
     with world.app.app_context(), write_connection() as conn:
         conn.execute(
             update(Report.__table__)

@@ -26,6 +26,7 @@ def commander(world: World) -> Any:
 
 
 def _status(world: World, report_id: str) -> str:
+    """A report's review status."""
     return world.report(report_id)["report"]["review"]["status"]
 
 
@@ -95,6 +96,8 @@ def test_sign_in_and_enrollment_are_rate_limited(app: Flask, world: World) -> No
     )
     try:
         client = limited.test_client()
+        # Successful sign-ins are not attempts at guessing: they never count.
+        assert [sign_in(client, "hq.1").status_code for _ in range(5)] == [302] * 5
         codes = [sign_in(client, "cmd.nnk", "guess").status_code for _ in range(4)]
         assert codes == [401, 401, 401, 429]
         assert "text/html" in sign_in(client, "cmd.nnk").content_type
@@ -229,6 +232,8 @@ def test_conflict_page_json_merge(world: World, commander: Any) -> None:
         "nationality": "ID",
     }
     assert view["conflicts"][0]["status"] == "resolved"
+    resolved = commander.get(page).get_data(as_text=True)
+    assert "Diselesaikan oleh cmd.nnk" in resolved and 'id="choose-kept"' not in resolved
 
 
 def test_api_accepts_the_session_but_changes_need_the_csrf_header(world: World) -> None:

@@ -92,12 +92,14 @@ PAGES = [
 
 
 def _outcome(resp: Any) -> str | int:
+    """A response as ok, login or its status code."""
     if resp.status_code in (301, 302, 303):
         return "login" if "/sign-in" in resp.headers["Location"] else "ok"
     return "ok" if 200 <= resp.status_code < 300 else resp.status_code
 
 
 def _ids(world: World) -> dict[str, Any]:
+    """A report with an open conflict, and the ids the paths need."""
     report_id, record = make_conflict(world)
     rev = world.report(report_id)["report"]["rev"]
     return {
@@ -109,6 +111,7 @@ def _ids(world: World) -> dict[str, Any]:
 
 
 def _fill(value: Any, ids: dict[str, Any]) -> Any:
+    """Put the ids into a path or body."""
     if isinstance(value, str):
         if value == "{rev}":
             return ids["rev"]
@@ -119,6 +122,7 @@ def _fill(value: Any, ids: dict[str, Any]) -> Any:
 
 
 def _api_headers(world: World, caller: str) -> dict[str, str]:
+    """The caller's bearer header for the API."""
     if caller == "officer":
         return world.devices["ofc.nnk.1"].headers
     if caller == "nobody":
@@ -142,6 +146,7 @@ def test_api_role_matrix(world: World, caller: str) -> None:
 
 
 def _page_client(world: World, caller: str) -> tuple[FlaskClient, dict[str, str]]:
+    """A client signed in as the caller (or not), with a device header for officers."""
     client = world.app.test_client()
     if caller in PERSON:
         assert sign_in(client, PERSON[caller]).status_code == 302

@@ -15,6 +15,7 @@ METHODS = [("server/**.py", "python"), ("server/templates/**.html", "jinja2")]
 
 
 def _extracted() -> set[str | tuple[str, ...]]:
+    """Every message id in the code and templates."""
     found = set()
     for _file, _line, message, _comments, _context in extract_from_dir(str(ROOT), METHODS):
         found.add(message if isinstance(message, str) else tuple(message))
@@ -40,6 +41,7 @@ def test_compiled_catalogue_matches_po() -> None:
 
     def entries(catalog: object) -> dict:
         # read_mo gives plural ids and strings as lists, read_po as tuples.
+        """A catalogue as comparable id -> translation pairs."""
         return {_tuple(m.id): _tuple(m.string) for m in catalog if m.id}  # type: ignore[attr-defined]
 
     with open(CATALOG / "messages.po", "rb") as f:
@@ -50,6 +52,7 @@ def test_compiled_catalogue_matches_po() -> None:
 
 
 def _tuple(value: object) -> object:
+    """Lists (from .mo) as tuples (as in .po)."""
     return tuple(value) if isinstance(value, list | tuple) else value
 
 
