@@ -240,6 +240,9 @@ def _summary(url: str, tour: dict[str, Any]) -> None:
         f"  Dashboard: {url}/  — sign in as cmd.nnk (commander of Nunukan), "
         f"hq.analyst (HQ) or admin; password [bold]{PASSWORD}[/]"
     )
+    console.print(
+        f"  Review queue: {url}/queue · conflicts: {url}/conflicts · HQ dashboard: {url}/dashboard"
+    )
     console.print(f"  The conflict to resolve is on report {tour['shared']}")
     console.print(f"  API: {url}/api/v1/meta · field store files under devices/")
     console.print("Press Ctrl-C to stop.")
