@@ -156,7 +156,7 @@ def start_scheduler(app: Flask) -> Any:
 def _load_job_modules() -> None:
     # Jobs register themselves on import; import them here, not at start-up
     # of the package, so that importing server stays cheap.
-    from server import pruning  # noqa: F401
+    from server import blob_cleanup, pruning  # noqa: F401
 
 
 def names() -> list[str]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from server.api import auth_tokens, devices, meta, reports, sync
+from server.api import auth_tokens, blobs, devices, meta, reports, sync
 
-BLUEPRINTS = (meta.bp, auth_tokens.bp, devices.bp, sync.bp, reports.bp)
+BLUEPRINTS = (meta.bp, auth_tokens.bp, devices.bp, sync.bp, reports.bp, blobs.bp)
 
 
 def init_app(app: Flask) -> None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
 from marshmallow import Schema, fields, validate
 
+from server import blob_refs
 from server import review as review_service
 from server.auth import current_principal, require
+from server.blobstore import store_for
 from server.bodies import json_object
 from server.db import db
 from server.documents import iso_ms
@@ -39,7 +41,7 @@ _REVIEW = ReviewSchema()
 
 
 def report_view(report: Report) -> dict[str, Any]:
-    """A report with its full revision history and every conflict record."""
+    """A report with its full revision history, every conflict record and missing blobs."""
     history = db.session.execute(
         db.select(ReportRevision)
         .where(ReportRevision.report_id == report.id)
@@ -50,6 +52,9 @@ def report_view(report: Report) -> dict[str, Any]:
         .where(Conflict.report_id == report.id)
         .order_by(Conflict.rev, Conflict.created_at)
     ).mappings()
+    with db.engine.connect() as conn:
+        hashes = blob_refs.of_report(conn, report.id)
+    store = store_for(current_app)
     return {
         "report": orjson.loads(report.doc),
         "history": [
@@ -68,6 +73,8 @@ def report_view(report: Report) -> dict[str, Any]:
             dict(conflict_wire(c), kept_device=c["kept_device"], lost_device=c["lost_device"])
             for c in conflicts
         ],
+        # Attachments the report references whose bytes have not arrived yet.
+        "missing_blobs": [sha for sha in hashes if not store.exists(sha)],
     }
 
 
