@@ -128,7 +128,11 @@ def _refusal(resp: requests.Response) -> BlobUploadError:
     status = resp.status_code
     cls: type[UploadRefused] = UploadRefused
     if status == 401:
-        cls = DeviceRevoked if slug == "device-revoked" else Unauthorized
+        # A HEAD answer has no body; the revocation is then in WWW-Authenticate.
+        revoked = slug == "device-revoked" or "device-revoked" in resp.headers.get(
+            "WWW-Authenticate", ""
+        )
+        cls = DeviceRevoked if revoked else Unauthorized
     elif status == 413:
         cls = BlobTooLarge
     elif status == 415:
@@ -201,6 +205,10 @@ class _Upload:
     def send(self) -> str | None:
         """PUT the next chunk; the final status once the blob is complete on the server."""
         assert self.offset is not None
+        if self.size and self.offset >= self.size:
+            # Every byte is committed and the server is still checking the
+            # hash: ask again shortly rather than send an empty chunk.
+            raise _Transient("the server is completing the upload")
         with open(self.path, "rb") as f:
             f.seek(self.offset)
             data = f.read(self.chunk_size)

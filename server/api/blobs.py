@@ -110,12 +110,14 @@ def _upload_status(sha256: str) -> Response:
     if not bs.is_sha256(sha256):
         raise _not_found()
     store = bs.store_for(current_app)
+    # Partial first: an upload completing between the two looks complete,
+    # never like a part file with every byte and no blob yet.
+    partial = store.partial(sha256)
     size = store.size(sha256)
     if size is not None:
         resp = Response(status=200, headers=_offset_headers(size, size))
         resp.content_length = size
         return resp
-    partial = store.partial(sha256)
     if partial is not None:
         raise Problem(
             404,

@@ -334,6 +334,8 @@ def test_who_may_upload(app: Flask, world: World) -> None:
     resp = put(dev, sha, data)
     assert resp.status_code == 401
     assert resp.get_json()["type"] == "urn:patroli:problem:device-revoked"
+    head = dev.client.head(url(sha), headers=dev.headers)
+    assert head.status_code == 401 and "device-revoked" in head.headers["WWW-Authenticate"]
     assert objects(app) == []
 
 

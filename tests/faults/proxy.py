@@ -269,8 +269,10 @@ class FaultProxy:
         with self._lock:
             index = len(self._stats)
             plan = self._queue.popleft() if self._queue else None
-            if plan is None and self.chooser is not None:
-                plan = self.chooser(index)
+        if plan is None and self.chooser is not None:
+            # Outside the lock: a chooser may well look at the proxy's stats.
+            plan = self.chooser(index)
+        with self._lock:
             stats = ConnectionStats(index, plan or self.default)
             conn = _Conn(self, client, stats)
             self._stats.append(stats)

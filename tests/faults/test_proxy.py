@@ -146,7 +146,12 @@ def test_reject_never_reaches_server(echo: Echo, reset: bool) -> None:
 def test_queue_then_chooser_then_default(echo: Echo) -> None:
     """Queued plans go first, then the chooser's, then the default."""
     chosen = FaultPlan(delay_s=0.01)
-    with FaultProxy(echo.port, chooser=lambda i: chosen if i == 1 else None) as proxy:
+
+    def chooser(index: int) -> FaultPlan | None:
+        # Choosers may read the proxy's own stats (e.g. "cut until 4 faults").
+        return chosen if index == 1 and proxy.faults == 1 else None
+
+    with FaultProxy(echo.port, chooser=chooser) as proxy:
         proxy.queue(FaultPlan(reject=True))
         for _ in range(3):
             with _connect(proxy) as sock:
