@@ -37,7 +37,9 @@ from typing import Any, BinaryIO, Protocol
 from flask import Flask
 
 SHA256_RE = re.compile(r"[0-9a-f]{64}")
-_READ = 64 * 1024
+# Small reads: when a link stalls, the bytes a server buffered toward an
+# unfinished read are lost, so this bounds what a stall costs.
+_READ = 16 * 1024
 # Chunks up to this size are spooled in memory, larger ones in tmp/.
 _SPOOL_IN_MEMORY = 1024 * 1024
 

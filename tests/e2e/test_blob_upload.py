@@ -316,3 +316,32 @@ def test_path_tricks_over_the_wire(server: LiveServer, segment: str) -> None:
     after = {p for p in server.workdir.rglob("*") if "blobs" not in p.parts}
     new = {p for p in after - before if not p.name.endswith(("-wal", "-shm", ".log"))}
     assert new == set() and stored(server) == []
+
+
+def test_stalled_upload_commits_what_came_and_frees_the_thread(
+    tmp_path: Path, backend: str
+) -> None:
+    """A link that goes silent mid-chunk: the server stops waiting, keeps the bytes, serves on."""
+    extra = {"PATROLI_BLOB_READ_TIMEOUT_S": "1", "PATROLI_SCHEDULER": "0"}
+    with live_server(tmp_path, backend, POSTS, extra_env=extra) as server:
+        device = enroll(server, "ofc.nnk.1")
+        path, sha = write_file(tmp_path, 200_000, seed=6)
+        data = path.read_bytes()
+        head = (
+            f"PUT /api/v1/blobs/{sha} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Authorization: {device['Authorization']}\r\nContent-Type: image/jpeg\r\n"
+            f"Content-Length: 200000\r\nContent-Range: bytes 0-199999/200000\r\n\r\n"
+        ).encode()
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+            sock.sendall(head + data[:80_000])
+            answer = sock.recv(65536)  # the server gives up after 1 s of silence
+        assert answer.startswith(b"HTTP/1.1 400"), answer[:200]
+        resp = requests.head(f"{server.url}/api/v1/blobs/{sha}", headers=device, timeout=10)
+        committed = int(resp.headers["Upload-Offset"])
+        # At most one server read's worth of what came is lost to the stall.
+        assert resp.status_code == 404 and 80_000 - 16_384 < committed <= 80_000
+        assert f"Upload-Offset: {committed}".encode() in answer
+        with requests.Session() as session:
+            result = bu.upload(session, server.url, device, sha, path, "image/jpeg")
+        assert result.resumed_from == committed and result.bytes_sent == 200_000 - committed
+        assert stored(server)[0].read_bytes() == data
