@@ -102,7 +102,12 @@ def _load_device(token: str) -> Principal:
             "device-revoked",
             "This device has been revoked; its data stays on the device. "
             "Ask your commander to enroll it again.",
-            headers={"WWW-Authenticate": "Bearer"},
+            # RFC 6750 error attributes: a HEAD answer has no body to carry the
+            # problem type, and a device must still tell revoked from mistyped.
+            headers={
+                "WWW-Authenticate": 'Bearer error="invalid_token", '
+                'error_description="device-revoked"'
+            },
         )
     user = db.session.get(User, device.user_id)
     if user is None or not user.active:

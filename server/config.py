@@ -44,6 +44,9 @@ def from_environment() -> dict[str, Any]:
         "PATROLI_ENROLL_RATE_LIMIT": os.environ.get("PATROLI_ENROLL_RATE_LIMIT") or "10 per minute",
         "PATROLI_RATELIMIT_STORAGE_URI": os.environ.get("PATROLI_RATELIMIT_STORAGE_URI")
         or "memory://",
+        "PATROLI_PARTIAL_UPLOAD_TTL_HOURS": _int("PATROLI_PARTIAL_UPLOAD_TTL_HOURS", 48),
+        "PATROLI_BLOB_LOCK_WAIT_S": _int("PATROLI_BLOB_LOCK_WAIT_S", 10),
+        "PATROLI_BLOB_READ_TIMEOUT_S": _int("PATROLI_BLOB_READ_TIMEOUT_S", 60),
         # Flask refuses bodies over this before any view reads them; gzip
         # bodies are bounded again after decompression (server.bodies).
         "MAX_CONTENT_LENGTH": max_batch_bytes,

@@ -151,6 +151,24 @@ class Report(db.Model):
     )
 
 
+class ReportBlob(db.Model):
+    """A blob (photo, scan) that a report's current document references in ``attachments``.
+
+    Kept by ``server.report_store`` from every write; it answers who may
+    fetch a blob and which attachments have not been uploaded yet.
+    """
+
+    __tablename__ = "report_blobs"
+    report_id: Mapped[str] = mapped_column(
+        ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True
+    )
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    post_code: Mapped[str] = mapped_column(String(16))
+    mime: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_report_blobs_sha256", "sha256"),)
+
+
 class ReportRevision(db.Model):
     """One committed revision of a report: who changed which units, and to what."""
 

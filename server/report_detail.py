@@ -1,12 +1,15 @@
-"""One report as people see it: document, full revision history and conflicts."""
+"""One report as people see it: document, full revision history, conflicts, missing blobs."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import orjson
+from flask import current_app
 
+from server import blob_refs
 from server.auth import aware
+from server.blobstore import store_for
 from server.db import db
 from server.documents import iso_ms
 from server.models import Conflict, Report, ReportRevision
@@ -43,4 +46,14 @@ def report_view(report: Report) -> dict[str, Any]:
             dict(conflict_wire(c), kept_device=c["kept_device"], lost_device=c["lost_device"])
             for c in conflicts
         ],
+        # Attachments the report references whose bytes have not arrived yet.
+        "missing_blobs": missing_blobs(report.id),
     }
+
+
+def missing_blobs(report_id: str) -> list[str]:
+    """Hashes the report references that the blob store does not hold (yet)."""
+    with db.engine.connect() as conn:
+        hashes = blob_refs.of_report(conn, report_id)
+    store = store_for(current_app)
+    return [sha for sha in hashes if not store.exists(sha)]

@@ -17,7 +17,7 @@ import orjson
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
-from server import documents
+from server import blob_refs, documents
 from server.models import Conflict, Counter, Report, ReportRevision
 
 reports = Report.__table__
@@ -56,6 +56,8 @@ class ReportState:
     dirty: bool = False
     revisions: list[dict[str, Any]] = field(default_factory=list)
     conflicts: list[dict[str, Any]] = field(default_factory=list)
+    # What report_blobs holds for this report, to rewrite it only on change.
+    indexed_refs: blob_refs.Refs | None = None
 
     @property
     def rev(self) -> int:
@@ -71,8 +73,9 @@ class ReportState:
     def from_row(cls, row: Any) -> ReportState:
         """Rebuild the state from a ``reports`` row."""
         values = {name: row[name] for name in _ROW_COLUMNS}
-        full = orjson.loads(values["doc"])
-        return cls(row["id"], values, documents.device_part(full), orjson.loads(values["meta"]))
+        doc = documents.device_part(orjson.loads(values["doc"]))
+        refs = blob_refs.refs_of(values["post_code"], doc)
+        return cls(row["id"], values, doc, orjson.loads(values["meta"]), indexed_refs=refs)
 
     @classmethod
     def new(
@@ -96,7 +99,7 @@ class ReportState:
             "open_conflicts": 0,
             "status_since": now,
         }
-        return cls(report_id, row, {}, {}, is_new=True)
+        return cls(report_id, row, {}, {}, is_new=True, indexed_refs=(post, {}))
 
     def document(self) -> dict[str, Any]:
         """The full current document, as devices and commanders receive it."""
@@ -170,9 +173,21 @@ def save(conn: Connection, states: Iterable[ReportState], now: datetime) -> None
     conflict_rows = [c for s in dirty for c in s.conflicts]
     if conflict_rows:
         conn.execute(insert(conflicts), conflict_rows)
+    _index_blobs(conn, dirty)
     for state in dirty:
         state.is_new, state.dirty = False, False
         state.revisions, state.conflicts = [], []
+
+
+def _index_blobs(conn: Connection, dirty: list[ReportState]) -> None:
+    """Keep report_blobs in step with the attachments of the written reports."""
+    updates = []
+    for state in dirty:
+        refs = blob_refs.refs_of(state.post, state.device_doc)
+        if refs != state.indexed_refs:
+            updates.append((state.id, state.is_new, refs))
+            state.indexed_refs = refs
+    blob_refs.replace(conn, updates)
 
 
 def revision_row(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from server.api import aggregates, auth_tokens, conflicts, devices, meta, reports, sync
+from server.api import aggregates, auth_tokens, blobs, conflicts, devices, meta, reports, sync
 
 BLUEPRINTS = (
     meta.bp,
@@ -14,6 +14,7 @@ BLUEPRINTS = (
     reports.bp,
     conflicts.bp,
     aggregates.bp,
+    blobs.bp,
 )
 
 
