@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from client_sqlite import editing
+from client_sqlite import attachments, editing
 from client_sqlite.display import progress_for, render_report, render_status
 from client_sqlite.store import Store
 from sync.engine import SyncEngine
@@ -124,6 +124,24 @@ def edit(ctx: click.Context, report_id: str, source: str) -> None:
     click.echo(f"Saved; the change will be sent at the next sync ({full_id}).")
 
 
+@field.command()
+@click.argument("report_id")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--caption", default=None, help="What the photo or scan shows.")
+@click.pass_context
+def attach(ctx: click.Context, report_id: str, file: str, caption: str | None) -> None:
+    """Attach a photo or document scan to a report (uploaded at the next sync)."""
+    store = _store(ctx)
+    full_id = store.find_id(report_id)
+    if full_id is None:
+        raise click.ClickException(f"There is no report {report_id} on this device.")
+    try:
+        sha = attachments.attach(store, full_id, file, caption)
+    except editing.LocalValidationError as exc:
+        raise click.ClickException(f"Not attached: {_plain(exc.errors)}.") from None
+    click.echo(f"Attached {Path(file).name} as {sha[:12]}…; it is uploaded at the next sync.")
+
+
 @field.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
@@ -162,10 +180,14 @@ def show(ctx: click.Context, report_id: str, as_json: bool) -> None:
     full_id = store.find_id(report_id)
     if full_id is None:
         raise click.ClickException(f"There is no report {report_id} on this device.")
+    doc = store.report(full_id)
+    files = attachments.blobs(store)
+    unknown = {"uploaded_at": None, "error": None, "path": None}
     view = {
-        "report": store.report(full_id),
+        "report": doc,
         "outbox": store.outbox(full_id),
         "conflicts": store.conflicts(full_id),
+        "attachments": {sha: files.get(sha, unknown) for sha in doc.get("attachments") or {}},
     }
     click.echo(json.dumps(view, indent=2) if as_json else render_report(view))
 
@@ -180,7 +202,8 @@ def sync(ctx: click.Context) -> None:
         raise click.ClickException("This device is not enrolled yet; run 'patroli field enroll'.")
     transport = Transport(device["server_url"], device["token"])
     pending = store.counts()["pending"]
-    with progress_for(sys.stdout.isatty(), pending) as progress:
+    blob_bytes = sum(b["bytes"] for b in store.pending_blobs())
+    with progress_for(sys.stdout.isatty(), pending, blob_bytes) as progress:
         result = SyncEngine(store, transport, progress=progress).run(pending_total=pending)
     if result.revoked:
         store.mark_revoked()
@@ -188,13 +211,14 @@ def sync(ctx: click.Context) -> None:
     click.echo(
         f"Sent {result.pushed} change(s): {result.applied} applied, {result.merged} "
         f"merged, {result.conflicts} in conflict, {result.rejected} rejected; "
-        f"received {result.pulled} report(s)."
+        f"uploaded {result.blobs_uploaded} attachment(s); received {result.pulled} report(s)."
     )
-    if not result.complete or counts["pending"] or counts["rejected"]:
+    if not result.complete or any(counts[k] for k in ("pending", "rejected", "blobs_pending")):
         reason = result.reason or (
             f"{counts['rejected']} change(s) were rejected; see 'patroli field status'"
             if counts["rejected"]
-            else f"{counts['pending']} change(s) still pending"
+            else f"{counts['pending']} change(s) and {counts['blobs_pending']} attachment(s) "
+            "still pending"
         )
         raise click.ClickException(f"Sync incomplete: {reason}.")
 

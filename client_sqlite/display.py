@@ -26,6 +26,17 @@ def render_report(view: dict[str, Any]) -> str:
     for name in ("persons", "actions", "attachments"):
         for element_id, element in (doc.get(name) or {}).items():
             lines.append(f"  {name}.{element_id}: {json.dumps(element, ensure_ascii=False)}")
+    for sha, state in view.get("attachments", {}).items():
+        where = (
+            "uploaded"
+            if state.get("uploaded_at")
+            else f"REFUSED: {state['error']}"
+            if state.get("error")
+            else "not uploaded yet"
+            if state.get("path")
+            else "on another device"
+        )
+        lines.append(f"  attachment {sha[:12]}…: {where}")
     for op in view["outbox"]:
         if op["state"] == "rejected":
             reasons = "; ".join(f"{k} {' and '.join(v)}" for k, v in (op["errors"] or {}).items())
@@ -48,6 +59,8 @@ def render_status(view: dict[str, Any]) -> str:
         f"server {view['server'] or '(not enrolled)'}",
         f"Reports: {counts['reports']}, pending changes: {counts['pending']}, "
         f"rejected: {counts['rejected']}, open conflicts: {counts['conflicts']}",
+        f"Attachments waiting to upload: {counts['blobs_pending']}, "
+        f"refused: {counts['blobs_refused']}",
         f"Last successful sync: {view['last_sync_at'] or 'never'}",
     ]
     if view["clock_offset_ms"] is not None:
@@ -66,9 +79,9 @@ def render_status(view: dict[str, Any]) -> str:
 
 
 @contextmanager
-def progress_for(tty: bool, total: int) -> Iterator[ProgressFn | None]:
+def progress_for(tty: bool, total: int, blob_bytes: int = 0) -> Iterator[ProgressFn | None]:
     """A rich progress bar on a terminal for long syncs; nothing when piped."""
-    if not tty or total < 50:
+    if not tty or (total < 50 and blob_bytes < 1_000_000):
         yield None
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -76,10 +89,14 @@ def progress_for(tty: bool, total: int) -> Iterator[ProgressFn | None]:
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), transient=True
     ) as bar:
-        push = bar.add_task("sending", total=total)
-        pull = bar.add_task("receiving", total=None)
+        tasks = {
+            "push": bar.add_task("sending", total=total),
+            "pull": bar.add_task("receiving", total=None),
+        }
 
-        def update(phase: str, done: int, _total: int | None) -> None:
-            bar.update(push if phase == "push" else pull, completed=done)
+        def update(phase: str, done: int, phase_total: int | None) -> None:
+            if phase not in tasks:  # "upload": attachment bytes
+                tasks[phase] = bar.add_task("attachments (bytes)", total=phase_total)
+            bar.update(tasks[phase], completed=done)
 
         yield update

@@ -84,9 +84,16 @@ def _v2_clock_and_blobs(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v3_blob_errors(conn: sqlite3.Connection) -> None:
+    # A blob the server refuses for good (wrong type, too large, bad hash)
+    # keeps the server's words here instead of being retried forever.
+    _run(conn, "ALTER TABLE blobs ADD COLUMN error TEXT")
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite3.Connection], None]]] = [
     (1, "initial", _v1_initial),
     (2, "clock offset and blobs", _v2_clock_and_blobs),
+    (3, "blob errors", _v3_blob_errors),
 ]
 
 LATEST = MIGRATIONS[-1][0]

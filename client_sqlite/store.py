@@ -172,6 +172,24 @@ class Store:
                 (orjson.dumps(errors).decode(), op_id),
             )
 
+    # -- attachments ---------------------------------------------------------
+
+    def pending_blobs(self) -> list[dict[str, Any]]:
+        """Attachment files not yet on the server (and not refused by it)."""
+        rows = self.conn.execute(
+            "SELECT sha256, path, mime, bytes FROM blobs "
+            "WHERE uploaded_at IS NULL AND error IS NULL ORDER BY created_at"
+        )
+        return [{"sha256": r[0], "path": r[1], "mime": r[2], "bytes": r[3]} for r in rows]
+
+    def mark_blob(self, sha256: str, error: str | None = None) -> None:
+        """Record that a blob reached the server, or why the server refused it."""
+        with self.atomic() as c:
+            if error is None:
+                c.execute("UPDATE blobs SET uploaded_at=? WHERE sha256=?", (now_iso(), sha256))
+            else:
+                c.execute("UPDATE blobs SET error=? WHERE sha256=?", (error, sha256))
+
     # -- pull --------------------------------------------------------------
 
     def cursor(self) -> str | None:
@@ -321,4 +339,8 @@ class Store:
             "pending": q("SELECT COUNT(*) FROM outbox WHERE state != 'rejected'").fetchone()[0],
             "rejected": q("SELECT COUNT(*) FROM outbox WHERE state = 'rejected'").fetchone()[0],
             "conflicts": q("SELECT COUNT(*) FROM conflicts").fetchone()[0],
+            "blobs_pending": q(
+                "SELECT COUNT(*) FROM blobs WHERE uploaded_at IS NULL AND error IS NULL"
+            ).fetchone()[0],
+            "blobs_refused": q("SELECT COUNT(*) FROM blobs WHERE error IS NOT NULL").fetchone()[0],
         }

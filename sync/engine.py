@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 import orjson
 
+from sync import blob_upload
 from sync import hlc as H
 from sync.transport import (
     CursorExpired,
@@ -61,6 +62,12 @@ class LocalStore(Protocol):
     def record_sync(self, ok: bool, summary: dict[str, Any]) -> None:
         """Remember when the last sync ended and how."""
 
+    def pending_blobs(self) -> list[dict[str, Any]]:
+        """Attachment files to upload: ``sha256``, ``path``, ``mime``, ``bytes``."""
+
+    def mark_blob(self, sha256: str, error: str | None = None) -> None:
+        """Record an uploaded blob, or the server's final refusal of it."""
+
 
 @dataclass
 class SyncResult:
@@ -75,6 +82,9 @@ class SyncResult:
     pulled: int = 0
     removed: int = 0
     batches: int = 0
+    blobs_uploaded: int = 0
+    blobs_refused: int = 0
+    blob_bytes_sent: int = 0
     complete: bool = False
     revoked: bool = False
     reason: str | None = None
@@ -127,11 +137,14 @@ class SyncEngine:
             self.max_ops = int(meta.get("max_batch_ops", self.max_ops))
             self.max_bytes = int(meta.get("max_batch_bytes", self.max_bytes))
             self.batch = min(self.batch, self.max_ops)
+            blob_trouble = self._upload_blobs(result)
             self._push_all(result, pending_total)
             self._pull_all(result)
-            result.complete = result.rejected == 0
+            result.complete = result.rejected == 0 and blob_trouble is None
             if result.rejected:
                 result.reason = f"{result.rejected} change(s) were rejected by the server"
+            elif blob_trouble:
+                result.reason = blob_trouble
         except DeviceRevoked as exc:
             result.revoked = True
             result.reason = (
@@ -142,11 +155,54 @@ class SyncEngine:
             result.reason = str(exc)
         except ProblemError as exc:
             result.reason = f"the server refused the sync: {exc}"
-        result.bytes_sent = self.transport.traffic.sent
+        result.bytes_sent = self.transport.traffic.sent + result.blob_bytes_sent
         result.bytes_received = self.transport.traffic.received
         result.seconds = round(time.monotonic() - started, 3)
         self.store.record_sync(result.complete, result.summary())
         return result
+
+    def _upload_blobs(self, result: SyncResult) -> str | None:
+        """Upload attachment files first; return why some are still pending, if any.
+
+        A photo that keeps failing on a bad link does not hold back the text
+        reports: the ops are pushed anyway (the server accepts a reference to
+        a blob that has not arrived) and the sync is reported incomplete.
+        """
+        pending = self.store.pending_blobs()
+        total, done_before, trouble = sum(b["bytes"] for b in pending), 0, None
+        for blob in pending:
+
+            def progress(done: int, _total: int, base: int = done_before) -> None:
+                self.progress("upload", base + done, total)
+
+            try:
+                sent = blob_upload.upload(
+                    self.transport.session,
+                    self.transport.base_url,
+                    self.transport.auth_headers(),
+                    blob["sha256"],
+                    blob["path"],
+                    blob["mime"],
+                    progress=progress,
+                    timeout=(self.transport.connect_timeout, self.transport.read_timeout),
+                    deadline=time.monotonic() + self.transport.max_elapsed * 4,
+                )
+            except blob_upload.DeviceRevoked as exc:
+                raise DeviceRevoked(401, {"detail": str(exc)}) from None
+            except blob_upload.Unauthorized as exc:
+                raise ProblemError(401, {"detail": str(exc)}) from None
+            except blob_upload.UploadRefused as exc:
+                self.store.mark_blob(blob["sha256"], error=str(exc))
+                result.blobs_refused += 1
+                trouble = f"the server refused an attachment: {exc}"
+            except blob_upload.UploadGaveUp as exc:
+                trouble = f"an attachment could not be uploaded yet ({exc}); it stays on the device"
+            else:
+                self.store.mark_blob(blob["sha256"])
+                result.blobs_uploaded += 1
+                result.blob_bytes_sent += sent.bytes_sent
+            done_before += blob["bytes"]
+        return trouble
 
     def _fit_bytes(self, ops: list[dict[str, Any]]) -> list[dict[str, Any]]:
         # Keep the uncompressed body under max_batch_bytes (the server

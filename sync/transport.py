@@ -84,6 +84,10 @@ class Transport:
     sleep: Callable[[float], None] = time.sleep
     rng: random.Random = field(default_factory=random.Random)
 
+    def auth_headers(self) -> dict[str, str]:
+        """The device's Authorization header (for the blob uploader)."""
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
     def _headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
         headers = {"Accept": "application/json", "Accept-Encoding": "gzip"}
         if self.token:
@@ -137,7 +141,9 @@ class Transport:
                     resp.headers.get("Content-Length") or len(resp.content)
                 )
                 if resp.status_code < 400:
-                    return resp.json() if resp.content else None
+                    # Every answer of the protocol has a JSON body: an empty
+                    # one is a response cut off in its headers, not a reply.
+                    return resp.json()
                 if resp.status_code != 429 and resp.status_code < 500:
                     raise self._problem(resp)
                 retry_after = resp.headers.get("Retry-After")

@@ -162,3 +162,10 @@ def test_large_bodies_are_gzipped_with_token() -> None:
     assert "gzip" in sent.headers["Accept-Encoding"]
     assert json.loads(gzip.decompress(sent.body))["text"] == "x" * 5000
     assert t.traffic.sent == len(sent.body) < 200
+
+
+def test_empty_answer_is_retried() -> None:
+    """A 200 whose body was cut away entirely is no answer: the request is sent again."""
+    t, adapter, _ = transport([reply(200, raw=b""), reply(200, {"ok": 3})])
+    assert t.request("POST", "/x", json_body={}) == {"ok": 3}
+    assert len(adapter.sent) == 2

@@ -202,3 +202,24 @@ def test_cli_round_trip(server: LiveServer, tmp_path: Path) -> None:
         input='{"title": "x"}',
     )
     assert bad.exit_code != 0 and "route is required" in bad.output
+
+
+def test_cut_after_commit_before_response_no_duplicate(server: LiveServer, tmp_path: Path) -> None:
+    """The proxy drops the push answer after the server committed; the retry is a replay."""
+    from tests.faults.proxy import FaultPlan, FaultProxy
+
+    dev = FieldDevice.enroll(tmp_path / "a.sqlite3", server.url, server.code_for("ofc.1"))
+    ids = [dev.create(incident(title=f"cut {i}")) for i in range(8)]
+    with FaultProxy(server.port, lifetime_s=60) as proxy:
+        # One request per connection: meta passes, the push's answer is cut
+        # after 20 bytes (the server has committed by then), the rest pass.
+        proxy.queue(FaultPlan(), FaultPlan(cut_down_after=20))
+        transport = dev.transport(base_url=proxy.url)
+        transport.session.headers["Connection"] = "close"
+        result = SyncEngine(dev.store, transport).run()
+        assert proxy.faults >= 1
+    assert result.complete and result.pushed == 8
+    assert result.replayed == 8 and transport.traffic.retries >= 1
+    for rid in ids:
+        view = server_view(server, rid)
+        assert view["report"]["rev"] == 1 and len(view["history"]) == 1
