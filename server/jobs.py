@@ -20,10 +20,10 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import insert, select, update
+from sqlalchemy import update
 
 from server.auth import utcnow
-from server.db import write_connection
+from server.db import insert_if_absent, write_connection
 from server.models import JobRun
 
 log = logging.getLogger("patroli.jobs")
@@ -78,8 +78,8 @@ def _holder() -> str:
 def _acquire(name: str, min_gap: timedelta) -> bool:
     now = utcnow()
     with write_connection() as conn:
-        if conn.execute(select(job_runs.c.name).where(job_runs.c.name == name)).first() is None:
-            conn.execute(insert(job_runs).values(name=name))
+        # Processes starting together all try to create the row; one does.
+        conn.execute(insert_if_absent(job_runs).values(name=name))
     with write_connection() as conn:
         taken = conn.execute(
             update(job_runs)

@@ -102,11 +102,12 @@ def pull(conn: Connection, posts: set[str] | None, cursor: str | None, limit: in
             "This cursor is older than the changes the server still keeps (or from "
             "another server); download your scope again from the start.",
         )
-    # Bound both queries by the counter value read first. Under READ
-    # COMMITTED each statement sees a newer snapshot; a transaction that
-    # committed after `top` was read holds only values above it, so the
-    # bound gives both queries the same cut and the cursor cannot jump
-    # over a value one of them did not see.
+    # Bound both queries by the counter value read first. The caller's
+    # snapshot (db.read_snapshot) already gives every statement the same
+    # cut; the bound keeps that true even without one (READ COMMITTED gives
+    # each statement a newer snapshot): a transaction that committed after
+    # `top` was read holds only values above it, so the cursor cannot jump
+    # over a value one of the queries did not see.
     query = (
         select(reports.c.id, reports.c.seq, reports.c.doc, reports.c.open_conflicts)
         .where(reports.c.seq > since, reports.c.seq <= top)

@@ -17,12 +17,12 @@ import orjson
 from flask import current_app
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from server import report_store as store
 from server.auth import Principal, utcnow
 from server.clock import clock
-from server.db import is_postgres, write_connection
+from server.db import is_postgres, is_retryable, write_connection
 from server.models import Device, OpRecord
 from server.problems import Problem
 from sync import hlc as H
@@ -310,11 +310,11 @@ def push(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
         try:
             results = _run_batch(principal, changes)
             break
-        except (IntegrityError, OperationalError) as exc:
+        except DBAPIError as exc:
             # Two processes creating the same report or replaying the same
             # op at once: the loser's insert fails; rerun the whole batch,
             # which now sees the winner's rows and answers with replays.
-            if attempt == _RETRIES - 1:
+            if attempt == _RETRIES - 1 or not is_retryable(exc):
                 raise
             current_app.logger.info(
                 "push batch %s retried after %s", body["batch_id"], type(exc).__name__

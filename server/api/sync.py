@@ -10,7 +10,7 @@ from server import pull as pull_service
 from server import push as push_service
 from server.auth import current_principal, require_device, utcnow
 from server.bodies import json_object
-from server.db import db, write_connection
+from server.db import read_snapshot, write_connection
 from server.models import Device
 from server.problems import Problem
 
@@ -55,11 +55,9 @@ def pull() -> Response:
     """Every report of the device's post changed after the cursor, each once."""
     principal = current_principal()
     limit = _limit()
-    with db.engine.connect() as conn:
-        # One read transaction: the page, its conflicts and the counters
-        # come from one snapshot.
-        with conn.begin():
-            payload = pull_service.pull(conn, principal.posts(), request.args.get("cursor"), limit)
+    # One snapshot: the page, its conflicts and the counters agree.
+    with read_snapshot() as conn:
+        payload = pull_service.pull(conn, principal.posts(), request.args.get("cursor"), limit)
     devices = Device.__table__
     with write_connection() as conn:
         conn.execute(
