@@ -3,8 +3,9 @@
 Every server process runs the scheduler (gunicorn starts it in each worker
 after the fork, never at import time or in ``create_app``).  A job run
 first takes its row in ``job_runs``: the update succeeds for one process
-only while the lease is free and the previous start is at least half an
-interval old, so with N processes a job still runs once per interval.  A
+only while the lease is free and the previous start is at least
+``MIN_GAP_SHARE`` of an interval old, so with N processes a job still runs
+once per interval.  A
 failing job is logged and recorded; the server keeps serving.
 """
 
@@ -30,6 +31,11 @@ log = logging.getLogger("patroli.jobs")
 job_runs = JobRun.__table__
 
 LEASE = timedelta(minutes=30)
+#: Share of its interval that must pass between two starts of a job.  The
+#: schedulers of N processes fire at unrelated phases; with a half-interval
+#: gap two of them half an interval apart would both run it every time.
+#: The 10% slack absorbs a scheduler firing a little early.
+MIN_GAP_SHARE = 0.9
 
 
 @dataclass(frozen=True)
@@ -111,7 +117,7 @@ def run_job(app: Flask, name: str, force: bool = False) -> dict[str, Any] | None
     _load_job_modules()
     entry = REGISTRY[name]
     with app.app_context():
-        gap = timedelta(0) if force else timedelta(seconds=interval_s(app, entry) / 2)
+        gap = timedelta(0) if force else timedelta(seconds=interval_s(app, entry) * MIN_GAP_SHARE)
         if not _acquire(name, gap):
             return None
         try:

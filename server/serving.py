@@ -56,6 +56,10 @@ def serve(
         "graceful_timeout": 10,
         "access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(M)sms',
         "post_worker_init": _post_worker_init,
+        # gunicorn >= 25.1 opens one control socket per user at a fixed
+        # path; several servers on one host (or a test cluster) would take
+        # it from each other. Nothing of Patroli uses it.
+        "control_socket_disable": True,
     }
     log.info(
         "serving on http://%s:%s with %d worker(s) x %d thread(s)", host, port, workers, threads
