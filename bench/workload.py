@@ -1,0 +1,134 @@
+"""The HTTP measures: push, edit and pull throughput and bytes on the wire.
+
+Request bodies are built before the clock starts, one client thread per
+device posts its own batches back to back, and every answer is checked
+(status 200, each op's status), so a fast wrong server cannot score.
+"""
+
+from __future__ import annotations
+
+import gzip
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import requests
+
+from bench.server import Credentials
+
+#: gzip level the device side uses for request bodies (zlib's default).
+CLIENT_GZIP_LEVEL = 6
+
+
+@dataclass
+class Run:
+    """One timed HTTP measure."""
+
+    items: int
+    seconds: float
+    bytes_up_raw: int = 0
+    bytes_up_gzip: int = 0
+    bytes_down_raw: int = 0
+    bytes_down_wire: int = 0
+    statuses: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def rate(self) -> float:
+        """Items (reports or ops) per second."""
+        return self.items / self.seconds if self.seconds else 0.0
+
+    def summary(self) -> dict[str, Any]:
+        """The figures of this run, per item where it makes sense."""
+        per = max(self.items, 1)
+        return {
+            "items": self.items,
+            "seconds": round(self.seconds, 3),
+            "per_s": round(self.rate),
+            "up_raw_bytes_per_item": round(self.bytes_up_raw / per, 1),
+            "up_gzip_bytes_per_item": round(self.bytes_up_gzip / per, 1),
+            "down_raw_bytes_per_item": round(self.bytes_down_raw / per, 1),
+            "down_wire_bytes_per_item": round(self.bytes_down_wire / per, 1),
+            "statuses": self.statuses,
+        }
+
+
+class BenchError(RuntimeError):
+    """The server answered something other than what the workload expects."""
+
+
+def _post_all(url: str, creds: Credentials, bodies: list[bytes], out: dict[str, Any]) -> None:
+    session = requests.Session()
+    headers = creds.headers | {"Content-Type": "application/json", "Accept-Encoding": "gzip"}
+    statuses: Counter[str] = Counter()
+    wire = raw = 0
+    try:
+        for body in bodies:
+            resp = session.post(f"{url}/api/v1/sync/push", data=body, headers=headers,
+                                timeout=300)
+            if resp.status_code != 200:
+                raise BenchError(f"push answered {resp.status_code}: {resp.text[:300]}")
+            raw += len(resp.content)
+            wire += int(resp.headers.get("Content-Length", len(resp.content)))
+            statuses.update(r["status"] for r in orjson.loads(resp.content)["results"])
+    except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+        out["error"] = exc
+    out.update(statuses=statuses, wire=wire, raw=raw)
+
+
+def push(url: str, work: list[tuple[Credentials, list[bytes]]], expect: set[str]) -> Run:
+    """Every device posts its bodies, all devices at once; statuses must be in ``expect``."""
+    outs: list[dict[str, Any]] = [{} for _ in work]
+    threads = [threading.Thread(target=_post_all, args=(url, creds, bodies, out))
+               for (creds, bodies), out in zip(work, outs, strict=True)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - start
+    statuses: Counter[str] = Counter()
+    for out in outs:
+        if "error" in out:
+            raise out["error"]
+        statuses.update(out["statuses"])
+    unexpected = set(statuses) - expect
+    if unexpected:
+        raise BenchError(f"unexpected op statuses {dict(statuses)}")
+    bodies = [b for _, bs in work for b in bs]
+    return Run(
+        items=sum(statuses.values()),
+        seconds=elapsed,
+        bytes_up_raw=sum(len(b) for b in bodies),
+        bytes_up_gzip=sum(len(gzip.compress(b, CLIENT_GZIP_LEVEL)) for b in bodies),
+        bytes_down_raw=sum(o["raw"] for o in outs),
+        bytes_down_wire=sum(o["wire"] for o in outs),
+        statuses=dict(statuses),
+    )
+
+
+def pull(url: str, creds: Credentials, cursor: str | None, limit: int,
+         gzip_ok: bool = True) -> tuple[Run, str]:
+    """Pull every page from ``cursor``; the run and the final cursor."""
+    session = requests.Session()
+    headers = creds.headers | {"Accept-Encoding": "gzip" if gzip_ok else "identity"}
+    items = wire = raw = 0
+    start = time.perf_counter()
+    while True:
+        params = {"limit": limit} | ({"cursor": cursor} if cursor else {})
+        resp = session.get(f"{url}/api/v1/sync/pull", params=params, headers=headers,
+                           timeout=300)
+        if resp.status_code != 200:
+            raise BenchError(f"pull answered {resp.status_code}: {resp.text[:300]}")
+        page = orjson.loads(resp.content)
+        items += len(page["changes"])
+        raw += len(resp.content)
+        wire += int(resp.headers.get("Content-Length", len(resp.content)))
+        cursor = page["cursor"]
+        if not page["has_more"]:
+            break
+    run = Run(items=items, seconds=time.perf_counter() - start, bytes_down_raw=raw,
+              bytes_down_wire=wire)
+    return run, cursor
