@@ -26,29 +26,55 @@ RESULTS_DIR = Path(__file__).with_name("results")
 
 def _args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--reports", type=int, default=20_000,
-                        help="new reports pushed in batches of 500 (default 20000)")
-    parser.add_argument("--small-batch-reports", type=int, default=10_000,
-                        help="new reports pushed in batches of 100 first (default 10000)")
-    parser.add_argument("--edits", type=int, default=10_000,
-                        help="edit ops on existing reports (default 10000)")
-    parser.add_argument("--clients", type=int, default=2,
-                        help="devices pushing at the same time (default 2)")
-    parser.add_argument("--threads", type=int, default=4,
-                        help="threads per server process (default 4)")
-    parser.add_argument("--pull-limit", type=int, default=500,
-                        help="reports per pull page (default 500, the server default)")
-    parser.add_argument("--postgres", metavar="URL",
-                        help="also run on PostgreSQL (postgresql+psycopg://...); the suite "
-                             "works in a schema of its own and drops it afterwards")
-    parser.add_argument("--pg-workers", type=int, default=2,
-                        help="server processes on PostgreSQL (default 2)")
+    parser.add_argument(
+        "--reports",
+        type=int,
+        default=20_000,
+        help="new reports pushed in batches of 500 (default 20000)",
+    )
+    parser.add_argument(
+        "--small-batch-reports",
+        type=int,
+        default=10_000,
+        help="new reports pushed in batches of 100 first (default 10000)",
+    )
+    parser.add_argument(
+        "--edits", type=int, default=10_000, help="edit ops on existing reports (default 10000)"
+    )
+    parser.add_argument(
+        "--clients", type=int, default=2, help="devices pushing at the same time (default 2)"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=4, help="threads per server process (default 4)"
+    )
+    parser.add_argument(
+        "--pull-limit",
+        type=int,
+        default=500,
+        help="reports per pull page (default 500, the server default)",
+    )
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="also run on PostgreSQL (postgresql+psycopg://...); the suite "
+        "works in a schema of its own and drops it afterwards",
+    )
+    parser.add_argument(
+        "--pg-workers", type=int, default=2, help="server processes on PostgreSQL (default 2)"
+    )
     parser.add_argument("--no-sqlite", action="store_true", help="skip the SQLite run")
-    parser.add_argument("--kinto", action="store_true",
-                        help="also push the same records into Kinto (memory backend), "
-                             "when the kinto package is installed")
-    parser.add_argument("--out", type=Path, default=RESULTS_DIR,
-                        help="directory for the results (default bench/results)")
+    parser.add_argument(
+        "--kinto",
+        action="store_true",
+        help="also push the same records into Kinto (memory backend), "
+        "when the kinto package is installed",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=RESULTS_DIR,
+        help="directory for the results (default bench/results)",
+    )
     return parser.parse_args(argv)
 
 
@@ -62,9 +88,14 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine.describe(postgres_version(args.postgres) if args.postgres else None),
         "backends": {},
     }
-    plan = Plan(reports=args.reports, small_batch_reports=args.small_batch_reports,
-                edits=args.edits, clients=args.clients, threads=args.threads,
-                pull_limit=args.pull_limit)
+    plan = Plan(
+        reports=args.reports,
+        small_batch_reports=args.small_batch_reports,
+        edits=args.edits,
+        clients=args.clients,
+        threads=args.threads,
+        pull_limit=args.pull_limit,
+    )
     with tempfile.TemporaryDirectory(prefix="patroli-bench-") as tmp:
         if not args.no_sqlite:
             print("SQLite (WAL), 1 server process:", flush=True)
@@ -72,8 +103,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.postgres:
             print(f"PostgreSQL, {args.pg_workers} server processes:", flush=True)
             pg_plan = Plan(**{**plan.__dict__, "workers": args.pg_workers})
-            results["backends"]["postgresql"] = run_backend(Path(tmp) / "pg", pg_plan,
-                                                            args.postgres)
+            results["backends"]["postgresql"] = run_backend(
+                Path(tmp) / "pg", pg_plan, args.postgres
+            )
         if args.kinto:
             results["kinto"] = kinto.compare(Path(tmp) / "kinto", plan, results)
     for backend in results["backends"].values():

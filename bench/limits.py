@@ -2,7 +2,8 @@
 
 * storage floor: the records' JSON written into one two-column table in one
   transaction (``sqlite3`` ``executemany``; ``COPY`` on PostgreSQL), with the
-  server's own SQLite settings (WAL, ``synchronous=NORMAL``);
+  server's own SQLite settings (``server.db.SQLITE_PRAGMAS``: WAL,
+  ``synchronous=NORMAL``, 16 KiB pages);
 * pipeline limit: the same push bodies parsed (orjson), expanded into
   units and validated with the project's own ``sync.report_schema``, then
   written the same way: everything a server must do, in one process, with
@@ -22,6 +23,7 @@ import psycopg
 from sqlalchemy.engine import make_url
 
 from bench.server import reset_schema
+from server.db import SQLITE_PRAGMAS
 from sync import report_schema
 from sync import units as U
 
@@ -46,14 +48,20 @@ class Limit:
 
     def summary(self) -> dict[str, float]:
         """The figures of the limit."""
-        return {"records": self.records, "seconds": round(self.seconds, 3),
-                "per_s": round(self.rate)}
+        return {
+            "records": self.records,
+            "seconds": round(self.seconds, 3),
+            "per_s": round(self.rate),
+        }
 
 
 def floor_rows(bodies: list[bytes]) -> Rows:
     """``(report id, JSON of its fields)`` for every change of the bodies."""
-    return [(c["report_id"], orjson.dumps(c["fields"]).decode())
-            for body in bodies for c in orjson.loads(body)["changes"]]
+    return [
+        (c["report_id"], orjson.dumps(c["fields"]).decode())
+        for body in bodies
+        for c in orjson.loads(body)["changes"]
+    ]
 
 
 def _parse_and_validate(body: bytes) -> Rows:
@@ -79,7 +87,7 @@ class SQLiteStore:
     def __init__(self, path: Path):
         path.unlink(missing_ok=True)
         self.conn = sqlite3.connect(path, isolation_level=None)
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
+        for pragma in SQLITE_PRAGMAS:
             self.conn.execute(f"PRAGMA {pragma}")
         self.conn.execute(_DDL.format(name="records"))
 
@@ -99,8 +107,7 @@ class PostgresStore:
     """A fresh table in a schema of our own; rows go in with ``COPY``."""
 
     def __init__(self, url: str, table: str):
-        conninfo = make_url(url).set(drivername="postgresql").render_as_string(
-            hide_password=False)
+        conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
         self.conn = psycopg.connect(conninfo)
         self.table = f"{PG_SCHEMA}.{table}"
         self.conn.execute(f"DROP TABLE IF EXISTS {self.table}")

@@ -15,14 +15,31 @@ import orjson
 
 from sync import hlc as H
 
-ROUTES = ["Aji Kuning footpath, Sebatik", "Sungai Pancang, Sebatik", "Sebuku river",
-          "Pelabuhan Tunon Taka"]
-MODUS = ["fake_job_offer", "posing_as_tourist", "posing_as_student", "transit_route",
-         "unofficial_crossing"]
+ROUTES = [
+    "Aji Kuning footpath, Sebatik",
+    "Sungai Pancang, Sebatik",
+    "Sebuku river",
+    "Pelabuhan Tunon Taka",
+]
+MODUS = [
+    "fake_job_offer",
+    "posing_as_tourist",
+    "posing_as_student",
+    "transit_route",
+    "unofficial_crossing",
+]
 
 
-PLACES = ["Aji Kuning", "Sungai Pancang", "Tunon Taka", "Sei Menggaris", "Simanggaris",
-          "Lumbis", "Pulau Sebatik", "Mansalong"]
+PLACES = [
+    "Aji Kuning",
+    "Sungai Pancang",
+    "Tunon Taka",
+    "Sei Menggaris",
+    "Simanggaris",
+    "Lumbis",
+    "Pulau Sebatik",
+    "Mansalong",
+]
 SENTENCES = [
     "Patrol met a group of {n} at the {place} landing shortly after {hour}:00.",
     "They said an agent called {name} promised work on a plantation in Tawau.",
@@ -41,10 +58,14 @@ SENTENCES = [
 
 def narrative(rng: random.Random) -> str:
     """Three to six sentences of a typical narrative, with varying details."""
-    fill = {"n": rng.randint(2, 14), "place": rng.choice(PLACES), "hour": rng.randint(18, 23),
-            "name": f"{rng.choice(['Pak', 'Bu', 'Mr'])} {rng.choice(['Anto', 'Rudi', 'Sari'])}"
-                    f"{rng.randint(1, 99)}",
-            "money": f"{rng.randint(2, 30)}.{rng.randint(0, 9)}00.000"}
+    fill = {
+        "n": rng.randint(2, 14),
+        "place": rng.choice(PLACES),
+        "hour": rng.randint(18, 23),
+        "name": f"{rng.choice(['Pak', 'Bu', 'Mr'])} {rng.choice(['Anto', 'Rudi', 'Sari'])}"
+        f"{rng.randint(1, 99)}",
+        "money": f"{rng.randint(2, 30)}.{rng.randint(0, 9)}00.000",
+    }
     picked = rng.sample(SENTENCES, rng.randint(3, 6))
     return " ".join(s.format(**fill) for s in picked)
 
@@ -81,10 +102,12 @@ def report_fields(rng: random.Random) -> dict[str, Any]:
         "kind": "incident",
         "occurred_at": f"2026-11-{rng.randint(1, 28):02d}T{rng.randint(0, 23):02d}:15:00+08:00",
         "title": f"Group of {rng.randint(2, 12)} crossing at night near the river",
-        "location": {"lat": round(4.1 + rng.random() / 10, 5),
-                     "lon": round(117.6 + rng.random() / 5, 5),
-                     "accuracy_m": rng.choice([5, 10, 15, 30]),
-                     "place": f"{rng.choice(PLACES)}, Sebatik"},
+        "location": {
+            "lat": round(4.1 + rng.random() / 10, 5),
+            "lon": round(117.6 + rng.random() / 5, 5),
+            "accuracy_m": rng.choice([5, 10, 15, 30]),
+            "place": f"{rng.choice(PLACES)}, Sebatik",
+        },
         "route": rng.choice(ROUTES),
         "narrative": narrative(rng),
         "modus": rng.sample(MODUS, 2),
@@ -117,9 +140,13 @@ class DeviceOps:
     def op(self, report_id: str, fields: dict[str, Any], base_rev: int | None) -> dict[str, Any]:
         """One change."""
         self.clock = H.tick(self.clock, self.device_id)
-        return {"op_id": str(uuid.UUID(int=self.rng.getrandbits(128), version=4)),
-                "report_id": report_id, "base_rev": base_rev, "hlc": str(self.clock),
-                "fields": fields}
+        return {
+            "op_id": str(uuid.UUID(int=self.rng.getrandbits(128), version=4)),
+            "report_id": report_id,
+            "base_rev": base_rev,
+            "hlc": str(self.clock),
+            "fields": fields,
+        }
 
     def creations(self, count: int) -> list[dict[str, Any]]:
         """``count`` new reports."""
@@ -140,5 +167,5 @@ def bodies(changes: list[dict[str, Any]], batch: int, rng: random.Random) -> lis
     out = []
     for start in range(0, len(changes), batch):
         batch_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-        out.append(orjson.dumps({"batch_id": batch_id, "changes": changes[start:start + batch]}))
+        out.append(orjson.dumps({"batch_id": batch_id, "changes": changes[start : start + batch]}))
     return out

@@ -58,11 +58,17 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     pg = results["backends"].get("postgresql")
     if pg and sqlite:
         share = pg["push_500"]["per_s"] / sqlite["push_500"]["per_s"]
-        check(f"PostgreSQL ({pg['server']['workers']} processes) push / SQLite push",
-              round(share, 3), ">= 0.70", share >= 0.7)
+        check(
+            f"PostgreSQL ({pg['server']['workers']} processes) push / SQLite push",
+            round(share, 3),
+            ">= 0.70",
+            share >= 0.7,
+        )
     device = (sqlite or {}).get("device", {})
-    for name, goal in (("initial_sync_100k", "< 10 s, client < 200 MB"),
-                       ("device_push_10k", ">= 9000 reports/s")):
+    for name, goal in (
+        ("initial_sync_100k", "< 10 s, client < 200 MB"),
+        ("device_push_10k", ">= 9000 reports/s"),
+    ):
         figures = device.get(name)
         check(f"device: {name}", figures and figures.get("per_s"), goal, None)
     return out
@@ -96,46 +102,70 @@ def markdown(results: dict[str, Any]) -> str:
             f"## {BACKEND_NAMES.get(name, name)}: {s['workers']} server process(es) × "
             f"{s['threads']} threads, {s['clients']} pushing clients",
             "",
-            "| measure | rate | unit | × storage floor | × pipeline limit |",
-            "| --- | ---: | --- | ---: | ---: |",
+            "| measure | rate | unit | × storage floor | × pipeline limit | server CPU µs each |",
+            "| --- | ---: | --- | ---: | ---: | ---: |",
         ]
         for key, label, unit in MEASURES:
             r = b[key]
-            lines.append(f"| {label} | {_fmt(r['per_s'])} | {unit} | "
-                         f"{r['vs_storage_floor']:.2f} | {r['vs_pipeline']:.2f} |")
+            lines.append(
+                f"| {label} | {_fmt(r['per_s'])} | {unit} | "
+                f"{r['vs_storage_floor']:.2f} | {r['vs_pipeline']:.2f} | "
+                f"{_fmt(r.get('server_cpu_us_per_item'))} |"
+            )
         lines += [
             f"| storage floor (same records, one table, one transaction) | {_fmt(floor)} | "
-            "records/s | 1.00 | – |",
+            "records/s | 1.00 | – | – |",
             f"| pipeline limit (parse + validate + store, no HTTP) | {_fmt(pipe)} | "
-            "records/s | – | 1.00 |",
+            "records/s | – | 1.00 | – |",
             "",
             "| bytes per report | raw JSON | gzip | share |",
             "| --- | ---: | ---: | ---: |",
         ]
         push, pull = b["push_500"], b["pull_full"]
         for label, raw, packed in (
-            ("push request (device → server)", push["up_raw_bytes_per_item"],
-             push["up_gzip_bytes_per_item"]),
-            ("push response (server → device)", push["down_raw_bytes_per_item"],
-             push["down_wire_bytes_per_item"]),
-            ("pull response (server → device)", pull["down_raw_bytes_per_item"],
-             pull["down_wire_bytes_per_item"]),
+            (
+                "push request (device → server)",
+                push["up_raw_bytes_per_item"],
+                push["up_gzip_bytes_per_item"],
+            ),
+            (
+                "push response (server → device)",
+                push["down_raw_bytes_per_item"],
+                push["down_wire_bytes_per_item"],
+            ),
+            (
+                "pull response (server → device)",
+                pull["down_raw_bytes_per_item"],
+                pull["down_wire_bytes_per_item"],
+            ),
         ):
             lines.append(f"| {label} | {raw:,.0f} | {packed:,.0f} | {packed / raw:.0%} |")
         rss = b["server_peak_rss"]
-        lines += ["", f"Server peak RSS: {rss['max_worker_mib']} MiB per worker "
-                      f"(workers: {rss['worker_mib']}).", ""]
-    lines += ["## Targets (issue 7)", "", "| target | measured | goal | met |",
-              "| --- | ---: | --- | --- |"]
+        lines += [
+            "",
+            f"Server peak RSS: {rss['max_worker_mib']} MiB per worker "
+            f"(workers: {rss['worker_mib']}).",
+            "",
+        ]
+    lines += [
+        "## Targets (issue 7)",
+        "",
+        "| target | measured | goal | met |",
+        "| --- | ---: | --- | --- |",
+    ]
     for t in results["targets"]:
         met = {True: "yes", False: "**no**", None: "not measured"}[t["met"]]
         lines.append(f"| {t['target']} | {_fmt(t['value'])} | {t['goal']} | {met} |")
     if results.get("kinto"):
         k = results["kinto"]
-        lines += ["", "## Kinto comparison (memory backend, same records)", "",
-                  f"Kinto: {_fmt(k['per_s'])} records/s; Patroli (SQLite, batches of "
-                  f"{k['batch']}): {_fmt(k['patroli_per_s'])} reports/s, "
-                  f"{k['ratio']:.1f}× Kinto's rate."]
+        lines += [
+            "",
+            "## Kinto comparison (memory backend, same records)",
+            "",
+            f"Kinto: {_fmt(k['per_s'])} records/s; Patroli (SQLite, batches of "
+            f"{k['batch']}): {_fmt(k['patroli_per_s'])} reports/s, "
+            f"{k['ratio']:.1f}× Kinto's rate.",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -146,8 +176,11 @@ def console(results: dict[str, Any]) -> str:
         out.append(f"{BACKEND_NAMES.get(name, name)}:")
         for key, label, unit in MEASURES:
             r = b[key]
-            out.append(f"  {label:42s} {r['per_s']:>9,} {unit:9s} "
-                       f"x{r['vs_storage_floor']:.2f} floor  x{r['vs_pipeline']:.2f} pipeline")
+            out.append(
+                f"  {label:42s} {r['per_s']:>9,} {unit:9s} "
+                f"x{r['vs_storage_floor']:.2f} floor  x{r['vs_pipeline']:.2f} pipeline  "
+                f"{r.get('server_cpu_us_per_item')} us server CPU each"
+            )
         for limit, label in LIMITS:
             out.append(f"  {label:42s} {b['limits'][limit]['per_s']:>9,} records/s")
     for t in results["targets"]:

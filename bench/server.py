@@ -102,8 +102,7 @@ class BenchServer:
         app = self._app()
         upgrade_schema(app)
         with app.app_context():
-            db.session.add(Post(code=POST, name="Nunukan", tz="Asia/Makassar",
-                                created_at=utcnow()))
+            db.session.add(Post(code=POST, name="Nunukan", tz="Asia/Makassar", created_at=utcnow()))
             db.session.commit()
             db.engine.dispose()
         return [self.officer_code(f"ofc.bench.{i}") for i in range(officers)]
@@ -116,8 +115,13 @@ class BenchServer:
                 db.select(User).where(User.username == username)
             ).scalar_one_or_none()
             if user is None:
-                user = User(username=username, role="officer", post_code=POST, active=True,
-                            created_at=utcnow())
+                user = User(
+                    username=username,
+                    role="officer",
+                    post_code=POST,
+                    active=True,
+                    created_at=utcnow(),
+                )
                 db.session.add(user)
                 db.session.commit()
             code = issue_code(user, "bench")
@@ -135,12 +139,24 @@ class BenchServer:
             PATROLI_SECRET_KEY="bench-secret",
             PATROLI_BLOB_DIR=str(self.workdir / "blobs"),
         )
-        cmd = [sys.executable, "-m", "patroli", "serve", "--host", "127.0.0.1",
-               "--port", str(self.port), "--workers", str(self.workers),
-               "--threads", str(self.threads)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "patroli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+            "--threads",
+            str(self.threads),
+        ]
         with open(self.workdir / "server.log", "ab") as log:
-            self.process = subprocess.Popen(cmd, env=env, stdout=log, stderr=log,
-                                            start_new_session=True)
+            self.process = subprocess.Popen(
+                cmd, env=env, stdout=log, stderr=log, start_new_session=True
+            )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -157,12 +173,14 @@ class BenchServer:
         """Enroll one device per code."""
         out = []
         for code in codes:
-            resp = requests.post(f"{self.url}/api/v1/devices/enroll", timeout=30,
-                                 json={"enrollment_code": code, "device_name": "bench"})
+            resp = requests.post(
+                f"{self.url}/api/v1/devices/enroll",
+                timeout=30,
+                json={"enrollment_code": code, "device_name": "bench"},
+            )
             resp.raise_for_status()
             body = resp.json()
-            out.append(Credentials(body["device_id"],
-                                   {"Authorization": f"Bearer {body['token']}"}))
+            out.append(Credentials(body["device_id"], {"Authorization": f"Bearer {body['token']}"}))
         return out
 
     def worker_pids(self) -> list[int]:
@@ -175,13 +193,31 @@ class BenchServer:
         except OSError:
             return []
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the workers have used so far.
+
+        Rates on a shared machine move with its load; the server's own CPU
+        per report does much less, so the suite reports both.
+        """
+        total = 0
+        for pid in self.worker_pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / os.sysconf("SC_CLK_TCK")
+
     def peak_rss(self) -> dict[str, Any]:
         """Peak resident memory (VmHWM) of each worker and of the master, in MiB."""
         workers = [_vm_hwm_mib(pid) for pid in self.worker_pids()]
         master = _vm_hwm_mib(self.process.pid) if self.process else None
         workers = [w for w in workers if w is not None]
-        return {"worker_mib": workers, "max_worker_mib": max(workers, default=None),
-                "master_mib": master}
+        return {
+            "worker_mib": workers,
+            "max_worker_mib": max(workers, default=None),
+            "master_mib": master,
+        }
 
     def stop(self) -> None:
         """Stop the server, then drop the PostgreSQL schema."""

@@ -53,28 +53,38 @@ def run_backend(workdir: Path, plan: Plan, postgres_url: str | None) -> dict[str
         server.stop()
 
 
-def _measure(server: BenchServer, plan: Plan, rng: random.Random, pushers: list[Credentials],
-             puller: Credentials, workdir: Path,
-             postgres_url: str | None) -> dict[str, Any]:
-    out: dict[str, Any] = {"server": {"workers": plan.workers, "threads": plan.threads,
-                                      "clients": plan.clients}}
+def _measure(
+    server: BenchServer,
+    plan: Plan,
+    rng: random.Random,
+    pushers: list[Credentials],
+    puller: Credentials,
+    workdir: Path,
+    postgres_url: str | None,
+) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "server": {"workers": plan.workers, "threads": plan.threads, "clients": plan.clients}
+    }
     ops = [records.DeviceOps(c.device_id, random.Random(rng.random())) for c in pushers]
 
     small = [_split(o, 100, rng) for o in _per_client_creations(ops, plan.small_batch_reports)]
     _log(f"push {plan.small_batch_reports} new reports in batches of 100")
-    out["push_100"] = workload.push(server.url, list(zip(pushers, small, strict=True)),
-                                    {"applied"}).summary()
+    cpu = server.cpu_seconds
+    out["push_100"] = workload.push(
+        server.url, list(zip(pushers, small, strict=True)), {"applied"}, cpu
+    ).summary()
 
     large_ops = _per_client_creations(ops, plan.reports)
     large = [_split(o, 500, rng) for o in large_ops]
     _log(f"push {plan.reports} new reports in batches of 500")
-    out["push_500"] = workload.push(server.url, list(zip(pushers, large, strict=True)),
-                                    {"applied"}).summary()
+    out["push_500"] = workload.push(
+        server.url, list(zip(pushers, large, strict=True)), {"applied"}, cpu
+    ).summary()
 
     _log("pull everything from cursor 0 (gzip, then identity)")
-    run, cursor = workload.pull(server.url, puller, None, plan.pull_limit)
+    run, cursor = workload.pull(server.url, puller, None, plan.pull_limit, cpu=cpu)
     out["pull_full"] = run.summary()
-    run, _ = workload.pull(server.url, puller, None, plan.pull_limit, gzip_ok=False)
+    run, _ = workload.pull(server.url, puller, None, plan.pull_limit, gzip_ok=False, cpu=cpu)
     out["pull_full_identity"] = run.summary()
 
     per_client = plan.edits // 2 // len(ops)
@@ -82,12 +92,12 @@ def _measure(server: BenchServer, plan: Plan, rng: random.Random, pushers: list[
     first = [_split(o.edits(t, 1, 0), 500, rng) for o, t in zip(ops, targets, strict=True)]
     second = [_split(o.edits(t, 1, 1), 500, rng) for o, t in zip(ops, targets, strict=True)]
     _log(f"edit {plan.edits} times existing reports (half on a stale revision: merges)")
-    run_a = workload.push(server.url, list(zip(pushers, first, strict=True)), {"applied"})
-    run_b = workload.push(server.url, list(zip(pushers, second, strict=True)), {"merged"})
+    run_a = workload.push(server.url, list(zip(pushers, first, strict=True)), {"applied"}, cpu)
+    run_b = workload.push(server.url, list(zip(pushers, second, strict=True)), {"merged"}, cpu)
     out["edit"] = _combine(run_a, run_b).summary()
 
     _log("incremental pull of the edited reports")
-    run, _ = workload.pull(server.url, puller, cursor, plan.pull_limit)
+    run, _ = workload.pull(server.url, puller, cursor, plan.pull_limit, cpu=cpu)
     out["pull_incremental"] = run.summary()
     out["server_peak_rss"] = server.peak_rss()
 
@@ -118,6 +128,7 @@ def _combine(a: workload.Run, b: workload.Run) -> workload.Run:
         bytes_down_raw=a.bytes_down_raw + b.bytes_down_raw,
         bytes_down_wire=a.bytes_down_wire + b.bytes_down_wire,
         statuses=statuses,
+        server_cpu_s=(a.server_cpu_s or 0) + (b.server_cpu_s or 0),
     )
 
 

@@ -11,6 +11,7 @@ import gzip
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +35,7 @@ class Run:
     bytes_down_raw: int = 0
     bytes_down_wire: int = 0
     statuses: dict[str, int] = field(default_factory=dict)
+    server_cpu_s: float | None = None
 
     @property
     def rate(self) -> float:
@@ -51,6 +53,9 @@ class Run:
             "up_gzip_bytes_per_item": round(self.bytes_up_gzip / per, 1),
             "down_raw_bytes_per_item": round(self.bytes_down_raw / per, 1),
             "down_wire_bytes_per_item": round(self.bytes_down_wire / per, 1),
+            "server_cpu_us_per_item": None
+            if self.server_cpu_s is None
+            else round(self.server_cpu_s / per * 1e6, 1),
             "statuses": self.statuses,
         }
 
@@ -66,8 +71,7 @@ def _post_all(url: str, creds: Credentials, bodies: list[bytes], out: dict[str, 
     wire = raw = 0
     try:
         for body in bodies:
-            resp = session.post(f"{url}/api/v1/sync/push", data=body, headers=headers,
-                                timeout=300)
+            resp = session.post(f"{url}/api/v1/sync/push", data=body, headers=headers, timeout=300)
             if resp.status_code != 200:
                 raise BenchError(f"push answered {resp.status_code}: {resp.text[:300]}")
             raw += len(resp.content)
@@ -78,17 +82,29 @@ def _post_all(url: str, creds: Credentials, bodies: list[bytes], out: dict[str, 
     out.update(statuses=statuses, wire=wire, raw=raw)
 
 
-def push(url: str, work: list[tuple[Credentials, list[bytes]]], expect: set[str]) -> Run:
-    """Every device posts its bodies, all devices at once; statuses must be in ``expect``."""
+def push(
+    url: str,
+    work: list[tuple[Credentials, list[bytes]]],
+    expect: set[str],
+    cpu: Callable[[], float] | None = None,
+) -> Run:
+    """Every device posts its bodies, all devices at once; statuses must be in ``expect``.
+
+    ``cpu`` reads the server's CPU seconds, to report CPU per op as well.
+    """
     outs: list[dict[str, Any]] = [{} for _ in work]
-    threads = [threading.Thread(target=_post_all, args=(url, creds, bodies, out))
-               for (creds, bodies), out in zip(work, outs, strict=True)]
+    cpu_before = cpu() if cpu else None
+    threads = [
+        threading.Thread(target=_post_all, args=(url, creds, bodies, out))
+        for (creds, bodies), out in zip(work, outs, strict=True)
+    ]
     start = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - start
+    cpu_used = cpu() - cpu_before if cpu and cpu_before is not None else None
     statuses: Counter[str] = Counter()
     for out in outs:
         if "error" in out:
@@ -106,20 +122,27 @@ def push(url: str, work: list[tuple[Credentials, list[bytes]]], expect: set[str]
         bytes_down_raw=sum(o["raw"] for o in outs),
         bytes_down_wire=sum(o["wire"] for o in outs),
         statuses=dict(statuses),
+        server_cpu_s=cpu_used,
     )
 
 
-def pull(url: str, creds: Credentials, cursor: str | None, limit: int,
-         gzip_ok: bool = True) -> tuple[Run, str]:
+def pull(
+    url: str,
+    creds: Credentials,
+    cursor: str | None,
+    limit: int,
+    gzip_ok: bool = True,
+    cpu: Callable[[], float] | None = None,
+) -> tuple[Run, str]:
     """Pull every page from ``cursor``; the run and the final cursor."""
+    cpu_before = cpu() if cpu else None
     session = requests.Session()
     headers = creds.headers | {"Accept-Encoding": "gzip" if gzip_ok else "identity"}
     items = wire = raw = 0
     start = time.perf_counter()
     while True:
         params = {"limit": limit} | ({"cursor": cursor} if cursor else {})
-        resp = session.get(f"{url}/api/v1/sync/pull", params=params, headers=headers,
-                           timeout=300)
+        resp = session.get(f"{url}/api/v1/sync/pull", params=params, headers=headers, timeout=300)
         if resp.status_code != 200:
             raise BenchError(f"pull answered {resp.status_code}: {resp.text[:300]}")
         page = orjson.loads(resp.content)
@@ -129,6 +152,11 @@ def pull(url: str, creds: Credentials, cursor: str | None, limit: int,
         cursor = page["cursor"]
         if not page["has_more"]:
             break
-    run = Run(items=items, seconds=time.perf_counter() - start, bytes_down_raw=raw,
-              bytes_down_wire=wire)
+    run = Run(
+        items=items,
+        seconds=time.perf_counter() - start,
+        bytes_down_raw=raw,
+        bytes_down_wire=wire,
+        server_cpu_s=cpu() - cpu_before if cpu and cpu_before is not None else None,
+    )
     return run, cursor

@@ -35,6 +35,7 @@ def from_environment() -> dict[str, Any]:
         "PATROLI_BLOB_DIR": os.environ.get("PATROLI_BLOB_DIR") or str(Path("var/blobs").resolve()),
         "PATROLI_SCHEDULER": os.environ.get("PATROLI_SCHEDULER", "1") not in ("0", "false", "no"),
         "PATROLI_OP_RETENTION_DAYS": _int("PATROLI_OP_RETENTION_DAYS", 30),
+        "PATROLI_GZIP_LEVEL": _int("PATROLI_GZIP_LEVEL", 3),
         # Flask refuses bodies over this before any view reads them; gzip
         # bodies are bounded again after decompression (server.bodies).
         "MAX_CONTENT_LENGTH": max_batch_bytes,

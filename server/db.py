@@ -8,9 +8,13 @@ deployment.  Everything backend-specific about connections lives here.
 from __future__ import annotations
 
 import fcntl
-from collections.abc import Iterator
-from contextlib import contextmanager
+import threading
+import weakref
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
+from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +26,7 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, Table, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.sql.dml import Insert
@@ -90,17 +94,37 @@ def engine_options(url: str) -> dict[str, Any]:
         # pysqlite's own transaction handling would send a plain BEGIN;
         # we take it over to send BEGIN IMMEDIATE (see _sqlite_begin).
         options["connect_args"] = {"isolation_level": None, "timeout": 30}
+        # A connection's page cache survives only its own writes: handing the
+        # last-used connection out first keeps the writer's cache warm.
+        options["pool_use_lifo"] = True
     else:
         options["pool_pre_ping"] = True
     return options
 
 
+#: Settings of every SQLite connection, in this order (the benchmark's
+#: storage floor uses them too); docs/benchmarks.md has the measurements.
+#: page_size only takes effect while the file is still empty, so it comes
+#: before WAL, which writes the header.  A push inserts random keys (report,
+#: op and revision ids) into three indexes: 16 KiB pages hold whole report
+#: rows and need fewer page writes per batch, a 32 MiB page cache keeps the
+#: indexes in memory, and a 64 MiB WAL lets a checkpoint copy an index page
+#: rewritten by many batches once instead of after every batch.
+SQLITE_PRAGMAS = (
+    "page_size=16384",
+    "journal_mode=WAL",
+    "foreign_keys=ON",
+    "synchronous=NORMAL",
+    "busy_timeout=30000",
+    "cache_size=-32768",
+    "wal_autocheckpoint=4096",
+)
+
+
 def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA busy_timeout=30000")
+    for pragma in SQLITE_PRAGMAS:
+        cur.execute(f"PRAGMA {pragma}")
     cur.close()
 
 
@@ -176,10 +200,29 @@ def write_connection() -> Iterator[Connection]:
     On SQLite it holds the write lock from the start (``BEGIN IMMEDIATE``);
     on PostgreSQL it is a plain transaction and callers lock rows they read.
     """
-    with db.engine.connect() as conn:
+    engine = db.engine
+    with _writer_queue(engine), engine.connect() as conn:
         conn.execution_options(sqlite_begin="IMMEDIATE")
         with conn.begin():
             yield conn
+
+
+_WRITER_QUEUES: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
+_WRITER_QUEUES_LOCK = threading.Lock()
+
+
+def _writer_queue(engine: Engine) -> AbstractContextManager[Any]:
+    # SQLite admits one writer; a thread that finds the lock taken sleeps
+    # in the busy handler's growing steps (up to 100 ms) and misses the
+    # release. Threads of one process queue here instead and are woken at
+    # once; other processes still meet the busy timeout.
+    if engine.dialect.name != "sqlite":
+        return nullcontext()
+    with _WRITER_QUEUES_LOCK:
+        queue = _WRITER_QUEUES.get(engine)
+        if queue is None:
+            queue = _WRITER_QUEUES[engine] = threading.RLock()
+    return queue
 
 
 @contextmanager
@@ -221,6 +264,79 @@ def is_retryable(exc: DBAPIError) -> bool:
     if isinstance(exc, IntegrityError | OperationalError):
         return getattr(orig, "sqlite_errorname", None) in _RETRY_SQLITE
     return False
+
+
+@lru_cache(maxsize=64)
+def _bulk_plan(
+    dialect: Dialect, table: Table, columns: tuple[str, ...], key: str | None
+) -> tuple[str, list[str], list[tuple[int, Callable[[Any], Any], bool]]]:
+    quote = dialect.identifier_preparer.quote
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    names = [c for c in columns if c != key]
+    if key is None:
+        sql = (
+            f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in names)}) "
+            f"VALUES ({', '.join(mark for _ in names)})"
+        )
+    else:
+        sets = ", ".join(f"{quote(c)} = {mark}" for c in names)
+        sql = f"UPDATE {quote(table.name)} SET {sets} WHERE {quote(key)} = {mark}"
+    order = names + ([key] if key is not None else [])
+    processors = []
+    for i, name in enumerate(order):
+        column_type = table.c[name].type
+        processor = column_type.bind_processor(dialect)
+        if processor is not None:
+            # Times repeat within a batch (its "now"): convert each value once.
+            repeats = isinstance(column_type, DateTime | UTCDateTime)
+            processors.append((i, processor, repeats))
+    return sql, order, processors
+
+
+def _bulk_params(
+    rows: list[dict[str, Any]],
+    order: list[str],
+    processors: list[tuple[int, Callable[[Any], Any], bool]],
+) -> list[tuple[Any, ...]]:
+    pick = itemgetter(*order)
+    if len(order) == 1:
+        params = [(pick(row),) for row in rows]
+    else:
+        params = [pick(row) for row in rows]
+    if not processors:
+        return params
+    memos: dict[int, dict[Any, Any]] = {i: {} for i, _, repeats in processors if repeats}
+    converted = []
+    for values in params:
+        values = list(values)
+        for i, process, repeats in processors:
+            value = values[i]
+            if repeats:
+                memo = memos[i]
+                if value not in memo:
+                    memo[value] = process(value)
+                values[i] = memo[value]
+            else:
+                values[i] = process(value)
+        converted.append(tuple(values))
+    return converted
+
+
+def bulk_write(
+    conn: Connection, table: Table, rows: list[dict[str, Any]], key: str | None = None
+) -> None:
+    """INSERT ``rows`` (or UPDATE them by ``key``) with one DBAPI ``executemany``.
+
+    The push path writes hundreds of rows per statement; SQLAlchemy's
+    per-row parameter processing would cost more than the database does.
+    The SQL is built once per table and column set, values go through the
+    column types' own bind processors, and every row must have the same keys.
+    """
+    if not rows:
+        return
+    columns = tuple(rows[0])
+    sql, order, processors = _bulk_plan(conn.dialect, table, columns, key)
+    conn.exec_driver_sql(sql, _bulk_params(rows, order, processors))
 
 
 def insert_if_absent(table: Table) -> Insert:
