@@ -50,8 +50,9 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--pull-limit",
         type=int,
-        default=500,
-        help="reports per pull page (default 500, the server default)",
+        default=2000,
+        help="reports per pull page (default 2000, the server's maximum, as a device "
+        "catching up would ask for)",
     )
     parser.add_argument(
         "--postgres",
@@ -70,12 +71,27 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
         "when the kinto package is installed",
     )
     parser.add_argument(
+        "--kinto-bin", metavar="PATH", help="the kinto command, e.g. from another virtualenv"
+    )
+    parser.add_argument(
         "--out",
         type=Path,
         default=RESULTS_DIR,
         help="directory for the results (default bench/results)",
     )
     return parser.parse_args(argv)
+
+
+def _kinto(
+    args: argparse.Namespace, workdir: Path, records: list[bytes], results: dict[str, Any]
+) -> dict[str, Any] | None:
+    command = kinto.find(args.kinto_bin)
+    if command is None:
+        print("kinto is not installed (pip install kinto, or --kinto-bin PATH); skipping it")
+        return None
+    ours = results["backends"].get("sqlite") or results["backends"]["postgresql"]
+    print("Kinto (memory backend), 1 server process:", flush=True)
+    return kinto.compare(command, workdir, records, args.clients, args.pull_limit, ours)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,17 +113,19 @@ def main(argv: list[str] | None = None) -> int:
         pull_limit=args.pull_limit,
     )
     with tempfile.TemporaryDirectory(prefix="patroli-bench-") as tmp:
+        records: list[bytes] = []
         if not args.no_sqlite:
             print("SQLite (WAL), 1 server process:", flush=True)
-            results["backends"]["sqlite"] = run_backend(Path(tmp) / "sqlite", plan, None)
+            results["backends"]["sqlite"], records = run_backend(Path(tmp) / "sqlite", plan, None)
         if args.postgres:
             print(f"PostgreSQL, {args.pg_workers} server processes:", flush=True)
             pg_plan = Plan(**{**plan.__dict__, "workers": args.pg_workers})
-            results["backends"]["postgresql"] = run_backend(
+            results["backends"]["postgresql"], pg_records = run_backend(
                 Path(tmp) / "pg", pg_plan, args.postgres
             )
+            records = records or pg_records
         if args.kinto:
-            results["kinto"] = kinto.compare(Path(tmp) / "kinto", plan, results)
+            results["kinto"] = _kinto(args, Path(tmp) / "kinto", records, results)
     for backend in results["backends"].values():
         report.ratios(backend)
     results["targets"] = report.targets(results)

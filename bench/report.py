@@ -160,11 +160,14 @@ def markdown(results: dict[str, Any]) -> str:
         k = results["kinto"]
         lines += [
             "",
-            "## Kinto comparison (memory backend, same records)",
+            "## Kinto comparison (memory backend, 1 process, same records)",
             "",
-            f"Kinto: {_fmt(k['per_s'])} records/s; Patroli (SQLite, batches of "
-            f"{k['batch']}): {_fmt(k['patroli_per_s'])} reports/s, "
-            f"{k['ratio']:.1f}× Kinto's rate.",
+            "| measure | Kinto | Patroli | Patroli / Kinto |",
+            "| --- | ---: | ---: | ---: |",
+            f"| push, batches of {k['batch']} (reports/s) | {_fmt(k['push_per_s'])} | "
+            f"{_fmt(k['patroli_push_per_s'])} | {k['push_ratio']:.2f} |",
+            f"| pull from the start (reports/s) | {_fmt(k['pull_per_s'])} | "
+            f"{_fmt(k['patroli_pull_per_s'])} | {k['pull_ratio']:.2f} |",
         ]
     return "\n".join(lines) + "\n"
 
@@ -183,6 +186,12 @@ def console(results: dict[str, Any]) -> str:
             )
         for limit, label in LIMITS:
             out.append(f"  {label:42s} {b['limits'][limit]['per_s']:>9,} records/s")
+    if results.get("kinto"):
+        k = results["kinto"]
+        out.append(
+            f"Kinto (memory): push {k['push_per_s']:,}/s, pull {k['pull_per_s']:,}/s; "
+            f"Patroli over Kinto: push x{k['push_ratio']}, pull x{k['pull_ratio']}"
+        )
     for t in results["targets"]:
         met = {True: "ok", False: "MISSED", None: "not measured"}[t["met"]]
         out.append(f"  target {t['target']}: {_fmt(t['value'])} ({t['goal']}) {met}")

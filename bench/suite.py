@@ -38,8 +38,14 @@ def _per_client_creations(clients: list[records.DeviceOps], total: int) -> list[
     return [c.creations(share) for c in clients]
 
 
-def run_backend(workdir: Path, plan: Plan, postgres_url: str | None) -> dict[str, Any]:
-    """Start a server on the backend, measure everything, stop it; the results."""
+def run_backend(
+    workdir: Path, plan: Plan, postgres_url: str | None
+) -> tuple[dict[str, Any], list[bytes]]:
+    """Start a server on the backend, measure everything, stop it.
+
+    Returns the results and the push bodies of the batches-of-500 measure:
+    the records the limits (and a Kinto comparison) are measured on.
+    """
     workdir.mkdir(parents=True, exist_ok=True)
     rng = random.Random(plan.seed)
     server = BenchServer(workdir, postgres_url, workers=plan.workers, threads=plan.threads)
@@ -61,7 +67,7 @@ def _measure(
     puller: Credentials,
     workdir: Path,
     postgres_url: str | None,
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], list[bytes]]:
     out: dict[str, Any] = {
         "server": {"workers": plan.workers, "threads": plan.threads, "clients": plan.clients}
     }
@@ -113,7 +119,7 @@ def _measure(
     finally:
         limits.drop(postgres_url)
     out["device"] = _device_measures(server, pushers[0], workdir)
-    return out
+    return out, flat
 
 
 def _combine(a: workload.Run, b: workload.Run) -> workload.Run:

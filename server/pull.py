@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+from datetime import timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
-from server.models import Conflict, Counter, Removal, Report
+from server.auth import utcnow
+from server.db import write_connection
+from server.models import Conflict, Counter, Device, Removal, Report
 from server.problems import Problem
 from sync import hlc as H
 
@@ -28,6 +31,21 @@ conflicts = Conflict.__table__
 counters = Counter.__table__
 
 _CURSOR_PREFIX = b"p1:"
+
+
+#: A device pulling page after page is recorded once a minute, not on
+#: every page (each record is a write transaction).
+PULL_RECORD_INTERVAL = timedelta(seconds=60)
+
+
+def record_pull(device: Device) -> None:
+    """Note when the device last pulled (for "not synced for too long")."""
+    now = utcnow()
+    if device.last_pull_at is not None and now - device.last_pull_at < PULL_RECORD_INTERVAL:
+        return
+    devices = Device.__table__
+    with write_connection() as conn:
+        conn.execute(update(devices).where(devices.c.id == device.id).values(last_pull_at=now))
 
 
 def encode_cursor(seq: int) -> str:

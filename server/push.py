@@ -307,8 +307,12 @@ class _Batch:
         )
 
     def save(self, changes: list[dict[str, Any]]) -> None:
-        """Write reports, op records and the device's push bookkeeping."""
-        store.save(self.conn, self.states.values(), self.now)
+        """Write op records, the device's push bookkeeping, then the reports.
+
+        The reports come last: saving them takes the change-sequence counter
+        row, whose lock every writer needs and holds until commit, so the
+        less that follows it, the less concurrent pushes wait for each other.
+        """
         bulk_write(self.conn, ops_table, self.op_rows)
         sent = [c["hlc"] for c in changes if isinstance(c.get("hlc"), str) and H.is_valid(c["hlc"])]
         values: dict[str, Any] = {"last_push_at": self.now}
@@ -319,6 +323,7 @@ class _Batch:
         self.conn.execute(
             update(devices_table).where(devices_table.c.id == self.device.id).values(**values)
         )
+        store.save(self.conn, self.states.values(), self.now)
 
 
 def _run_batch(

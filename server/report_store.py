@@ -172,10 +172,9 @@ def allocate_seqs(conn: Connection, count: int) -> list[int]:
     return list(range(top - count + 1, top + 1))
 
 
-def _row_values(state: ReportState, seq: int, now: datetime) -> dict[str, Any]:
+def _row_values(state: ReportState, now: datetime) -> dict[str, Any]:
     values = dict(state.row)
     values.update(documents.derived_columns(state.device_doc))
-    values["seq"] = seq
     values["doc"] = orjson.dumps(state.document()).decode()
     values["meta"] = encode_meta(state.meta)
     values["updated_at"] = now
@@ -187,14 +186,14 @@ def save(conn: Connection, states: Iterable[ReportState], now: datetime) -> None
     dirty = [s for s in states if s.dirty]
     if not dirty:
         return
+    # Rows are built before the sequence is taken: from allocate_seqs to
+    # commit, every other writer waits for the counter row.
+    rows = [_row_values(state, now) for state in dirty]
     seqs = allocate_seqs(conn, len(dirty))
-    new_rows, changed_rows = [], []
-    for state, seq in zip(dirty, seqs, strict=True):
-        values = _row_values(state, seq, now)
-        state.row["seq"] = seq
-        (new_rows if state.is_new else changed_rows).append(values)
-    bulk_write(conn, reports, new_rows)
-    bulk_write(conn, reports, changed_rows, key="id")
+    for state, values, seq in zip(dirty, rows, seqs, strict=True):
+        state.row["seq"] = values["seq"] = seq
+    bulk_write(conn, reports, [v for s, v in zip(dirty, rows, strict=True) if s.is_new])
+    bulk_write(conn, reports, [v for s, v in zip(dirty, rows, strict=True) if not s.is_new], "id")
     bulk_write(conn, revisions, [r for s in dirty for r in s.revisions])
     bulk_write(conn, conflicts, [c for s in dirty for c in s.conflicts])
     for state in dirty:

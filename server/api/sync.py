@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import orjson
 from flask import Blueprint, Response, current_app, request
-from sqlalchemy import update
 
 from server import pull as pull_service
 from server import push as push_service
-from server.auth import current_principal, require_device, utcnow
+from server.auth import current_principal, require_device
 from server.bodies import json_object
-from server.db import read_snapshot, write_connection
-from server.models import Device
+from server.db import read_snapshot
 from server.problems import Problem
 
 bp = Blueprint("sync", __name__)
@@ -58,9 +56,5 @@ def pull() -> Response:
     # One snapshot: the page, its conflicts and the counters agree.
     with read_snapshot() as conn:
         payload = pull_service.pull(conn, principal.posts(), request.args.get("cursor"), limit)
-    devices = Device.__table__
-    with write_connection() as conn:
-        conn.execute(
-            update(devices).where(devices.c.id == principal.device.id).values(last_pull_at=utcnow())
-        )
+    pull_service.record_pull(principal.device)
     return _json(payload)
