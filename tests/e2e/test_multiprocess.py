@@ -43,10 +43,13 @@ def cluster(
     posts: dict[str, list[str]],
     count: int = SERVERS,
     env: dict[str, str] | None = None,
+    workers: int = 1,
 ) -> Iterator[list[LiveServer]]:
-    """``count`` servers on one freshly seeded database, started at the same time."""
+    """``count`` servers of ``workers`` processes each on one freshly seeded database."""
     url = database_for(backend, directory)
-    servers = [LiveServer(directory, url, extra_env=dict(env or {})) for _ in range(count)]
+    servers = [
+        LiveServer(directory, url, workers=workers, extra_env=dict(env or {})) for _ in range(count)
+    ]
     servers[0].seed(posts)
     failures: list[BaseException] = []
 
@@ -137,10 +140,20 @@ def _pusher(device: Device, revs: dict[str, int], errors: list[str]) -> None:
                 mine.append(result["report_id"])
 
 
-def test_puller_misses_no_commit_of_any_process(tmp_path: Path, backend: str) -> None:
-    """Pushers and a puller spread over 3 processes: every revision arrives once, none skipped."""
+@pytest.mark.parametrize(
+    ("count", "workers"), [(SERVERS, 1), (1, SERVERS)], ids=["3-servers", "serve-workers-3"]
+)
+def test_puller_misses_no_commit_of_any_process(
+    tmp_path: Path, backend: str, count: int, workers: int
+) -> None:
+    """Pushers and a puller spread over 3 processes: every revision arrives once, none skipped.
+
+    Either three ``patroli serve`` processes behind no balancer (clients pick
+    one in turn) or one ``patroli serve --workers 3`` (the kernel spreads
+    the connections over the workers).
+    """
     officers = [f"ofc.{i}" for i in range(PUSHERS + 1)]
-    with cluster(tmp_path, backend, {"NNK": officers}) as servers:
+    with cluster(tmp_path, backend, {"NNK": officers}, count, workers=workers) as servers:
         devices = [Device(servers, name) for name in officers]
         puller = devices.pop()
         revs: dict[str, int] = {}
