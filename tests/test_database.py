@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from sqlalchemy import create_engine, func, insert, select, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from server import create_app
 from server.db import (
+    bulk_write,
     db,
     insert_if_absent,
     is_retryable,
@@ -161,3 +162,18 @@ def test_servers_starting_together_upgrade_once(backend: str, tmp_path: Path) ->
             with engine.begin() as conn:
                 conn.execute(text("DROP SCHEMA migtest CASCADE"))
             engine.dispose()
+
+
+def test_bulk_write_reports_a_duplicate_as_a_retryable_race(app: Flask) -> None:
+    """Bulk inserts (COPY on PostgreSQL) fail on a duplicate key like any insert."""
+    now = datetime.now(UTC)
+    rows = [{"code": c, "name": c, "tz": "UTC", "created_at": now} for c in ("AAA", "BBB")]
+    with app.app_context():
+        with write_connection() as conn:
+            bulk_write(conn, posts, rows)
+        with pytest.raises(IntegrityError) as caught, write_connection() as conn:
+            bulk_write(conn, posts, [dict(rows[1], name="again"), dict(rows[0], code="CCC")])
+        assert is_retryable(caught.value)
+        with write_connection() as conn:
+            names = conn.execute(select(posts.c.name).order_by(posts.c.code)).scalars().all()
+    assert names == ["AAA", "BBB"]
