@@ -23,7 +23,7 @@ from sqlalchemy.exc import DBAPIError
 from server import report_store as store
 from server.auth import Principal, utcnow
 from server.clock import clock
-from server.db import bulk_write, is_postgres, is_retryable, write_connection
+from server.db import bulk_write, is_retryable, write_connection
 from server.models import Device, OpRecord
 from server.problems import Problem
 from sync import hlc as H
@@ -134,7 +134,7 @@ class _Batch:
     def load(self, changes: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         """Lock/load the batch's reports, then read which ops were already applied."""
         ids = [c.get("report_id") for c in changes if isinstance(c.get("report_id"), str)]
-        self.states = store.load(self.conn, ids, lock=is_postgres())
+        self.states = store.load(self.conn, ids)
         # Read op records only after the report locks are held: a concurrent
         # replay of the same op on another process has committed by then.
         op_ids = [c["op_id"] for c in changes]

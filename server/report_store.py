@@ -141,8 +141,13 @@ class ReportState:
         return documents.compose(self.id, self.device_doc, self.row)
 
 
-def load(conn: Connection, ids: Iterable[str], lock: bool) -> dict[str, ReportState]:
-    """The reports with these ids that exist, locked for update when ``lock``."""
+def load(conn: Connection, ids: Iterable[str], lock: bool = True) -> dict[str, ReportState]:
+    """The reports with these ids that exist, locked for update unless ``lock`` is false.
+
+    On PostgreSQL the rows are locked (``SELECT ... FOR UPDATE``); on SQLite,
+    whose write transaction already excludes every other writer, the clause
+    renders to nothing.
+    """
     ids = sorted(set(ids))
     if not ids:
         return {}
