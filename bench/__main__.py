@@ -25,6 +25,7 @@ RESULTS_DIR = Path(__file__).with_name("results")
 
 
 def _args(argv: list[str] | None) -> argparse.Namespace:
+    """The command line, parsed."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument(
         "--reports",
@@ -85,6 +86,7 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
 def _kinto(
     args: argparse.Namespace, workdir: Path, records: list[bytes], results: dict[str, Any]
 ) -> dict[str, Any] | None:
+    """The Kinto comparison on ``records``, or None when kinto is not installed."""
     command = kinto.find(args.kinto_bin)
     if command is None:
         print("kinto is not installed (pip install kinto, or --kinto-bin PATH); skipping it")

@@ -84,6 +84,7 @@ def find(explicit: str | None) -> str | None:
 
 
 def _start(kinto: str, workdir: Path, batch: int, page: int) -> tuple[subprocess.Popen, str]:
+    """Start Kinto with our settings; its process and base URL."""
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     ini = workdir / "kinto.ini"
@@ -107,6 +108,7 @@ def _start(kinto: str, workdir: Path, batch: int, page: int) -> tuple[subprocess
 
 
 def _stop(proc: subprocess.Popen) -> None:
+    """Stop Kinto's process group."""
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
@@ -131,6 +133,7 @@ def _batches(bodies: list[bytes]) -> list[bytes]:
 
 
 def _post_all(url: str, headers: dict[str, str], payloads: list[bytes], errors: list[str]) -> None:
+    """Post Kinto batch payloads one after another; record a refusal in ``errors``."""
     session = requests.Session()
     for payload in payloads:
         resp = session.post(f"{url}/batch", data=payload, headers=headers, timeout=300)

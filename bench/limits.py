@@ -65,6 +65,7 @@ def floor_rows(bodies: list[bytes]) -> Rows:
 
 
 def _parse_and_validate(body: bytes) -> Rows:
+    """One push body parsed, expanded and validated: the rows to store."""
     rows = []
     for change in orjson.loads(body)["changes"]:
         units = U.expand(change["fields"])
@@ -129,6 +130,7 @@ class PostgresStore:
 
 
 def _timed(records: int, store: SQLiteStore | PostgresStore, batches: Iterable[Rows]) -> Limit:
+    """Time ``store`` writing ``batches``; close it."""
     start = time.perf_counter()
     store.write(batches)
     elapsed = time.perf_counter() - start

@@ -11,6 +11,7 @@ from typing import Any
 
 
 def _cpu_model() -> str:
+    """The CPU model name."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
@@ -21,6 +22,7 @@ def _cpu_model() -> str:
 
 
 def _ram_gib() -> float | None:
+    """Total memory in GiB."""
     try:
         for line in Path("/proc/meminfo").read_text().splitlines():
             if line.startswith("MemTotal:"):
@@ -31,6 +33,7 @@ def _ram_gib() -> float | None:
 
 
 def _nproc() -> int:
+    """Usable CPUs, as ``nproc`` reports them."""
     try:
         return int(subprocess.run(["nproc"], capture_output=True, text=True).stdout)
     except (OSError, ValueError):

@@ -71,6 +71,7 @@ def narrative(rng: random.Random) -> str:
 
 
 def _element_id(rng: random.Random) -> str:
+    """A 12-hex-digit element id."""
     return uuid.UUID(int=rng.getrandbits(128)).hex[:12]
 
 

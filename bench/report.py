@@ -30,6 +30,7 @@ def ratios(backend: dict[str, Any]) -> None:
 
 
 def _gzip_shares(b: dict[str, Any]) -> dict[str, float]:
+    """gzip'd over raw bytes for each way data travels."""
     push, pull = b["push_500"], b["pull_full"]
     return {
         "push request": push["up_gzip_bytes_per_item"] / push["up_raw_bytes_per_item"],
@@ -43,6 +44,7 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
 
     def check(name: str, value: float | None, goal: str, ok: bool | None) -> None:
+        """Record one target."""
         out.append({"target": name, "value": value, "goal": goal, "met": ok})
 
     sqlite = results["backends"].get("sqlite")
@@ -75,6 +77,7 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _fmt(value: float | None) -> str:
+    """A figure for a table cell."""
     if value is None:
         return "–"
     if isinstance(value, float) and value < 10:

@@ -129,6 +129,7 @@ class BenchServer:
         return code
 
     def _app(self) -> Any:
+        """An app on the bench database, for seeding."""
         return create_app({"SQLALCHEMY_DATABASE_URI": self.database_url, "SECRET_KEY": "bench"})
 
     def start(self) -> None:
@@ -233,6 +234,7 @@ class BenchServer:
 
 
 def _vm_hwm_mib(pid: int) -> float | None:
+    """Peak resident memory of a process in MiB, or None when it is gone."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):

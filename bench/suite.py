@@ -26,14 +26,17 @@ class Plan:
 
 
 def _log(message: str) -> None:
+    """Progress line on stdout."""
     print(f"  {message}", flush=True)
 
 
 def _split(ops: list[dict[str, Any]], batch: int, rng: random.Random) -> list[bytes]:
+    """Push bodies of ``batch`` changes each."""
     return records.bodies(ops, batch, rng)
 
 
 def _per_client_creations(clients: list[records.DeviceOps], total: int) -> list[list[dict]]:
+    """``total`` new reports split over the clients."""
     share = total // len(clients)
     return [c.creations(share) for c in clients]
 
@@ -68,6 +71,7 @@ def _measure(
     workdir: Path,
     postgres_url: str | None,
 ) -> tuple[dict[str, Any], list[bytes]]:
+    """Every HTTP measure and both limits against a running server."""
     out: dict[str, Any] = {
         "server": {"workers": plan.workers, "threads": plan.threads, "clients": plan.clients}
     }
@@ -123,6 +127,7 @@ def _measure(
 
 
 def _combine(a: workload.Run, b: workload.Run) -> workload.Run:
+    """Two runs as one (the two edit passes)."""
     statuses = dict(a.statuses)
     for key, value in b.statuses.items():
         statuses[key] = statuses.get(key, 0) + value
@@ -139,10 +144,12 @@ def _combine(a: workload.Run, b: workload.Run) -> workload.Run:
 
 
 def _device_measures(server: BenchServer, pusher: Credentials, workdir: Path) -> dict[str, Any]:
+    """Run the device-side extension points (None until implemented)."""
     officers = iter(range(1, 1000))
     ops = records.DeviceOps(pusher.device_id, random.Random(99))
 
     def ensure_reports(count: int) -> int:
+        """Push reports until the server holds ``count``; how many it holds."""
         run, _ = workload.pull(server.url, pusher, None, 2000)
         have = run.items
         if have < count:

@@ -65,6 +65,7 @@ class BenchError(RuntimeError):
 
 
 def _post_all(url: str, creds: Credentials, bodies: list[bytes], out: dict[str, Any]) -> None:
+    """Post one device's bodies back to back; statuses and byte counts into ``out``."""
     session = requests.Session()
     headers = creds.headers | {"Content-Type": "application/json", "Accept-Encoding": "gzip"}
     statuses: Counter[str] = Counter()

@@ -180,6 +180,7 @@ class _Batch:
         return self._merge(change, state, units)
 
     def _settle_post(self, sent: dict[str, Any], state: store.ReportState | None) -> dict[str, Any]:
+        """The units with ``post`` settled: own post on creation, never changed after."""
         post = state.post if state else self.post
         if "post" in sent and sent["post"] != post:
             reason = (
@@ -200,6 +201,7 @@ class _Batch:
     def _merge(
         self, change: dict[str, Any], state: store.ReportState | None, units: dict[str, Any]
     ) -> dict[str, Any]:
+        """Merge a valid op into its report's working state; its result."""
         hlc, clamped = change["hlc"], False
         # Only an HLC ahead of the batch's start by more than the allowed
         # drift can be ahead of the server clock (which is never behind the

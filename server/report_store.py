@@ -178,6 +178,7 @@ def allocate_seqs(conn: Connection, count: int) -> list[int]:
 
 
 def _row_values(state: ReportState, now: datetime) -> dict[str, Any]:
+    """The ``reports`` row of a state (without ``seq``)."""
     values = dict(state.row)
     values.update(documents.derived_columns(state.device_doc))
     values["doc"] = orjson.dumps(state.document()).decode()

@@ -181,6 +181,7 @@ def merge_op(
 
 
 def _create(op: Op) -> Outcome:
+    """``merge_op`` for a report that does not exist yet."""
     # Nothing exists yet, so rule 1 holds for every unit: each non-null
     # value is written with the op's stamp (a null has nothing to remove).
     # Same result as the general loop, without its per-unit comparisons.

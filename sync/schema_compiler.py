@@ -36,6 +36,7 @@ _FLOAT_SAFE_INT = 2**63
 
 
 def _join(prefix: str, key: str) -> str:
+    """``prefix.key``, or ``key`` at the top level."""
     return f"{prefix}.{key}" if prefix else key
 
 
@@ -57,6 +58,7 @@ def _kind(field: fields.Field) -> str | None:
 
 
 def _as_float(v: Any) -> float | None:
+    """What ``fields.Float`` validates, or None when it would refuse the value."""
     # What fields.Float validates, for the exact types JSON produces.
     if type(v) is float:
         return v if math.isfinite(v) else None
@@ -76,6 +78,7 @@ _TYPE_TEST: dict[str, Accept] = {
 
 
 def _validator_accept(rule: Callable[[Any], Any]) -> Accept:
+    """A yes/no test with the same verdict as a marshmallow validator."""
     if type(rule) is validate.Length:
         lo, hi, equal = rule.min, rule.max, rule.equal
         if equal is not None:
@@ -177,6 +180,8 @@ def _accept(field: fields.Field) -> Accept | None:
 
 
 def _by_marshmallow(field: fields.Field) -> FieldChecker:
+    """A checker that asks the field itself and records its messages."""
+
     def check(value: Any, prefix: str, key: str, errors: dict[str, list[str]]) -> None:
         try:
             field.deserialize(value)
@@ -188,6 +193,7 @@ def _by_marshmallow(field: fields.Field) -> FieldChecker:
 
 
 def _nested_checker(schema: Schema) -> FieldChecker:
+    """A checker for a ``Nested`` field, with the path extended."""
     check = compile_schema(schema)
 
     def nested(value: Any, prefix: str, key: str, errors: dict[str, list[str]]) -> None:

@@ -37,6 +37,7 @@ def is_uuid(value: object) -> bool:
 
 
 def _uuid(value: str) -> None:
+    """marshmallow validator: a UUID string."""
     if not is_uuid(value):
         raise ValidationError("must be a UUID")
 

@@ -107,6 +107,7 @@ def test_read_snapshot_does_not_see_later_commits(app: Flask) -> None:
 
 
 def _blank_database(backend: str, tmp_path: Path) -> tuple[str, dict]:
+    """A database URL with no schema yet, and engine options to reach it."""
     if backend == "sqlite":
         return f"sqlite:///{tmp_path / 'blank.sqlite3'}", {}
     engine = create_engine(backends.POSTGRES_URL)

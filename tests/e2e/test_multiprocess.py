@@ -54,6 +54,7 @@ def cluster(
     failures: list[BaseException] = []
 
     def start(server: LiveServer) -> None:
+        """Start one server; keep its failure for the caller."""
         try:
             server.start()
         except BaseException as exc:  # noqa: BLE001 - re-raised below
@@ -189,6 +190,7 @@ def test_puller_misses_no_commit_of_any_process(
 
 
 def _counts(database_url: str, report_ids: list[str], op_ids: list[str]) -> tuple[int, int, int]:
+    """Reports, revisions and op records with these ids in the database."""
     engine = create_engine(database_url)
     try:
         with engine.connect() as conn:

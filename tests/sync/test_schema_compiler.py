@@ -41,6 +41,7 @@ SCALARS = st.one_of(
 
 
 def _values(keys: list[str]) -> st.SearchStrategy[Any]:
+    """Any JSON-like value, nested, with keys from ``keys``."""
     return st.recursive(
         SCALARS,
         lambda inner: (
@@ -51,6 +52,7 @@ def _values(keys: list[str]) -> st.SearchStrategy[Any]:
 
 
 def _keys(schema: Schema) -> list[str]:
+    """Every field name of the schema and its nested schemas, and one unknown."""
     keys = set(schema.fields) | {"bogus"}
     for field in schema.fields.values():
         nested = getattr(field, "schema", None)
@@ -60,11 +62,13 @@ def _keys(schema: Schema) -> list[str]:
 
 
 def _data(schema: Schema) -> st.SearchStrategy[Any]:
+    """Inputs for a schema: mostly objects, sometimes anything."""
     keys = _keys(schema)
     return st.dictionaries(st.sampled_from(keys), _values(keys), max_size=8) | _values(keys)
 
 
 def _normalised(errors: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Errors with each message list sorted."""
     return {path: sorted(messages) for path, messages in errors.items()}
 
 
