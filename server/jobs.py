@@ -5,8 +5,8 @@ after the fork, never at import time or in ``create_app``).  A job run
 first takes its row in ``job_runs``: the update succeeds for one process
 only while the lease is free and the previous start is at least
 ``MIN_GAP_SHARE`` of an interval old, so with N processes a job still runs
-once per interval.  A
-failing job is logged and recorded; the server keeps serving.
+once per interval.  A failing job is logged and recorded; the server keeps
+serving.
 """
 
 from __future__ import annotations
