@@ -21,10 +21,14 @@ from server.problems import Problem
 
 
 def _configure_logging() -> None:
+    # force: Alembic's env.py reconfigures the root logger from alembic.ini
+    # while the schema is upgraded; the server's own format (with times)
+    # must win afterwards.
     logging.basicConfig(
         level=logging.INFO,
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        force=True,
     )
 
 
@@ -63,6 +67,7 @@ def serve(host: str, port: int, workers: int, threads: int, debug: bool) -> None
             "print(secrets.token_hex(32))')), or pass --debug for a local trial."
         )
     app = app_with_schema()
+    _configure_logging()
     logging.getLogger("patroli.serve").info(
         "database %s is up to date", app.config["SQLALCHEMY_DATABASE_URI"].split("@")[-1]
     )

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 
 from sync import hlc as H
 from sync.units import SERVER_FIELDS
 
 
+@lru_cache(maxsize=1024)
 def iso_ms(value: datetime | None) -> str | None:
     """A stored time as RFC 3339 UTC with milliseconds (the ``server_time`` format)."""
+    # Cached: every document of a batch carries the batch's own time.
     if value is None:
         return None
     return H.format_server_time(int(value.timestamp() * 1000))

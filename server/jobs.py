@@ -3,9 +3,10 @@
 Every server process runs the scheduler (gunicorn starts it in each worker
 after the fork, never at import time or in ``create_app``).  A job run
 first takes its row in ``job_runs``: the update succeeds for one process
-only while the lease is free and the previous start is at least half an
-interval old, so with N processes a job still runs once per interval.  A
-failing job is logged and recorded; the server keeps serving.
+only while the lease is free and the previous start is at least
+``MIN_GAP_SHARE`` of an interval old, so with N processes a job still runs
+once per interval.  A failing job is logged and recorded; the server keeps
+serving.
 """
 
 from __future__ import annotations
@@ -20,17 +21,21 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import update
 
 from server.auth import utcnow
-from server.db import write_connection
+from server.db import insert_if_absent, write_connection
 from server.models import JobRun
 
 log = logging.getLogger("patroli.jobs")
 job_runs = JobRun.__table__
 
 LEASE = timedelta(minutes=30)
+#: Share of its interval that must pass between two starts of a job.  The
+#: schedulers of N processes fire at unrelated phases; with a half-interval
+#: gap two of them half an interval apart would both run it every time.
+#: The 10% slack absorbs a scheduler firing a little early.
+MIN_GAP_SHARE = 0.9
 
 
 @dataclass(frozen=True)
@@ -78,12 +83,9 @@ def _holder() -> str:
 
 def _acquire(name: str, min_gap: timedelta) -> bool:
     now = utcnow()
-    try:
-        with write_connection() as conn:
-            if conn.execute(select(job_runs.c.name).where(job_runs.c.name == name)).first() is None:
-                conn.execute(insert(job_runs).values(name=name))
-    except IntegrityError:
-        pass  # another process created the job's row at the same moment: fine
+    with write_connection() as conn:
+        # Processes starting together all try to create the row; one does.
+        conn.execute(insert_if_absent(job_runs).values(name=name))
     with write_connection() as conn:
         taken = conn.execute(
             update(job_runs)
@@ -115,7 +117,7 @@ def run_job(app: Flask, name: str, force: bool = False) -> dict[str, Any] | None
     _load_job_modules()
     entry = REGISTRY[name]
     with app.app_context():
-        gap = timedelta(0) if force else timedelta(seconds=interval_s(app, entry) / 2)
+        gap = timedelta(0) if force else timedelta(seconds=interval_s(app, entry) * MIN_GAP_SHARE)
         if not _acquire(name, gap):
             return None
         try:

@@ -16,7 +16,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -26,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.db import db
+from server.db import UTCDateTime, db
 
 ROLES = ("officer", "commander", "hq", "admin")
 
@@ -38,7 +37,7 @@ class Post(db.Model):
     code: Mapped[str] = mapped_column(String(16), primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
     tz: Mapped[str] = mapped_column(String(40), default="Asia/Jakarta")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class User(db.Model):
@@ -51,7 +50,7 @@ class User(db.Model):
     role: Mapped[str] = mapped_column(String(16))
     post_code: Mapped[str | None] = mapped_column(ForeignKey("posts.code"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Device(db.Model):
@@ -62,19 +61,19 @@ class Device(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     name: Mapped[str] = mapped_column(String(120))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    last_push_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    last_pull_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_push_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_pull_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Smallest op HLC of the device's latest push: the outbox is sent in HLC
     # order, so every op of this device below it has been acknowledged and
     # its op record may be pruned without letting a replay apply twice.
     acked_hlc: Mapped[str | None] = mapped_column(String(96))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_by: Mapped[str | None] = mapped_column(String(64))
     revoke_reason: Mapped[str | None] = mapped_column(String(500))
     # Set by the silent-devices job when it first finds the device silent,
     # cleared when the device syncs again.
-    silent_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    silent_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class EnrollmentCode(db.Model):
@@ -84,9 +83,9 @@ class EnrollmentCode(db.Model):
     code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     created_by: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     device_id: Mapped[str | None] = mapped_column(String(36))
 
 
@@ -96,8 +95,8 @@ class ApiToken(db.Model):
     __tablename__ = "api_tokens"
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Report(db.Model):
@@ -113,18 +112,18 @@ class Report(db.Model):
     meta: Mapped[str] = mapped_column(Text)
     author: Mapped[str] = mapped_column(String(64))
     device_id: Mapped[str | None] = mapped_column(String(36))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    occurred_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    occurred_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     review_status: Mapped[str] = mapped_column(String(16), default="submitted")
     review_note: Mapped[str | None] = mapped_column(Text)
     review_by: Mapped[str | None] = mapped_column(String(64))
-    review_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    review_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     retracted: Mapped[bool] = mapped_column(Boolean, default=False)
     open_conflicts: Mapped[int] = mapped_column(Integer, default=0)
     # When the report entered its current review status: the queue shows
     # the longest waiting first and the review-SLA job measures from here.
-    status_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Derived from the document (server.documents.derived_columns) for the
     # queue's filters and the aggregates; occurred_on is the local date of
     # occurred_at in the offset the officer recorded.
@@ -176,7 +175,7 @@ class ReportRevision(db.Model):
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     report_id: Mapped[str] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
     rev: Mapped[int] = mapped_column(Integer)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
     by: Mapped[str] = mapped_column(String(64))
     device_id: Mapped[str | None] = mapped_column(String(36))
     op_id: Mapped[str | None] = mapped_column(String(36))
@@ -205,8 +204,8 @@ class Conflict(db.Model):
     rev: Mapped[int] = mapped_column(Integer)
     op_id: Mapped[str | None] = mapped_column(String(36))
     status: Mapped[str] = mapped_column(String(16), default="open")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolved_by: Mapped[str | None] = mapped_column(String(64))
     resolved_rev: Mapped[int | None] = mapped_column(Integer)
 
@@ -220,7 +219,7 @@ class OpRecord(db.Model):
     report_id: Mapped[str | None] = mapped_column(String(36))
     sent_hlc: Mapped[str | None] = mapped_column(String(96))
     result: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = (Index("ix_ops_device_hlc", "device_id", "sent_hlc"),)
 
@@ -233,7 +232,7 @@ class Removal(db.Model):
     seq: Mapped[int] = mapped_column(BigInteger, unique=True)
     report_id: Mapped[str] = mapped_column(String(36))
     post_code: Mapped[str] = mapped_column(String(16))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = (Index("ix_removals_post_seq", "post_code", "seq"),)
 
@@ -252,9 +251,9 @@ class JobRun(db.Model):
     __tablename__ = "job_runs"
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     holder: Mapped[str | None] = mapped_column(String(200))
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_status: Mapped[str | None] = mapped_column(String(16))
     last_error: Mapped[str | None] = mapped_column(String(500))
 

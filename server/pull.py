@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+from datetime import timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
-from server.models import Conflict, Counter, Removal, Report
+from server.auth import utcnow
+from server.db import write_connection
+from server.models import Conflict, Counter, Device, Removal, Report
 from server.problems import Problem
 from sync import hlc as H
 
@@ -28,6 +31,21 @@ conflicts = Conflict.__table__
 counters = Counter.__table__
 
 _CURSOR_PREFIX = b"p1:"
+
+
+#: A device pulling page after page is recorded once a minute, not on
+#: every page (each record is a write transaction).
+PULL_RECORD_INTERVAL = timedelta(seconds=60)
+
+
+def record_pull(device: Device) -> None:
+    """Note when the device last pulled (for "not synced for too long")."""
+    now = utcnow()
+    if device.last_pull_at is not None and now - device.last_pull_at < PULL_RECORD_INTERVAL:
+        return
+    devices = Device.__table__
+    with write_connection() as conn:
+        conn.execute(update(devices).where(devices.c.id == device.id).values(last_pull_at=now))
 
 
 def encode_cursor(seq: int) -> str:
@@ -102,11 +120,12 @@ def pull(conn: Connection, posts: set[str] | None, cursor: str | None, limit: in
             "This cursor is older than the changes the server still keeps (or from "
             "another server); download your scope again from the start.",
         )
-    # Bound both queries by the counter value read first. Under READ
-    # COMMITTED each statement sees a newer snapshot; a transaction that
-    # committed after `top` was read holds only values above it, so the
-    # bound gives both queries the same cut and the cursor cannot jump
-    # over a value one of them did not see.
+    # Bound both queries by the counter value read first. The caller's
+    # snapshot (db.read_snapshot) already gives every statement the same
+    # cut; the bound keeps that true even without one (READ COMMITTED gives
+    # each statement a newer snapshot): a transaction that committed after
+    # `top` was read holds only values above it, so the cursor cannot jump
+    # over a value one of the queries did not see.
     query = (
         select(reports.c.id, reports.c.seq, reports.c.doc, reports.c.open_conflicts)
         .where(reports.c.seq > since, reports.c.seq <= top)

@@ -10,44 +10,45 @@ A replayed ``op_id`` returns the stored result and changes nothing.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import orjson
 from flask import current_app
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from server import report_store as store
 from server.auth import Principal, utcnow
 from server.clock import clock
-from server.db import is_postgres, write_connection
+from server.db import bulk_write, is_retryable, write_connection
 from server.models import Device, OpRecord
 from server.problems import Problem
 from sync import hlc as H
 from sync import merge as M
 from sync import report_schema, wire
 from sync import units as U
-from sync.errors import flatten_errors
 from sync.schema_compiler import validator
 
 ops_table = OpRecord.__table__
 devices_table = Device.__table__
 
+_CHECK_REQUEST = validator(wire.PUSH_REQUEST)
 _CHECK_CHANGE = validator(wire.CHANGE)
 SCOPE_ERROR = {"report_id": ["is not a report of your post, or does not exist"]}
 _RETRIES = 3
 
 
 def _envelope(body: dict[str, Any]) -> list[dict[str, Any]]:
-    errors = wire.PUSH_REQUEST.validate(body)
+    errors = _CHECK_REQUEST(body)
     if errors:
         raise Problem(
             400,
             "validation-failed",
             "The push body is not a valid batch.",
-            errors=flatten_errors(errors),
+            errors=errors,
         )
     changes = body["changes"]
     limit = current_app.config["PATROLI_MAX_BATCH_OPS"]
@@ -60,14 +61,46 @@ def _envelope(body: dict[str, Any]) -> list[dict[str, Any]]:
         )
     bad = {}
     for i, change in enumerate(changes):
-        op_id = change.get("op_id")
-        try:
-            uuid.UUID(op_id)
-        except (ValueError, AttributeError, TypeError):
+        if not wire.is_uuid(change.get("op_id")):
             bad[f"changes.{i}.op_id"] = ["must be a UUID (every change needs its own op_id)"]
     if bad:
         raise Problem(400, "validation-failed", "Every change needs an op_id.", errors=bad)
     return changes
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """What can be known of a change without the database, in the order it is judged."""
+
+    #: The change is not a well-formed op.
+    errors: dict[str, list[str]] | None = None
+    #: Its ``fields`` cannot be read as units (judged after scope and base_rev).
+    unit_errors: dict[str, list[str]] | None = None
+    #: The units, as sent (``post`` is settled against the report later).
+    units: dict[str, Any] | None = None
+    #: Values that break the report schema (judged after ``post``).
+    value_errors: dict[str, list[str]] | None = None
+
+
+def _check(change: dict[str, Any]) -> _Checked:
+    """Validate one change up front, outside the write transaction.
+
+    Parsing and validation do not depend on stored state, so they run
+    before any lock is taken (and once, however often the batch is retried).
+    """
+    errors = _CHECK_CHANGE(change)
+    if errors:
+        return _Checked(errors=errors)
+    fields = change["fields"]
+    if "id" in fields:
+        fields = dict(fields)
+        if fields.pop("id") != change["report_id"]:
+            return _Checked(unit_errors={"id": ["must equal report_id"]})
+    try:
+        units = U.expand(fields)
+    except U.UnitError as exc:
+        return _Checked(unit_errors=exc.errors)
+    return _Checked(units=units, value_errors=report_schema.validate_units(units) or None)
 
 
 def _result(change: dict[str, Any], status: str, rev: int | None, **extra: Any) -> dict[str, Any]:
@@ -94,13 +127,14 @@ class _Batch:
         self.post = principal.user.post_code
         self.conn = conn
         self.now = now
+        self.wall_ms = H.now_ms()
         self.states: dict[str, store.ReportState] = {}
         self.op_rows: list[dict[str, Any]] = []
 
     def load(self, changes: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         """Lock/load the batch's reports, then read which ops were already applied."""
         ids = [c.get("report_id") for c in changes if isinstance(c.get("report_id"), str)]
-        self.states = store.load(self.conn, ids, lock=is_postgres())
+        self.states = store.load(self.conn, ids)
         # Read op records only after the report locks are held: a concurrent
         # replay of the same op on another process has committed by then.
         op_ids = [c["op_id"] for c in changes]
@@ -109,11 +143,10 @@ class _Batch:
         )
         return {row.op_id: orjson.loads(row.result) for row in rows}
 
-    def apply(self, change: dict[str, Any]) -> dict[str, Any]:
+    def apply(self, change: dict[str, Any], checked: _Checked) -> dict[str, Any]:
         """Evaluate one op against the working states; never raises for bad input."""
-        errors = _CHECK_CHANGE(change)
-        if errors:
-            return _result(change, M.REJECTED, None, errors=errors)
+        if checked.errors:
+            return _result(change, M.REJECTED, None, errors=checked.errors)
         state = self.states.get(change["report_id"])
         if not change["fields"]:
             return _result(
@@ -136,28 +169,27 @@ class _Batch:
                 errors={"base_rev": [f"is {base} but the report is only at revision {state.rev}"]},
             )
         current_rev = state.rev if state else None
+        if checked.unit_errors:
+            return _result(change, M.REJECTED, current_rev, errors=checked.unit_errors)
         try:
-            units = self._units(change, state)
+            units = self._settle_post(checked.units or {}, state)
         except U.UnitError as exc:
             return _result(change, M.REJECTED, current_rev, errors=exc.errors)
-        errors = report_schema.validate_units(units)
-        if errors:
-            return _result(change, M.REJECTED, current_rev, errors=errors)
+        if checked.value_errors:
+            return _result(change, M.REJECTED, current_rev, errors=checked.value_errors)
         return self._merge(change, state, units)
 
-    def _units(self, change: dict[str, Any], state: store.ReportState | None) -> dict[str, Any]:
-        fields = dict(change["fields"])
-        if "id" in fields and fields.pop("id") != change["report_id"]:
-            raise U.UnitError({"id": ["must equal report_id"]})
-        units = U.expand(fields)
+    def _settle_post(self, sent: dict[str, Any], state: store.ReportState | None) -> dict[str, Any]:
+        """The units with ``post`` settled: own post on creation, never changed after."""
         post = state.post if state else self.post
-        if "post" in units and units["post"] != post:
+        if "post" in sent and sent["post"] != post:
             reason = (
                 "must be your own post"
                 if state is None
                 else "can only be changed by a commander's transfer"
             )
             raise U.UnitError({"post": [reason]})
+        units = dict(sent)  # ``sent`` is reused if the batch is retried
         if state is None:
             units.setdefault("post", post)
         elif "post" in units:
@@ -169,14 +201,20 @@ class _Batch:
     def _merge(
         self, change: dict[str, Any], state: store.ReportState | None, units: dict[str, Any]
     ) -> dict[str, Any]:
-        sent = H.HLC.parse(change["hlc"])
-        op_hlc, clamped = H.clamp(sent, clock.now())
+        """Merge a valid op into its report's working state; its result."""
+        hlc, clamped = change["hlc"], False
+        # Only an HLC ahead of the batch's start by more than the allowed
+        # drift can be ahead of the server clock (which is never behind the
+        # wall clock); the rest skip parsing and the shared clock's lock.
+        if int(hlc[: H.MS_DIGITS]) - self.wall_ms > H.MAX_DRIFT_MS:
+            op_hlc, clamped = H.clamp(H.HLC.parse(hlc), clock.now())
+            hlc = str(op_hlc)
         creating = state is None
         if creating:
             state = store.ReportState.new(
                 change["report_id"], self.post, self.principal.name, self.device.id, self.now
             )
-        op = M.Op(change["base_rev"], str(op_hlc), units, self.device.id, self.principal.name)
+        op = M.Op(change["base_rev"], hlc, units, self.device.id, self.principal.name)
         outcome = M.merge_op(state.device_doc, state.meta, state.rev, op)
         if creating:
             errors = report_schema.required_errors(outcome.doc)
@@ -191,16 +229,21 @@ class _Batch:
             )
         if creating:
             self.states[state.id] = state
-        records = self._commit_outcome(change, state, outcome)
+        records = self._commit_outcome(change, state, outcome, units)
         return _result(change, outcome.status, state.rev, hlc_clamped=clamped, conflicts=records)
 
     def _commit_outcome(
-        self, change: dict[str, Any], state: store.ReportState, outcome: M.Outcome
+        self,
+        change: dict[str, Any],
+        state: store.ReportState,
+        outcome: M.Outcome,
+        units: dict[str, Any],
     ) -> list[dict[str, Any]]:
         if outcome.changed:
             state.row["rev"] += 1
             state.device_doc, state.meta = outcome.doc, outcome.meta
-            changes = {unit: U.get(outcome.doc, unit) for unit in outcome.written}
+            # A written unit holds the value the op sent (merge rules 1 and 3).
+            changes = {unit: units[unit] for unit in outcome.written}
             if state.row["review_status"] == "approved":
                 # Rule 4: content changed after approval goes back for review.
                 state.row["review_status"] = "submitted"
@@ -271,10 +314,13 @@ class _Batch:
         )
 
     def save(self, changes: list[dict[str, Any]]) -> None:
-        """Write reports, op records and the device's push bookkeeping."""
-        store.save(self.conn, self.states.values(), self.now)
-        if self.op_rows:
-            self.conn.execute(insert(ops_table), self.op_rows)
+        """Write op records, the device's push bookkeeping, then the reports.
+
+        The reports come last: saving them takes the change-sequence counter
+        row, whose lock every writer needs and holds until commit, so the
+        less that follows it, the less concurrent pushes wait for each other.
+        """
+        bulk_write(self.conn, ops_table, self.op_rows)
         sent = [c["hlc"] for c in changes if isinstance(c.get("hlc"), str) and H.is_valid(c["hlc"])]
         values: dict[str, Any] = {"last_push_at": self.now}
         if sent:
@@ -284,19 +330,22 @@ class _Batch:
         self.conn.execute(
             update(devices_table).where(devices_table.c.id == self.device.id).values(**values)
         )
+        store.save(self.conn, self.states.values(), self.now)
 
 
-def _run_batch(principal: Principal, changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _run_batch(
+    principal: Principal, changes: list[dict[str, Any]], checked: list[_Checked]
+) -> list[dict[str, Any]]:
     with write_connection() as conn:
         batch = _Batch(principal, conn, utcnow())
         done = batch.load(changes)
         results = []
-        for change in changes:
+        for change, verdict in zip(changes, checked, strict=True):
             previous = done.get(change["op_id"])
             if previous is not None:
                 results.append(dict(previous, replayed=True))
                 continue
-            result = batch.apply(change)
+            result = batch.apply(change, verdict)
             done[change["op_id"]] = result
             batch.record(change, result)
             results.append(result)
@@ -307,15 +356,16 @@ def _run_batch(principal: Principal, changes: list[dict[str, Any]]) -> list[dict
 def push(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
     """Apply a push body for ``principal``'s device and build the response."""
     changes = _envelope(body)
+    checked = [_check(change) for change in changes]
     for attempt in range(_RETRIES):
         try:
-            results = _run_batch(principal, changes)
+            results = _run_batch(principal, changes, checked)
             break
-        except (IntegrityError, OperationalError) as exc:
+        except DBAPIError as exc:
             # Two processes creating the same report or replaying the same
             # op at once: the loser's insert fails; rerun the whole batch,
             # which now sees the winner's rows and answers with replays.
-            if attempt == _RETRIES - 1:
+            if attempt == _RETRIES - 1 or not is_retryable(exc):
                 raise
             current_app.logger.info(
                 "push batch %s retried after %s", body["batch_id"], type(exc).__name__

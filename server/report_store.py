@@ -14,10 +14,11 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
 from server import blob_refs, documents
+from server.db import bulk_write
 from server.models import Conflict, Counter, Report, ReportRevision
 
 reports = Report.__table__
@@ -42,6 +43,45 @@ _ROW_COLUMNS = (
     "open_conflicts",
     "status_since",
 )
+
+
+def encode_meta(meta: dict[str, dict[str, Any]]) -> str:
+    """Per-unit merge metadata as stored: each distinct stamp once.
+
+    An op stamps every unit it writes alike, so a report's units share a
+    few stamps; ``[[stamp, ...], {unit: index}]`` is a fifth of the plain
+    ``{unit: stamp}`` form.  A stamp with other keys than r/h/d/b is kept
+    whole under its unit, so nothing is ever lost.
+    """
+    stamps: list[tuple[Any, ...]] = []
+    index: dict[tuple[Any, ...], int] = {}
+    units: dict[str, Any] = {}
+    last, last_i = None, 0
+    for unit, stamp in meta.items():
+        if stamp is last:  # units of one op share their stamp (sync.merge)
+            units[unit] = last_i
+            continue
+        if len(stamp) != 4 or not ("r" in stamp and "h" in stamp and "d" in stamp and "b" in stamp):
+            units[unit] = stamp
+            continue
+        key = (stamp["r"], stamp["h"], stamp["d"], stamp["b"])
+        i = index.get(key)
+        if i is None:
+            i = index[key] = len(stamps)
+            stamps.append(key)
+        units[unit] = i
+        last, last_i = stamp, i
+    return orjson.dumps([stamps, units]).decode()
+
+
+def decode_meta(text: str) -> dict[str, dict[str, Any]]:
+    """The metadata back in ``sync.merge``'s form (also reads the plain form)."""
+    data = orjson.loads(text)
+    if isinstance(data, dict):
+        return data
+    stamps, units = data
+    shared = [{"r": r, "h": h, "d": d, "b": b} for r, h, d, b in stamps]
+    return {unit: shared[i] if type(i) is int else i for unit, i in units.items()}
 
 
 @dataclass
@@ -73,9 +113,10 @@ class ReportState:
     def from_row(cls, row: Any) -> ReportState:
         """Rebuild the state from a ``reports`` row."""
         values = {name: row[name] for name in _ROW_COLUMNS}
-        doc = documents.device_part(orjson.loads(values["doc"]))
+        full = orjson.loads(values["doc"])
+        doc = documents.device_part(full)
         refs = blob_refs.refs_of(values["post_code"], doc)
-        return cls(row["id"], values, doc, orjson.loads(values["meta"]), indexed_refs=refs)
+        return cls(row["id"], values, doc, decode_meta(values["meta"]), indexed_refs=refs)
 
     @classmethod
     def new(
@@ -106,8 +147,13 @@ class ReportState:
         return documents.compose(self.id, self.device_doc, self.row)
 
 
-def load(conn: Connection, ids: Iterable[str], lock: bool) -> dict[str, ReportState]:
-    """The reports with these ids that exist, locked for update when ``lock``."""
+def load(conn: Connection, ids: Iterable[str], lock: bool = True) -> dict[str, ReportState]:
+    """The reports with these ids that exist, locked for update unless ``lock`` is false.
+
+    On PostgreSQL the rows are locked (``SELECT ... FOR UPDATE``); on SQLite,
+    whose write transaction already excludes every other writer, the clause
+    renders to nothing.
+    """
     ids = sorted(set(ids))
     if not ids:
         return {}
@@ -137,12 +183,12 @@ def allocate_seqs(conn: Connection, count: int) -> list[int]:
     return list(range(top - count + 1, top + 1))
 
 
-def _row_values(state: ReportState, seq: int, now: datetime) -> dict[str, Any]:
+def _row_values(state: ReportState, now: datetime) -> dict[str, Any]:
+    """The ``reports`` row of a state (without ``seq``)."""
     values = dict(state.row)
     values.update(documents.derived_columns(state.device_doc))
-    values["seq"] = seq
     values["doc"] = orjson.dumps(state.document()).decode()
-    values["meta"] = orjson.dumps(state.meta).decode()
+    values["meta"] = encode_meta(state.meta)
     values["updated_at"] = now
     return values
 
@@ -152,27 +198,16 @@ def save(conn: Connection, states: Iterable[ReportState], now: datetime) -> None
     dirty = [s for s in states if s.dirty]
     if not dirty:
         return
+    # Rows are built before the sequence is taken: from allocate_seqs to
+    # commit, every other writer waits for the counter row.
+    rows = [_row_values(state, now) for state in dirty]
     seqs = allocate_seqs(conn, len(dirty))
-    new_rows, changed_rows = [], []
-    for state, seq in zip(dirty, seqs, strict=True):
-        values = _row_values(state, seq, now)
-        state.row["seq"] = seq
-        if state.is_new:
-            new_rows.append(values)
-        else:
-            values["b_id"] = values.pop("id")
-            changed_rows.append(values)
-    if new_rows:
-        conn.execute(insert(reports), new_rows)
-    if changed_rows:
-        # executemany: the SET clause comes from the parameter keys.
-        conn.execute(update(reports).where(reports.c.id == bindparam("b_id")), changed_rows)
-    revision_rows = [r for s in dirty for r in s.revisions]
-    if revision_rows:
-        conn.execute(insert(revisions), revision_rows)
-    conflict_rows = [c for s in dirty for c in s.conflicts]
-    if conflict_rows:
-        conn.execute(insert(conflicts), conflict_rows)
+    for state, values, seq in zip(dirty, rows, seqs, strict=True):
+        state.row["seq"] = values["seq"] = seq
+    bulk_write(conn, reports, [v for s, v in zip(dirty, rows, strict=True) if s.is_new])
+    bulk_write(conn, reports, [v for s, v in zip(dirty, rows, strict=True) if not s.is_new], "id")
+    bulk_write(conn, revisions, [r for s in dirty for r in s.revisions])
+    bulk_write(conn, conflicts, [c for s in dirty for c in s.conflicts])
     _index_blobs(conn, dirty)
     for state in dirty:
         state.is_new, state.dirty = False, False

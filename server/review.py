@@ -6,7 +6,7 @@ from typing import Any
 
 from server import report_store as store
 from server.auth import Principal, utcnow
-from server.db import is_postgres, write_connection
+from server.db import write_connection
 from server.problems import Problem
 
 DECISIONS = ("in_review", "approved", "needs_info", "rejected")
@@ -15,7 +15,7 @@ NOTE_REQUIRED = ("needs_info", "rejected")
 
 def load_for_change(conn: Any, principal: Principal, report_id: str) -> store.ReportState:
     """Lock and load a report the commander may change; 404 when out of scope."""
-    state = store.load(conn, [report_id], lock=is_postgres()).get(report_id)
+    state = store.load(conn, [report_id]).get(report_id)
     if state is None or not principal.sees_post(state.post):
         raise Problem(404, "not-found", "No such report in your post(s).")
     return state

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from typing import Any
 
@@ -28,7 +29,13 @@ class PatroliServer(BaseApplication):  # type: ignore[misc]
 
     def load(self) -> Any:
         """Build the Flask app inside the worker, after the fork."""
-        return create_app(self.app_config)
+        app = create_app(self.app_config)
+        # Everything loaded so far (modules, schemas, country tables) lives
+        # as long as the worker: keep it out of the cyclic garbage
+        # collector's scans, which otherwise cost a request ~15%.
+        gc.collect()
+        gc.freeze()
+        return app
 
 
 def _post_worker_init(worker: Any) -> None:
@@ -56,6 +63,10 @@ def serve(
         "graceful_timeout": 10,
         "access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(M)sms',
         "post_worker_init": _post_worker_init,
+        # gunicorn >= 25.1 opens one control socket per user at a fixed
+        # path; several servers on one host (or a test cluster) would take
+        # it from each other. Nothing of Patroli uses it.
+        "control_socket_disable": True,
     }
     log.info(
         "serving on http://%s:%s with %d worker(s) x %d thread(s)", host, port, workers, threads

@@ -1,7 +1,8 @@
 """The merge rules of DESIGN §3 as pure functions.
 
 The server keeps, for every unit of a report, who wrote it last and when:
-``{"r": revision, "h": hlc, "d": device id, "b": author}``.  ``merge_op``
+``{"r": revision, "h": hlc, "d": device id, "b": author}``.  Such a stamp
+is a value: units may share one dict, so it is replaced, never mutated.  ``merge_op``
 takes the current document, that metadata and one op, and returns the new
 document, the new metadata, the units it wrote and the conflict records.
 It never touches a database.
@@ -90,6 +91,8 @@ def merge_op(
     current value (``Outcome.affirmed``), so callers store ``Outcome.meta``
     when ``changed`` or ``affirmed``.
     """
+    if current_rev == 0 and not doc and not meta:
+        return _create(op)
     new_doc = _copy_doc(doc)
     new_meta = dict(meta)
     new_rev = current_rev + 1
@@ -175,6 +178,34 @@ def merge_op(
     else:
         status = MERGED
     return Outcome(new_doc, new_meta, status, written, conflicts, affirmed)
+
+
+def _create(op: Op) -> Outcome:
+    """``merge_op`` for a report that does not exist yet."""
+    # Nothing exists yet, so rule 1 holds for every unit: each non-null
+    # value is written with the op's stamp (a null has nothing to remove).
+    # Same result as the general loop, without its per-unit comparisons.
+    # Every unit shares the one stamp: stamps are values, never changed in
+    # place (a later write puts a new dict).
+    new_doc: dict[str, Any] = {}
+    new_meta: dict[str, dict[str, Any]] = {}
+    written = []
+    stamp = {"r": 1, "h": op.hlc, "d": op.device, "b": op.author}
+    for unit, value in op.units.items():
+        if value is None:
+            continue
+        head, dot, tail = unit.partition(".")
+        if dot:  # units.put, inlined: this loop runs for every unit pushed
+            elements = new_doc.get(head)
+            if elements is None:
+                elements = new_doc[head] = {}
+            elements[tail] = value
+        else:
+            new_doc[unit] = value
+        new_meta[unit] = stamp
+        written.append(unit)
+    status = APPLIED if not op.base_rev else MERGED
+    return Outcome(new_doc, new_meta, status, written)
 
 
 def stamp_units(

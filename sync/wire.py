@@ -7,6 +7,7 @@ them.
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -15,12 +16,30 @@ from marshmallow import Schema, ValidationError, fields, validate
 from sync import hlc as H
 from sync.errors import flatten_errors  # noqa: F401  (re-exported for callers)
 
+_CANONICAL_UUID = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+)
 
-def _uuid(value: str) -> None:
+
+def is_uuid(value: object) -> bool:
+    """True when ``value`` is a string ``uuid.UUID`` accepts."""
+    # The canonical form is what clients send; uuid.UUID (which also takes
+    # braces, URNs and bare hex) is the slow path for everything else.
+    if not isinstance(value, str):
+        return False
+    if _CANONICAL_UUID.fullmatch(value):
+        return True
     try:
         uuid.UUID(value)
     except (ValueError, AttributeError, TypeError):
-        raise ValidationError("must be a UUID") from None
+        return False
+    return True
+
+
+def _uuid(value: str) -> None:
+    """marshmallow validator: a UUID string."""
+    if not is_uuid(value):
+        raise ValidationError("must be a UUID")
 
 
 def _hlc(value: str) -> None:

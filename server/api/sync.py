@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import orjson
 from flask import Blueprint, Response, current_app, request
-from sqlalchemy import update
 
 from server import pull as pull_service
 from server import push as push_service
-from server.auth import current_principal, require_device, utcnow
+from server.auth import current_principal, require_device
 from server.bodies import json_object
-from server.db import db, write_connection
-from server.models import Device
+from server.db import read_snapshot
 from server.problems import Problem
 
 bp = Blueprint("sync", __name__)
@@ -55,14 +53,8 @@ def pull() -> Response:
     """Every report of the device's post changed after the cursor, each once."""
     principal = current_principal()
     limit = _limit()
-    with db.engine.connect() as conn:
-        # One read transaction: the page, its conflicts and the counters
-        # come from one snapshot.
-        with conn.begin():
-            payload = pull_service.pull(conn, principal.posts(), request.args.get("cursor"), limit)
-    devices = Device.__table__
-    with write_connection() as conn:
-        conn.execute(
-            update(devices).where(devices.c.id == principal.device.id).values(last_pull_at=utcnow())
-        )
+    # One snapshot: the page, its conflicts and the counters agree.
+    with read_snapshot() as conn:
+        payload = pull_service.pull(conn, principal.posts(), request.args.get("cursor"), limit)
+    pull_service.record_pull(principal.device)
     return _json(payload)

@@ -1,0 +1,114 @@
+"""Device-side measures: extension points for the field client and the sync engine.
+
+Issue 7 asks for three figures measured on the device side of a real sync:
+
+* ``initial_sync_100k``: a fresh device store's initial sync of 100,000
+  reports from the bench server (target < 10 s on loopback);
+* ``device_push_10k``: a device pushing 10,000 pending reports through the
+  real engine (target >= 9,000 reports/s);
+* client peak RSS during both (target < 200 MB).
+
+They need ``client_sqlite/`` and the sync engine, which live outside this
+package.  Each measure below receives a :class:`DeviceContext` and returns a
+dict of figures, or ``None`` while it cannot run; ``python -m bench`` prints
+"not measured" for ``None``.  :func:`run_client` runs a client command as a
+child process and returns its wall time and peak RSS, so that the client's
+memory is measured apart from the benchmark's own.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+#: Reports on the server before the initial-sync measure starts.
+INITIAL_SYNC_REPORTS = 100_000
+#: Pending reports in the device store before the device-push measure starts.
+DEVICE_PUSH_REPORTS = 10_000
+
+
+@dataclass
+class DeviceContext:
+    """What a device-side measure may use."""
+
+    server_url: str
+    #: A fresh one-time enrollment code for an officer of the bench post.
+    enrollment_code: Callable[[], str]
+    #: Make the server hold at least this many reports of the bench post
+    #: (pushes more through HTTP when needed); returns how many it holds.
+    ensure_reports: Callable[[int], int]
+    workdir: Path
+
+
+def run_client(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, float]:
+    """Run a client command to completion; its wall seconds and peak RSS in MiB."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{cmd[:4]} exited with {proc.returncode}")
+    # ru_maxrss is in KiB on Linux.
+    return {"seconds": round(elapsed, 3), "peak_rss_mib": round(usage.ru_maxrss / 1024, 1)}
+
+
+def _enrolled_store(ctx: DeviceContext, name: str) -> Path:
+    """A fresh device store enrolled with the bench server; returns its path."""
+    from client_sqlite.store import Store
+    from sync.transport import Transport
+
+    path = ctx.workdir / f"{name}.sqlite3"
+    store = Store(path)
+    store.save_enrollment(
+        ctx.server_url, Transport(ctx.server_url).enroll(ctx.enrollment_code(), name)
+    )
+    store.close()
+    return path
+
+
+def _sync_command(path: Path) -> list[str]:
+    return [sys.executable, "-m", "patroli", "field", "--db", str(path), "sync"]
+
+
+def initial_sync_100k(ctx: DeviceContext) -> dict[str, Any] | None:
+    """A fresh device store pulls ``INITIAL_SYNC_REPORTS`` reports in its first sync."""
+    held = ctx.ensure_reports(INITIAL_SYNC_REPORTS)
+    path = _enrolled_store(ctx, "initial-sync")
+    figures = run_client(_sync_command(path))
+    return {
+        "reports": held,
+        "seconds": figures["seconds"],
+        "per_s": round(held / figures["seconds"]),
+        "peak_rss_mib": figures["peak_rss_mib"],
+    }
+
+
+def device_push_10k(ctx: DeviceContext) -> dict[str, Any] | None:
+    """A device store with ``DEVICE_PUSH_REPORTS`` pending reports syncs them (push and pull)."""
+    import random
+
+    from bench.records import report_fields
+    from client_sqlite import editing
+    from client_sqlite.store import Store
+
+    path = _enrolled_store(ctx, "device-push")
+    store = Store(path)
+    rng = random.Random(5)
+    with store.atomic():  # untimed: the officer recorded these over days
+        for _ in range(DEVICE_PUSH_REPORTS):
+            editing.create(store, "incident", report_fields(rng))
+    store.close()
+    figures = run_client(_sync_command(path))
+    return {
+        "reports": DEVICE_PUSH_REPORTS,
+        "seconds": figures["seconds"],
+        "per_s": round(DEVICE_PUSH_REPORTS / figures["seconds"]),
+        "peak_rss_mib": figures["peak_rss_mib"],
+    }
