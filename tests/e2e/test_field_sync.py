@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -60,7 +61,13 @@ def test_offline_then_sync(server: LiveServer, tmp_path: Path) -> None:
     assert result.complete and result.applied == 5 and result.pulled == 5
     for rid in ids:
         assert server_view(server, rid)["report"]["title"].startswith("Offline report")
-    assert dev.store.counts() == {"reports": 5, "pending": 0, "rejected": 0, "conflicts": 0}
+    counts = dev.store.counts()
+    assert (counts["reports"], counts["pending"], counts["rejected"], counts["conflicts"]) == (
+        5,
+        0,
+        0,
+        0,
+    )
 
 
 def test_two_devices_edit_same_report_offline_and_converge(
@@ -72,6 +79,9 @@ def test_two_devices_edit_same_report_offline_and_converge(
     rid = a.create(incident())
     assert a.sync().complete and b.sync().complete
     a.edit(rid, {"narrative": "A's account", "route": "Sebuku river"})
+    # B edits later; within the same millisecond the device ids would break
+    # the tie and the test would depend on which id sorts higher.
+    time.sleep(0.01)
     b.edit(rid, {"narrative": "B's account", "persons.p9": {"role": "witness"}})
     assert a.sync().complete
     result_b = b.sync()
