@@ -170,6 +170,9 @@ class _Batch:
         self, change: dict[str, Any], state: store.ReportState | None, units: dict[str, Any]
     ) -> dict[str, Any]:
         sent = H.HLC.parse(change["hlc"])
+        # The node part is the tie-break of equal clocks: a device may not
+        # claim another's (or a made-up, always-winning) id.
+        sent = H.HLC(sent.ms, sent.counter, self.device.id)
         op_hlc, clamped = H.clamp(sent, clock.now())
         creating = state is None
         if creating:
