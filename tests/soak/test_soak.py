@@ -6,6 +6,7 @@ Short version always runs; the long one: ``.venv/bin/pytest -m soak tests/soak -
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import dataclass
 from pathlib import Path
