@@ -102,6 +102,60 @@ def _soak(tmp_path: Path, backend: str, size: Size) -> dict[str, int]:
             for dev in devices.values():
                 sync(dev, False)
         figures["values pushed"] = len(recorder.sent)
+        admin = person("admin")
+        views = {
+            rid: requests.get(
+                f"{server.url}/api/v1/reports/{rid}", headers=admin, timeout=10
+            ).json()
+            for ids in shared.values()
+            for rid in ids
+        }
+        divergent = 0
+        duplicated = 0
+        for code, names in posts.items():
+            for n in names:
+                local = devices[n].docs()
+                if set(local) != set(shared[code]) or any(
+                    local[r] != views[r]["report"] for r in shared[code]
+                ):
+                    divergent += 1
+        for view in views.values():
+            revs = [h["rev"] for h in view["history"]]
+            duplicated += len(revs) - len(set(revs)) + (view["report"]["rev"] != len(revs))
+        lost = 0
+        for rid, unit, value in recorder.sent:
+            view = views[rid]
+            history = [h for h in view["history"] if unit in h["changes"]]
+            written = [json.dumps(h["changes"][unit], sort_keys=True) for h in history]
+            aside = [
+                json.dumps(c["lost"], sort_keys=True)
+                for c in view["conflicts"]
+                if c["field"] == unit
+            ]
+            # Removing an element that was absent when the removal arrived is a
+            # no-op (merge rule 2): absent before its first write counts.
+            absent_once = value == "null" and (not history or history[0]["rev"] > 1)
+            if not (value in written or value in aside or absent_once):
+                lost += 1
+        figures.update(lost=lost, duplicated=duplicated, divergent=divergent, edits=edits)
+        figures["link faults"] = proxy.faults
+    print("\nsoak figures:", figures)
+    return figures
+
+
+def _commander_turn(
+    url: str, headers: dict[str, str], rng: random.Random, ids: list[str], figures: dict
+) -> None:
+    """Sometimes review a shared report, sometimes resolve one of its open conflicts."""
+    rid = rng.choice(ids)
+    view = requests.get(f"{url}/api/v1/reports/{rid}", headers=headers, timeout=10).json()
+    if rng.random() < 0.3:
+        resp = requests.post(
+            f"{url}/api/v1/reports/{rid}/review",
+            json={"status": "in_review", "note": "seen", "rev": view["report"]["rev"]},
+            headers=headers,
+            timeout=10,
+        )
         assert resp.status_code == 200, resp.text
         figures["reviews"] += 1
     open_ = [c for c in view["conflicts"] if c["status"] == "open"]
