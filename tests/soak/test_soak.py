@@ -33,7 +33,7 @@ class Size:
 
 
 SHORT = Size(posts=3, devices_per_post=3, shared_per_post=3, rounds=4)
-LONG = Size(posts=3, devices_per_post=17, shared_per_post=8, rounds=12)
+LONG = Size(posts=3, devices_per_post=17, shared_per_post=8, rounds=30)
 
 
 def _chooser(rng: random.Random):
