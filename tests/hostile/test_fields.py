@@ -119,7 +119,8 @@ def test_forged_hlc_node_does_not_win_ties(world: World, app: Flask) -> None:
     """An op whose HLC claims another (always-winning) node id is merged under its own id."""
     a, b = world.devices["ofc.nnk.1"], world.devices["ofc.nnk.2"]
     rid, _ = a.create()
-    ms = 1_763_800_000_000
+    # Both edits later than the creation, on the same millisecond: the tie-break decides.
+    ms = H.HLC.parse(a.hlc()).ms + 5_000
     honest = str(H.HLC(ms, 0, a.device_id))
     forged = str(H.HLC(ms, 0, "zzzzzzzz-forged"))
     a.push(a.op(rid, {"narrative": "honest"}, base_rev=1, hlc=honest))
