@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 from flask_compress import Compress
 from sqlalchemy import text
 
-from server import api, config, db, i18n, limits, problems, sessions, web
+from server import api, config, db, i18n, input_guard, limits, problems, sessions, web
 
 compress = Compress()
 
@@ -46,6 +46,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     problems.init_app(app)
+    input_guard.init_app(app)
     compress.init_app(app)
     api.init_app(app)
     web.init_app(app)

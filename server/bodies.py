@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 from flask import current_app, request
 
+from server.input_guard import has_nul, nul_problem
 from server.problems import Problem
 
 _CHUNK = 64 * 1024
@@ -78,9 +79,13 @@ def json_body(limit: int | None = None) -> Any:
     if not data:
         raise Problem(400, "malformed-body", "The request body is empty; JSON was expected.")
     try:
-        return orjson.loads(data)
+        body = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         raise Problem(400, "malformed-body", f"The body is not valid JSON: {exc}.") from None
+    # orjson turns only the escape \u0000 into a NUL (a raw one is invalid JSON).
+    if b"u0000" in data and has_nul(body):
+        raise nul_problem()
+    return body
 
 
 def json_object(limit: int | None = None) -> dict[str, Any]:

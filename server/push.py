@@ -202,7 +202,10 @@ class _Batch:
         self, change: dict[str, Any], state: store.ReportState | None, units: dict[str, Any]
     ) -> dict[str, Any]:
         """Merge a valid op into its report's working state; its result."""
-        hlc, clamped = change["hlc"], False
+        # The node part is the tie-break of equal clocks: a device may not
+        # claim another's (or a made-up, always-winning) id. The wire form
+        # was validated, so the node starts after "<16 digits>-<5 digits>-".
+        hlc, clamped = change["hlc"][: H.MS_DIGITS + 7] + self.device.id, False
         # Only an HLC ahead of the batch's start by more than the allowed
         # drift can be ahead of the server clock (which is never behind the
         # wall clock); the rest skip parsing and the shared clock's lock.

@@ -66,7 +66,15 @@ class Text(fields.String):
             if min_len
             else (f"must be at most {max_len} characters")
         )
-        super().__init__(validate=validate.Length(min=min_len, max=max_len, error=msg), **kwargs)
+        super().__init__(
+            validate=[validate.Length(min=min_len, max=max_len, error=msg), _no_nul], **kwargs
+        )
+
+
+def _no_nul(value: str) -> None:
+    """Refuse NUL characters: PostgreSQL text cannot hold them, and no officer types one."""
+    if "\x00" in value:
+        raise ValidationError("must not contain NUL characters")
 
 
 def _range(lo: float, hi: float) -> validate.Range:

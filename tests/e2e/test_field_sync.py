@@ -61,13 +61,14 @@ def test_offline_then_sync(server: LiveServer, tmp_path: Path) -> None:
     assert result.complete and result.applied == 5 and result.pulled == 5
     for rid in ids:
         assert server_view(server, rid)["report"]["title"].startswith("Offline report")
-    counts = dev.store.counts()
-    assert (counts["reports"], counts["pending"], counts["rejected"], counts["conflicts"]) == (
-        5,
-        0,
-        0,
-        0,
-    )
+    assert dev.store.counts() == {
+        "reports": 5,
+        "pending": 0,
+        "rejected": 0,
+        "conflicts": 0,
+        "blobs_pending": 0,
+        "blobs_refused": 0,
+    }
 
 
 def test_two_devices_edit_same_report_offline_and_converge(

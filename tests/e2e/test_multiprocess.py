@@ -267,7 +267,7 @@ def test_scheduled_job_runs_once_per_interval_across_processes(
     tmp_path: Path, backend: str
 ) -> None:
     """Two processes each scheduling a 1 s job: runs never closer than the lease allows."""
-    window_s = 6.0
+    window_s = 5.0
     env = {"PATROLI_JOB_PRUNE_OPS_S": "1"}
     with cluster(tmp_path, backend, {"NNK": ["ofc.1"]}, count=2, env=env) as servers:
         time.sleep(window_s)

@@ -83,7 +83,7 @@ CASES = [
 
 
 @pytest.mark.parametrize(("name", "schema", "partial"), CASES, ids=[c[0] for c in CASES])
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(data=st.data())
 def test_compiled_checker_agrees_with_marshmallow(
     name: str, schema: Schema, partial: bool, data: st.DataObject

@@ -1,0 +1,181 @@
+"""Fault scenarios between a real field device and a real ``patroli serve``.
+
+After every fault the invariant is the same: each report and each pushed
+value is on the server exactly once (no extra revision in its history), and
+the device equals the server after a final sync.
+"""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from client_sqlite.store import Store
+from sync.engine import SyncEngine
+from tests.faults.flaky import FlakyFront
+from tests.faults.proxy import FaultPlan, FaultProxy
+from tests.field import FieldDevice
+from tests.live import PASSWORD, LiveServer, live_server
+from tests.world import incident
+
+POSTS = {"NNK": ["ofc.1", "ofc.2"]}
+
+
+@pytest.fixture
+def server(tmp_path: Path, backend: str):
+    """A seeded live server."""
+    with live_server(tmp_path, backend, POSTS) as s:
+        yield s
+
+
+def _views(server: LiveServer, ids: list[str]) -> dict[str, dict]:
+    token = requests.post(
+        f"{server.url}/api/v1/auth/token",
+        json={"username": "cmd.nnk", "password": PASSWORD},
+        timeout=10,
+    ).json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    return {
+        rid: requests.get(f"{server.url}/api/v1/reports/{rid}", headers=headers, timeout=10).json()
+        for rid in ids
+    }
+
+
+def assert_exactly_once(server: LiveServer, dev: FieldDevice, expected: dict[str, dict]) -> None:
+    """Every expected report once, at the expected revision, with its values; device == server."""
+    result = dev.sync()
+    assert result.complete, result.reason
+    assert dev.store.counts()["pending"] == 0
+    views = _views(server, list(expected))
+    local = dev.docs()
+    assert set(local) == set(expected)
+    for rid, want in expected.items():
+        view = views[rid]
+        doc = view["report"]
+        # One revision per committed change: a duplicate delivery would add one.
+        assert doc["rev"] == want["rev"] == len(view["history"]), (rid, doc["rev"])
+        for field, value in want["fields"].items():
+            assert doc[field] == value, (rid, field)
+        assert local[rid] == doc
+
+
+def _offline_work(dev: FieldDevice, n: int, tag: str) -> dict[str, dict]:
+    expected = {}
+    for i in range(n):
+        rid = dev.create(incident(title=f"{tag} {i}"))
+        expected[rid] = {"rev": 1, "fields": {"title": f"{tag} {i}"}}
+    return expected
+
+
+def _edit_some(dev: FieldDevice, expected: dict[str, dict], tag: str) -> None:
+    for i, rid in enumerate(list(expected)[:3]):
+        dev.edit(rid, {"route": f"{tag} route {i}"})
+        expected[rid]["rev"] += 1
+        expected[rid]["fields"]["route"] = f"{tag} route {i}"
+
+
+PLANS = {
+    # connection 0 is /meta, 1 the first push.
+    "drop-before-request": [FaultPlan(), FaultPlan(reject=True), FaultPlan(cut_up_after=120)],
+    "truncated-response": [FaultPlan(), FaultPlan(cut_down_after=300)],
+    "reset-after-commit": [FaultPlan(), FaultPlan(cut_down_after=10, reset=True)],
+    "answer-after-timeout": [FaultPlan(), FaultPlan(response_delay_s=2.5)],
+}
+
+
+@pytest.mark.parametrize("name", list(PLANS))
+def test_link_fault_during_push(server: LiveServer, tmp_path: Path, name: str) -> None:
+    """A creation batch and an edit batch each cross a faulty link; all arrives exactly once."""
+    dev = FieldDevice.enroll(tmp_path / "a.sqlite3", server.url, server.code_for("ofc.1"))
+    expected = _offline_work(dev, 6, name)
+    for round_ in range(2):
+        with FaultProxy(server.port, lifetime_s=60) as proxy:
+            proxy.queue(*PLANS[name])
+            transport = dev.transport(base_url=proxy.url, read_timeout=1.0)
+            transport.session.headers["Connection"] = "close"
+            result = SyncEngine(dev.store, transport).run()
+            assert proxy.faults >= 1 or name == "answer-after-timeout"
+        assert result.complete, result.reason
+        assert transport.traffic.retries >= 1
+        if round_ == 0:
+            _edit_some(dev, expected, name)
+    assert_exactly_once(server, dev, expected)
+
+
+@pytest.mark.parametrize("status", [500, 503])
+def test_server_errors_then_recovery(server: LiveServer, tmp_path: Path, status: int) -> None:
+    """5xx answers are retried; a sync that gives up keeps everything for the next one."""
+    dev = FieldDevice.enroll(tmp_path / "a.sqlite3", server.url, server.code_for("ofc.1"))
+    expected = _offline_work(dev, 5, f"http {status}")
+    with FlakyFront(server.url, status, failures=2) as front:
+        result = dev.sync(base_url=front.url, max_attempts=4)
+        assert result.complete and front.answered_error == 2
+    _edit_some(dev, expected, "after 5xx")
+    with FlakyFront(server.url, status, failures=100) as front:
+        result = dev.sync(base_url=front.url, max_attempts=2, max_elapsed=2)
+        assert not result.complete and front.answered_error >= 1
+    assert dev.store.counts()["pending"] == 3
+    assert_exactly_once(server, dev, expected)
+
+
+def test_server_sigkilled_mid_batch(server: LiveServer, tmp_path: Path) -> None:
+    """SIGKILL of the server while big batches are in flight, then a restart: nothing twice."""
+    dev = FieldDevice.enroll(tmp_path / "a.sqlite3", server.url, server.code_for("ofc.1"))
+    expected = _offline_work(dev, 240, "kill")
+    rng = random.Random(8)
+    killer = threading.Timer(rng.uniform(0.05, 0.4), server.kill)
+    transport = dev.transport(max_attempts=1, max_elapsed=1)
+    engine = SyncEngine(dev.store, transport)
+    engine.batch = 40
+    killer.start()
+    first = engine.run()
+    killer.join()
+    server.start()
+    assert_exactly_once(server, dev, expected)
+    assert first.pushed < 240 or first.complete
+
+
+def test_client_sigkilled_at_random_points(server: LiveServer, tmp_path: Path) -> None:
+    """``patroli field sync`` killed with SIGKILL at ~10 random points, then run to the end."""
+    db = tmp_path / "cli.sqlite3"
+    rng = random.Random(2026)
+    with FaultProxy(server.port, lifetime_s=120, default=FaultPlan(bandwidth_bps=400_000)) as proxy:
+        dev = FieldDevice.enroll(db, proxy.url, server.code_for("ofc.2"))
+        expected = _offline_work(dev, 120, "sigkill")
+        dev.store.close()
+        kills = 0
+        for _ in range(10):
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "patroli", "field", "--db", str(db), "sync"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            time.sleep(rng.uniform(0.2, 1.2))
+            if proc.poll() is None:
+                proc.kill()
+                kills += 1
+            proc.wait(timeout=10)
+        assert kills >= 5
+    device = FieldDevice(Store(db), server.url)
+    result = device.sync(base_url=server.url)
+    assert result.complete, result.reason
+    assert_exactly_once_via(server, device, expected)
+
+
+def assert_exactly_once_via(server: LiveServer, dev: FieldDevice, expected: dict) -> None:
+    """``assert_exactly_once`` with the transport pointed straight at the server."""
+    views = _views(server, list(expected))
+    local = dev.docs()
+    assert set(local) == set(expected)
+    for rid, want in expected.items():
+        doc = views[rid]["report"]
+        assert doc["rev"] == 1 == len(views[rid]["history"])
+        assert doc["title"] == want["fields"]["title"]
+        assert local[rid] == doc

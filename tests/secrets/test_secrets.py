@@ -1,0 +1,100 @@
+"""Secrets never leak: not in the server log, not in the database, no default key in production."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import requests
+from sqlalchemy import MetaData, create_engine, select
+
+from tests.field import FieldDevice
+from tests.live import PASSWORD, live_server
+from tests.world import incident
+
+POSTS = {"NNK": ["ofc.1"]}
+
+
+def _database_text(url: str) -> str:
+    """Every value of every table, as one string to search."""
+    engine = create_engine(url)
+    meta = MetaData()
+    meta.reflect(engine)
+    parts = []
+    with engine.connect() as conn:
+        for table in meta.sorted_tables:
+            for row in conn.execute(select(table)):
+                parts.append(" ".join(str(v) for v in row))
+    engine.dispose()
+    return "\n".join(parts)
+
+
+def test_no_secret_in_log_or_database(tmp_path: Path, backend: str) -> None:
+    """Enroll, sign in, push, pull, revoke, fail a sign-in: no token, password or code leaks."""
+    env = {"PATROLI_LOG_LEVEL": "DEBUG"}
+    with live_server(tmp_path, backend, POSTS, extra_env=env) as server:
+        code = server.code_for("ofc.1")
+        dev = FieldDevice.enroll(tmp_path / "a.sqlite3", server.url, code)
+        device = dev.store.device()
+        dev.create(incident())
+        assert dev.sync().complete
+        wrong_password = "Wrong-Password-77"
+        bad = requests.post(
+            f"{server.url}/api/v1/auth/token",
+            json={"username": "cmd.nnk", "password": wrong_password},
+            timeout=10,
+        )
+        assert bad.status_code == 401
+        person = requests.post(
+            f"{server.url}/api/v1/auth/token",
+            json={"username": "cmd.nnk", "password": PASSWORD},
+            timeout=10,
+        ).json()["token"]
+        headers = {"Authorization": f"Bearer {person}"}
+        revoked = requests.post(
+            f"{server.url}/api/v1/devices/{device['device_id']}/revoke",
+            json={"reason": "lost"},
+            headers=headers,
+            timeout=10,
+        )
+        assert revoked.status_code == 200
+        assert not dev.sync(max_attempts=1).complete
+        signin = requests.post(
+            f"{server.url}/sign-in",
+            data={"username": "cmd.nnk", "password": wrong_password},
+            timeout=10,
+        )
+        assert signin.status_code in (200, 400)
+        log = server.log_text()
+        db_text = _database_text(server.database_url)
+    secrets = {
+        "device token": device["token"],
+        "person token": person,
+        "enrollment code": code,
+        "enrollment code (raw)": code.replace("-", ""),
+        "password": PASSWORD,
+        "wrong password": wrong_password,
+    }
+    for name, secret in secrets.items():
+        assert secret not in log, f"{name} appears in the server log"
+    for name in ("device token", "person token", "enrollment code", "enrollment code (raw)"):
+        assert secrets[name] not in db_text, f"{name} is stored in clear in the database"
+    assert device["device_id"] in db_text  # the dump did read the tables
+
+
+def test_serve_refuses_default_secret_key(tmp_path: Path) -> None:
+    """Without PATROLI_SECRET_KEY, ``patroli serve`` exits non-zero with one clear sentence."""
+    env = {k: v for k, v in os.environ.items() if k != "PATROLI_SECRET_KEY"}
+    env["PATROLI_DATABASE_URL"] = f"sqlite:///{tmp_path / 'x.sqlite3'}"
+    result = subprocess.run(
+        [sys.executable, "-m", "patroli", "serve", "--port", "1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "PATROLI_SECRET_KEY is not set" in result.stderr
+    assert "Traceback" not in result.stderr
