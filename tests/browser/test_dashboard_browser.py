@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -33,6 +34,11 @@ def _wait(driver: Any) -> WebDriverWait:
     return WebDriverWait(driver, WAIT_S)
 
 
+def _gone(element: Any) -> bool:
+    """True when the element's page has been replaced."""
+    return EC.staleness_of(element)(None)
+
+
 def _sign_in(driver: Any, url: str, username: str, password: str = PASSWORD) -> None:
     """Sign in through the form."""
     driver.get(f"{url}/sign-in")
@@ -42,8 +48,23 @@ def _sign_in(driver: Any, url: str, username: str, password: str = PASSWORD) -> 
 
 
 def _click_and_wait(driver: Any, element: Any) -> None:
-    """Click something that loads a new page, and wait until it has."""
-    element.click()
+    """Click something that loads a new page, and wait until it has.
+
+    On a loaded CI machine a click can land while the page is still wiring
+    itself up and be lost; it is repeated (at most three times) until the
+    old page goes away.
+    """
+    for attempt in range(3):
+        if attempt == 0 or not _gone(element):
+            try:
+                element.click()
+            except StaleElementReferenceException:
+                break
+        try:
+            WebDriverWait(driver, WAIT_S / 3).until(EC.staleness_of(element))
+            break
+        except TimeoutException:
+            continue
     _wait(driver).until(EC.staleness_of(element))
     # The old page is gone; wait for the new one (after any redirect) to finish.
     _wait(driver).until(lambda d: d.execute_script("return document.readyState") == "complete")
