@@ -126,20 +126,36 @@ def test_server_errors_then_recovery(server: LiveServer, tmp_path: Path, status:
 
 
 def test_server_sigkilled_mid_batch(server: LiveServer, tmp_path: Path) -> None:
-    """SIGKILL of the server while big batches are in flight, then a restart: nothing twice."""
+    """SIGKILL of the server while a batch is on its way in, then a restart: nothing twice.
+
+    The link is throttled and the kill fires once the second batch has begun
+    to flow, so the server dies mid-sync on every machine, however fast.
+    """
     dev = FieldDevice.enroll(tmp_path / "a.sqlite3", server.url, server.code_for("ofc.1"))
     expected = _offline_work(dev, 240, "kill")
-    rng = random.Random(8)
-    killer = threading.Timer(rng.uniform(0.05, 0.4), server.kill)
-    transport = dev.transport(max_attempts=1, max_elapsed=1)
-    engine = SyncEngine(dev.store, transport)
-    engine.batch = 40
-    killer.start()
-    first = engine.run()
-    killer.join()
+    with FaultProxy(server.port, lifetime_s=60, default=FaultPlan(bandwidth_bps=8_000)) as proxy:
+        killed = threading.Event()
+
+        def kill_when_second_batch_flows() -> None:
+            """Poll (bounded) until the proxy has carried more than one batch upward."""
+            end = time.monotonic() + 30
+            while time.monotonic() < end and proxy.bytes_up < 5_000:
+                time.sleep(0.01)
+            server.kill()
+            killed.set()
+
+        killer = threading.Thread(target=kill_when_second_batch_flows, daemon=True)
+        transport = dev.transport(base_url=proxy.url, max_attempts=1, max_elapsed=1)
+        engine = SyncEngine(dev.store, transport)
+        engine.batch = 40
+        killer.start()
+        first = engine.run()
+        killer.join(timeout=35)
+    assert killed.is_set()
+    assert not first.complete
+    assert 0 < first.pushed < 240
     server.start()
     assert_exactly_once(server, dev, expected)
-    assert first.pushed < 240 or first.complete
 
 
 def test_client_sigkilled_at_random_points(server: LiveServer, tmp_path: Path) -> None:
