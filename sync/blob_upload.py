@@ -17,6 +17,7 @@ No Flask, no database: a ``requests.Session`` and a file path.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import random
 import re
@@ -27,7 +28,12 @@ from typing import Any
 
 import requests
 
-DEFAULT_CHUNK = 256 * 1024
+# Chunk sizes adapt to the link: each PUT should take about CHUNK_SECONDS,
+# so a reset on a 30 kbit/s link loses seconds, not minutes, while a fast
+# link is not slowed by round trips.  DEFAULT_CHUNK is the first guess.
+DEFAULT_CHUNK = 64 * 1024
+MIN_CHUNK, MAX_CHUNK = 16 * 1024, 1024 * 1024
+CHUNK_SECONDS = 8.0
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _BACKOFF_BASE_S = 0.5
 _BACKOFF_CAP_S = 30.0
@@ -148,7 +154,9 @@ class _Upload:
     def __init__(self, session: requests.Session, url: str, headers: dict[str, str], **opts: Any):
         self.session, self.url, self.headers = session, url, headers
         self.path, self.mime, self.size = opts["path"], opts["mime"], opts["size"]
-        self.chunk_size, self.timeout = opts["chunk_size"], opts["timeout"]
+        self.adaptive = opts["chunk_size"] is None
+        self.chunk_size = opts["chunk_size"] or DEFAULT_CHUNK
+        self.timeout = opts["timeout"]
         self.progress, self.max_attempts = opts["progress"], opts["max_attempts"]
         self.deadline, self.sleep, self.clock = opts["deadline"], opts["sleep"], opts["clock"]
         self.rng = opts["rng"]
@@ -217,12 +225,17 @@ class _Upload:
             last = self.offset + len(data) - 1
             headers["Content-Range"] = f"bytes {self.offset}-{last}/{self.size}"
         self.bytes_sent += len(data)
-        resp = self._call("PUT", headers=headers, data=data)
+        started = self.clock()
+        # A file object makes http.client send in 8 KiB blocks: the socket
+        # timeout (urllib3 uses the connect timeout while the body goes out)
+        # then bounds each block, not the whole chunk over a slow link.
+        resp = self._call("PUT", headers=headers, data=io.BytesIO(data))
         if resp.status_code in (200, 201):
             return "uploaded" if resp.status_code == 201 else "already-stored"
         offset = _offset_header(resp)
         if resp.status_code == 202 and offset is not None:
             self._advance(offset)
+            self._tune(len(data), self.clock() - started)
             return None
         if resp.status_code == 409 or (resp.status_code == 400 and offset is not None):
             raise _Transient(f"PUT answered {resp.status_code}", offset, _retry_after(resp))
@@ -236,8 +249,18 @@ class _Upload:
         self.offset = offset
         self._report(offset)
 
+    def _tune(self, sent: int, seconds: float) -> None:
+        """Size the next chunk for about CHUNK_SECONDS at the rate this one went at."""
+        if not self.adaptive:
+            return
+        want = int(sent / max(seconds, 1e-3) * CHUNK_SECONDS)
+        low, high = max(MIN_CHUNK, self.chunk_size // 2), min(MAX_CHUNK, self.chunk_size * 2)
+        self.chunk_size = min(high, max(low, want))
+
     def fail(self, exc: _Transient) -> None:
         """Count a failure, give up past the budget, else wait and resume from a fresh offset."""
+        if self.adaptive:
+            self.chunk_size = max(MIN_CHUNK, self.chunk_size // 2)
         before = self.offset
         if exc.offset is not None:
             self._advance(exc.offset)
@@ -266,7 +289,7 @@ def upload(
     path: str | os.PathLike[str],
     mime: str,
     *,
-    chunk_size: int = DEFAULT_CHUNK,
+    chunk_size: int | None = None,
     progress: Progress | None = None,
     timeout: float | tuple[float, float] = 30.0,
     max_attempts: int = 8,
@@ -280,6 +303,7 @@ def upload(
     ``headers`` carries the device's ``Authorization``.  ``progress(done,
     total)`` is called with bytes the server has committed, never going
     back.  ``timeout`` is per request (requests' connect/read timeout).
+    ``chunk_size`` fixes the bytes per PUT; by default it adapts to the link.
     ``max_attempts`` bounds failures in a row without progress;
     ``deadline`` is a ``clock()`` (``time.monotonic``) instant after which
     no new request starts.  ``sleep``, ``clock`` and ``rng`` are for tests.
@@ -291,7 +315,7 @@ def upload(
     """
     if not _SHA256.fullmatch(sha256):
         raise ValueError("sha256 must be 64 lowercase hex digits")
-    if chunk_size < 1 or max_attempts < 1:
+    if (chunk_size is not None and chunk_size < 1) or max_attempts < 1:
         raise ValueError("chunk_size and max_attempts must be positive")
     url = f"{base_url.rstrip('/')}/api/v1/blobs/{sha256}"
     job = _Upload(

@@ -122,6 +122,8 @@ class SyncEngine:
         self.max_ops = 500
         self.max_bytes = 8 * 1024 * 1024
         self.batch = START_BATCH
+        # Bytes per blob PUT; None lets the uploader size chunks to the link.
+        self.blob_chunk_size: int | None = None
 
     def _observe(self, answer: dict[str, Any]) -> None:
         if isinstance(answer, dict) and isinstance(answer.get("server_time"), str):
@@ -183,6 +185,7 @@ class SyncEngine:
                     blob["sha256"],
                     blob["path"],
                     blob["mime"],
+                    chunk_size=self.blob_chunk_size,
                     progress=progress,
                     timeout=(self.transport.connect_timeout, self.transport.read_timeout),
                     deadline=time.monotonic() + self.transport.max_elapsed * 4,

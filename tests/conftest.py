@@ -68,3 +68,13 @@ def world(app: Flask, client: FlaskClient) -> World:
 def backend(request: pytest.FixtureRequest) -> str:
     """The database backend of an end-to-end test."""
     return request.param
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip ``soak``-marked tests (the long soak, the full field link) unless ``-m soak``."""
+    if "soak" in (config.getoption("-m") or ""):
+        return
+    skip = pytest.mark.skip(reason="long run: select it with -m soak")
+    for item in items:
+        if item.get_closest_marker("soak"):
+            item.add_marker(skip)

@@ -7,7 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+from selenium.common.exceptions import (
+    StaleElementReferenceException,
+    TimeoutException,
+    WebDriverException,
+)
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -35,8 +39,21 @@ def _wait(driver: Any) -> WebDriverWait:
 
 
 def _gone(element: Any) -> bool:
-    """True when the element's page has been replaced."""
-    return EC.staleness_of(element)(None)
+    """True when the element's page has been replaced.
+
+    Chromium sometimes answers a question about a node of a page being torn
+    down with "Node ... does not belong to the document" instead of a stale
+    reference; that, too, means the page has gone.
+    """
+    try:
+        element.is_enabled()
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as exc:
+        if "does not belong to the document" in str(exc.msg):
+            return True
+        raise
+    return False
 
 
 def _sign_in(driver: Any, url: str, username: str, password: str = PASSWORD) -> None:
@@ -61,11 +78,11 @@ def _click_and_wait(driver: Any, element: Any) -> None:
             except StaleElementReferenceException:
                 break
         try:
-            WebDriverWait(driver, WAIT_S / 3).until(EC.staleness_of(element))
+            WebDriverWait(driver, WAIT_S / 3).until(lambda _d: _gone(element))
             break
         except TimeoutException:
             continue
-    _wait(driver).until(EC.staleness_of(element))
+    _wait(driver).until(lambda _d: _gone(element))
     # The old page is gone; wait for the new one (after any redirect) to finish.
     _wait(driver).until(lambda d: d.execute_script("return document.readyState") == "complete")
 

@@ -19,6 +19,7 @@ proxy stops itself.
 
 from __future__ import annotations
 
+import select
 import socket
 import struct
 import threading
@@ -44,6 +45,9 @@ class FaultPlan:
       (a slow answer; makes client read timeouts fire after the server
       has already done the work).
     - ``bandwidth_bps``: throttle each direction to this many bytes/second.
+    - ``latency_s``: one-way delay of every byte in each direction (half the
+      round trip); data already on its way keeps flowing meanwhile, so a
+      long link costs time per round trip, not per segment.
     """
 
     reject: bool = False
@@ -53,6 +57,7 @@ class FaultPlan:
     delay_s: float = 0.0
     response_delay_s: float = 0.0
     bandwidth_bps: int | None = None
+    latency_s: float = 0.0
 
 
 @dataclass
@@ -64,6 +69,9 @@ class ConnectionStats:
     bytes_up: int = 0
     bytes_down: int = 0
     cut: str | None = None  # "reject", "up", "down", "idle", "stopped" or None
+    # What was forwarded each way, kept only when the proxy records.
+    up_data: bytearray = field(default_factory=bytearray, repr=False)
+    down_data: bytearray = field(default_factory=bytearray, repr=False)
     closed: threading.Event = field(default_factory=threading.Event, repr=False)
 
 
@@ -102,40 +110,78 @@ class _Conn:
             self.close(None)
 
     def _pump(self, up: bool) -> None:
+        """Read one direction into a delay line and deliver what is due, until it ends.
+
+        Reading goes on while earlier data waits out its latency (bounded to
+        a few receive buffers, so the sender still feels back-pressure).
+        """
         plan = self.stats.plan
         src, dst = (self.client, self.upstream) if up else (self.upstream, self.client)
-        limit = plan.cut_up_after if up else plan.cut_down_after
-        first = True
+        line: deque[tuple[float, bytes]] = deque()
+        held, first = 0, True
         while not self.done.is_set():
             if self.proxy._stopping.is_set():
                 self.close("stopped")
                 return
-            if time.monotonic() - self.last_activity > self.proxy.idle_timeout_s:
+            now = time.monotonic()
+            if now - self.last_activity > self.proxy.idle_timeout_s:
                 self.close("idle")
                 return
-            try:
-                data = src.recv(_RECV)
-            except TimeoutError:
-                continue
-            except OSError:
-                self.close(None)
-                return
-            if not data:
-                self._half_close(dst)
-                return
-            self.last_activity = time.monotonic()
-            if first and not up and plan.response_delay_s:
-                if self.proxy._stopping.wait(plan.response_delay_s):
-                    self.close("stopped")
+            if line and line[0][0] <= now:
+                data = line.popleft()[1]
+                held -= len(data)
+                if not self._deliver(dst, data, up):
                     return
+                continue
+            wait = min(_POLL_S, line[0][0] - now) if line else _POLL_S
+            data = self._receive(src, wait) if held < 4 * _RECV else b"?"
+            if data is None:
+                return
+            if data == b"?":
+                self.proxy._stopping.wait(wait)
+                continue
+            if not data:
+                self._drain(line, dst, up)
+                return
+            self.last_activity = now
+            due = now + plan.latency_s
+            if first and not up:
+                due += plan.response_delay_s
             first = False
-            sent = self.stats.bytes_up if up else self.stats.bytes_down
-            if limit is not None and sent + len(data) >= limit:
-                self._forward(dst, data[: max(0, limit - sent)], up)
-                self.close("up" if up else "down")
+            line.append((due, data))
+            held += len(data)
+
+    def _receive(self, src: socket.socket, wait: float) -> bytes | None:
+        """Up to one buffer from ``src``: ``b"?"`` if nothing came, ``None`` when it failed."""
+        try:
+            ready, _, _ = select.select([src], [], [], max(0.0, wait))
+            return src.recv(_RECV) if ready else b"?"
+        except TimeoutError:
+            return b"?"
+        except (OSError, ValueError):
+            self.close(None)
+            return None
+
+    def _drain(self, line: deque[tuple[float, bytes]], dst: socket.socket, up: bool) -> None:
+        """The sender finished: deliver what is still on the line, then pass the FIN on."""
+        while line and not self.done.is_set():
+            due, data = line.popleft()
+            if self.proxy._stopping.wait(max(0.0, due - time.monotonic())):
                 return
-            if not self._forward(dst, data, up):
+            if not self._deliver(dst, data, up):
                 return
+        if not self.done.is_set():
+            self._half_close(dst)
+
+    def _deliver(self, dst: socket.socket, data: bytes, up: bool) -> bool:
+        """Forward ``data``, cutting the connection where the plan says; False when it ended."""
+        limit = self.stats.plan.cut_up_after if up else self.stats.plan.cut_down_after
+        sent = self.stats.bytes_up if up else self.stats.bytes_down
+        if limit is not None and sent + len(data) >= limit:
+            self._forward(dst, data[: max(0, limit - sent)], up)
+            self.close("up" if up else "down")
+            return False
+        return self._forward(dst, data, up)
 
     def _forward(self, dst: socket.socket, data: bytes, up: bool) -> bool:
         """Send ``data`` (throttled if planned) and count it; False when the peer is gone."""
@@ -152,6 +198,8 @@ class _Conn:
                 self.stats.bytes_up += len(piece)
             else:
                 self.stats.bytes_down += len(piece)
+            if self.proxy.record:
+                (self.stats.up_data if up else self.stats.down_data).extend(piece)
             self.last_activity = time.monotonic()
             if rate and self.proxy._stopping.wait(len(piece) / rate):
                 return False
@@ -195,8 +243,15 @@ class FaultProxy:
         chooser: Callable[[int], FaultPlan | None] | None = None,
         lifetime_s: float = 120.0,
         idle_timeout_s: float = 30.0,
+        record: bool = False,
     ):
-        """Proxy to ``upstream_host:upstream_port``; call ``start`` (or use ``with``)."""
+        """Proxy to ``upstream_host:upstream_port``; call ``start`` (or use ``with``).
+
+        With ``record`` the bytes forwarded each way are kept per connection
+        (``ConnectionStats.up_data``/``down_data``) for tests that read the
+        HTTP exchanges back.
+        """
+        self.record = record
         self.upstream = (upstream_host, upstream_port)
         self.default = default or FaultPlan()
         self.chooser = chooser

@@ -41,7 +41,10 @@ class FakeServer:
             raise requests.ConnectionError("refused")
         if isinstance(fault, int):
             return _response(fault, {"Retry-After": "3"}, {"type": "urn:patroli:problem:x"})
-        resp = self._head(url) if method == "HEAD" else self._put(url, headers, kw["data"])
+        body = kw.get("data")
+        if method == "PUT":
+            body = body.read()  # the uploader hands requests a file object
+        resp = self._head(url) if method == "HEAD" else self._put(url, headers, body)
         if fault == "lost-answer":
             raise requests.ReadTimeout("answer lost")  # committed, but the device never knows
         return resp
@@ -213,3 +216,66 @@ def test_bad_hash_is_a_value_error(photo: tuple[Path, str], bad: str) -> None:
     """The name is checked before any request."""
     with pytest.raises(ValueError):
         bu.upload(FakeServer(), "http://x", {}, bad, photo[0], "image/jpeg")
+
+
+class SlowLink:
+    """A clock that a PUT moves forward by its bytes over ``rate`` plus one round trip."""
+
+    def __init__(self, server: FakeServer, rate: float, rtt: float = 0.6):
+        """Wrap ``server``; time starts at 0."""
+        self.server, self.rate, self.rtt, self.now = server, rate, rtt, 0.0
+        self.sizes: list[int] = []
+
+    def clock(self) -> float:
+        """The link's time."""
+        return self.now
+
+    def request(self, method: str, url: str, **kw: Any) -> Any:
+        """Pass the request on, after spending the time it takes on this link."""
+        self.now += self.rtt
+        if method == "PUT":
+            size = len(kw["data"].getvalue())
+            self.sizes.append(size)
+            self.now += size / self.rate
+        return self.server.request(method, url, **kw)
+
+
+@pytest.mark.parametrize(
+    ("rate", "expect"),
+    [
+        (3_750, (20_000, 40_000)),  # 30 kbit/s: about 8 s of link per chunk
+        (50_000_000, (bu.MAX_CHUNK, bu.MAX_CHUNK)),  # loopback: the cap
+        (500, (bu.MIN_CHUNK, bu.MIN_CHUNK)),  # 4 kbit/s: the floor
+    ],
+)
+def test_chunks_fit_the_link(tmp_path: Path, rate: float, expect: tuple[int, int]) -> None:
+    """Without a fixed chunk size, chunks settle at ~8 s of the link, within the bounds."""
+    path = tmp_path / "big.jpg"
+    path.write_bytes(hashlib.shake_256(b"big").digest(6_000_000 if rate > 1e6 else 600_000))
+    link = SlowLink(FakeServer(), rate)
+    result = bu.upload(
+        link, "http://x", {}, bu.sha256_file(path), path, "image/jpeg", clock=link.clock
+    )
+    assert result.status == "uploaded"
+    assert link.sizes[0] == bu.DEFAULT_CHUNK
+    settled = link.sizes[4:-1]  # after a few chunks, before the short last one
+    assert settled and all(expect[0] <= size <= expect[1] for size in settled), link.sizes
+
+
+def test_a_failure_halves_an_adaptive_chunk(tmp_path: Path) -> None:
+    """A broken PUT makes the next chunk smaller (never below the floor)."""
+    path = tmp_path / "mid.jpg"
+    path.write_bytes(hashlib.shake_256(b"mid").digest(300_000))
+    server = FakeServer({2: "refuse"})
+    link = SlowLink(server, 1_000_000, rtt=0.0)
+    bu.upload(
+        link,
+        "http://x",
+        {},
+        bu.sha256_file(path),
+        path,
+        "image/jpeg",
+        clock=link.clock,
+        sleep=lambda s: None,
+    )
+    assert link.sizes[0] == bu.DEFAULT_CHUNK and link.sizes[1] == bu.DEFAULT_CHUNK // 2
