@@ -8,11 +8,7 @@ inside the database the URL names, selected through the connection's
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
-import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,21 +17,14 @@ import requests
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from server import create_app
-from server.auth import utcnow
+from patroli import serve_process
+from patroli.serve_process import free_port
+from server import create_app, people
 from server.db import db, upgrade_schema
-from server.enrollment import issue_code
-from server.models import Post, User
+from server.models import User
 
 POST = "NNK"
 PG_SCHEMA = "patroli_bench"
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def in_schema(url: str, schema: str) -> str:
@@ -102,29 +91,22 @@ class BenchServer:
         app = self._app()
         upgrade_schema(app)
         with app.app_context():
-            db.session.add(Post(code=POST, name="Nunukan", tz="Asia/Makassar", created_at=utcnow()))
-            db.session.commit()
+            people.seed([(POST, "Nunukan", "Asia/Makassar")], [], None)
             db.engine.dispose()
         return [self.officer_code(f"ofc.bench.{i}") for i in range(officers)]
 
     def officer_code(self, username: str) -> str:
         """A one-time enrollment code for officer ``username`` (created when new)."""
-        app = self._app()
-        with app.app_context():
-            user = db.session.execute(
-                db.select(User).where(User.username == username)
-            ).scalar_one_or_none()
-            if user is None:
-                user = User(
-                    username=username,
-                    role="officer",
-                    post_code=POST,
-                    active=True,
-                    created_at=utcnow(),
-                )
-                db.session.add(user)
+        with self._app().app_context():
+            if (
+                db.session.execute(
+                    db.select(User).where(User.username == username)
+                ).scalar_one_or_none()
+                is None
+            ):
+                people.add_people([(username, "officer", POST)], None)
                 db.session.commit()
-            code = issue_code(user, "bench")
+            code = people.enrollment_codes([username], "bench")[username]
             db.engine.dispose()
         return code
 
@@ -140,35 +122,13 @@ class BenchServer:
             PATROLI_SECRET_KEY="bench-secret",
             PATROLI_BLOB_DIR=str(self.workdir / "blobs"),
         )
-        cmd = [
-            sys.executable,
-            "-m",
-            "patroli",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--workers",
-            str(self.workers),
-            "--threads",
-            str(self.threads),
-        ]
-        with open(self.workdir / "server.log", "ab") as log:
-            self.process = subprocess.Popen(
-                cmd, env=env, stdout=log, stderr=log, start_new_session=True
-            )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError("the server exited; see " + str(self.workdir / "server.log"))
-            try:
-                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
-                    return
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError("the server did not start in 60 s")
+        self.process = serve_process.start(
+            env,
+            self.workdir / "server.log",
+            port=self.port,
+            workers=self.workers,
+            threads=self.threads,
+        )
 
     def enroll(self, codes: list[str]) -> list[Credentials]:
         """Enroll one device per code."""
@@ -222,13 +182,8 @@ class BenchServer:
 
     def stop(self) -> None:
         """Stop the server, then drop the PostgreSQL schema."""
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+        if self.process:
+            serve_process.stop(self.process, grace_s=15)
         if self.postgres_url:
             reset_schema(self.postgres_url, PG_SCHEMA, drop_only=True)
 

@@ -14,9 +14,6 @@ import random
 import secrets
 import shutil
 import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +24,7 @@ from rich.table import Table
 
 from client_sqlite import editing
 from client_sqlite.store import Store
-from patroli import demo_data
+from patroli import demo_data, serve_process
 from sync.engine import SyncEngine, SyncResult
 from sync.transport import Transport
 
@@ -49,63 +46,23 @@ def _seed(database_url: str) -> dict[str, str]:
     """Posts, officers, commanders, HQ and admin; return an enrollment code per officer."""
     from werkzeug.security import generate_password_hash
 
-    from server import create_app
-    from server.auth import utcnow
+    from server import create_app, people
     from server.db import db, upgrade_schema
-    from server.enrollment import issue_code
-    from server.models import Post, User
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "seed"})
     upgrade_schema(app)
-    codes = {}
+    officers = [(n, "officer", c) for c, names in OFFICERS.items() for n in names]
     with app.app_context():
-        now, pw = utcnow(), generate_password_hash(PASSWORD)
-        for code, info in demo_data.POSTS.items():
-            db.session.add(Post(code=code, name=info["name"], tz=info["tz"], created_at=now))
-        db.session.flush()
-        people = [(f"cmd.{c.lower()}", "commander", c) for c in demo_data.POSTS]
-        people += [("hq.analyst", "hq", None), ("admin", "admin", None)]
-        people += [(n, "officer", c) for c, names in OFFICERS.items() for n in names]
-        for username, role, post in people:
-            db.session.add(
-                User(
-                    username=username,
-                    role=role,
-                    post_code=post,
-                    active=True,
-                    password_hash=pw,
-                    created_at=now,
-                )
-            )
-        db.session.commit()
-        for names in OFFICERS.values():
-            for name in names:
-                user = db.session.execute(db.select(User).where(User.username == name)).scalar()
-                codes[name] = issue_code(user, "demo")
+        people.seed(
+            [(code, info["name"], info["tz"]) for code, info in demo_data.POSTS.items()],
+            [(f"cmd.{c.lower()}", "commander", c) for c in demo_data.POSTS]
+            + [("hq.analyst", "hq", None), ("admin", "admin", None)]
+            + officers,
+            generate_password_hash(PASSWORD),
+        )
+        codes = people.enrollment_codes([name for name, _, _ in officers], "demo")
         db.engine.dispose()
     return codes
-
-
-def _start_server(workdir: Path, env: dict[str, str], host: str, port: int) -> subprocess.Popen:
-    log = open(workdir / "server.log", "ab")  # noqa: SIM115 - open while the server runs
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "patroli", "serve", "--host", host, "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=log,
-    )
-    url = f"http://{host}:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise click.ClickException(f"The server stopped at start; see {workdir}/server.log.")
-        try:
-            if requests.get(url + "/healthz", timeout=1).ok:
-                return proc
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    proc.terminate()
-    raise click.ClickException(f"The server did not start in time; see {workdir}/server.log.")
 
 
 class Device:
@@ -283,7 +240,12 @@ def demo(host: str, port: int, workdir: str, exit_after: bool) -> None:
     )
     console.print(f"Starting a Patroli server on SQLite in {work} …")
     codes = _seed(env["PATROLI_DATABASE_URL"])
-    server = _start_server(work, env, host, port)
+    try:
+        server = serve_process.start(
+            env, work / "server.log", host=host, port=port, own_group=False
+        )
+    except serve_process.ServerDidNotStart as exc:
+        raise click.ClickException(f"{exc}.") from None
     try:
         _summary(url, _tour(url, work, codes))
         if exit_after:
@@ -292,8 +254,4 @@ def demo(host: str, port: int, workdir: str, exit_after: bool) -> None:
     except KeyboardInterrupt:
         console.print("\nStopping.")
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        serve_process.stop(server, grace_s=15)

@@ -3,34 +3,23 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import requests
+from flask import Flask
 from werkzeug.security import generate_password_hash
 
-from server import create_app
-from server.auth import utcnow
+from patroli import serve_process
+from patroli.serve_process import free_port
+from server import create_app, people
 from server.db import db, upgrade_schema
-from server.enrollment import issue_code
-from server.models import Post, User
 from tests import backends
 
 PASSWORD = "correct horse battery"
 _HASH = generate_password_hash(PASSWORD)
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -62,72 +51,38 @@ class LiveServer:
         env.update(self.extra_env)
         return env
 
+    def _app(self) -> Flask:
+        """An app on the server's database, for seeding from the test process."""
+        return create_app({"SQLALCHEMY_DATABASE_URI": self.database_url, "SECRET_KEY": "seed"})
+
     def seed(self, posts: dict[str, list[str]]) -> None:
         """Create posts, a commander per post, officers, an HQ user and an admin."""
-        app = create_app({"SQLALCHEMY_DATABASE_URI": self.database_url, "SECRET_KEY": "seed"})
+        app = self._app()
         upgrade_schema(app)
+        staff: list[people.Person] = [("hq.1", "hq", None), ("admin", "admin", None)]
+        for code, officers in posts.items():
+            staff += [(name, "officer", code) for name in officers]
+            staff.append((f"cmd.{code.lower()}", "commander", code))
         with app.app_context():
-            now = utcnow()
-            for code, officers in posts.items():
-                db.session.add(Post(code=code, name=code.title(), created_at=now))
-                db.session.flush()
-                for name in [*officers, f"cmd.{code.lower()}"]:
-                    role = "commander" if name.startswith("cmd.") else "officer"
-                    db.session.add(
-                        User(
-                            username=name,
-                            role=role,
-                            post_code=code,
-                            password_hash=_HASH,
-                            active=True,
-                            created_at=now,
-                        )
-                    )
-            for name, role in (("hq.1", "hq"), ("admin", "admin")):
-                db.session.add(
-                    User(username=name, role=role, password_hash=_HASH, active=True, created_at=now)
-                )
-            db.session.commit()
+            people.seed([(code, code.title(), "Asia/Jakarta") for code in posts], staff, _HASH)
             db.engine.dispose()
 
     def code_for(self, username: str) -> str:
         """A fresh enrollment code for an officer."""
-        app = create_app({"SQLALCHEMY_DATABASE_URI": self.database_url, "SECRET_KEY": "seed"})
-        with app.app_context():
-            user = db.session.execute(db.select(User).where(User.username == username)).scalar()
-            code = issue_code(user, "test")
+        with self._app().app_context():
+            code = people.enrollment_codes([username], "test")[username]
             db.engine.dispose()
             return code
 
     def start(self) -> None:
         """Start ``patroli serve`` and wait until it answers /healthz."""
-        cmd = [
-            sys.executable,
-            "-m",
-            "patroli",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--workers",
-            str(self.workers),
-        ]
-        with open(self.workdir / f"server-{self.port}.log", "ab") as log:
-            self.process = subprocess.Popen(
-                cmd, env=self.env(), stdout=log, stderr=log, start_new_session=True
+        log = self.workdir / f"server-{self.port}.log"
+        try:
+            self.process = serve_process.start(
+                self.env(), log, port=self.port, workers=self.workers, timeout_s=30
             )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited early:\n{self.log_text()}")
-            try:
-                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
-                    return
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"server did not start:\n{self.log_text()}")
+        except serve_process.ServerDidNotStart as exc:
+            raise RuntimeError(f"{exc}:\n{self.log_text()}") from None
 
     def log_text(self) -> str:
         """Everything the server logged so far."""
@@ -135,18 +90,13 @@ class LiveServer:
 
     def kill(self) -> None:
         """SIGKILL the server's whole process group (a power cut, as far as it knows)."""
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, 9)
-            self.process.wait(timeout=10)
+        if self.process:
+            serve_process.kill(self.process)
 
     def stop(self) -> None:
         """Stop the server gracefully, or kill it after a few seconds."""
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, 15)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        if self.process:
+            serve_process.stop(self.process)
 
 
 def database_for(backend: str, directory: Path) -> str:

@@ -10,10 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.security import generate_password_hash
 
-from server.auth import utcnow
-from server.db import db
-from server.enrollment import issue_code
-from server.models import Post, User
+from server import people
 from sync import hlc as H
 
 PASSWORD = "correct horse battery"
@@ -131,7 +128,7 @@ class World:
     def build(cls, app: Flask, client: FlaskClient) -> World:
         """Seed posts, people and one enrolled device per officer."""
         world = cls(app, client)
-        people = [
+        staff: list[people.Person] = [
             ("ofc.nnk.1", "officer", "NNK"),
             ("ofc.nnk.2", "officer", "NNK"),
             ("ofc.nnk.3", "officer", "NNK"),
@@ -142,29 +139,14 @@ class World:
             ("admin", "admin", None),
         ]
         with app.app_context():
-            now = utcnow()
-            db.session.add(Post(code="NNK", name="Nunukan", tz="Asia/Makassar", created_at=now))
-            db.session.add(Post(code="DUM", name="Dumai", tz="Asia/Jakarta", created_at=now))
-            db.session.flush()
-            for username, role, post in people:
-                db.session.add(
-                    User(
-                        username=username,
-                        role=role,
-                        post_code=post,
-                        active=True,
-                        password_hash=PASSWORD_HASH,
-                        created_at=now,
-                    )
-                )
-            db.session.commit()
-            codes = {}
-            for username, role, _ in people:
-                if role == "officer":
-                    user = db.session.execute(
-                        db.select(User).where(User.username == username)
-                    ).scalar_one()
-                    codes[username] = issue_code(user, "test")
+            people.seed(
+                [("NNK", "Nunukan", "Asia/Makassar"), ("DUM", "Dumai", "Asia/Jakarta")],
+                staff,
+                PASSWORD_HASH,
+            )
+            codes = people.enrollment_codes(
+                [name for name, role, _ in staff if role == "officer"], "test"
+            )
         for username, code in codes.items():
             world.devices[username] = world.enroll(code, username)
         return world
@@ -184,8 +166,7 @@ class World:
     def issue_code(self, username: str, ttl_s: int | None = None) -> str:
         """A fresh enrollment code for an officer."""
         with self.app.app_context():
-            user = db.session.execute(db.select(User).where(User.username == username)).scalar_one()
-            return issue_code(user, "test", ttl_s)
+            return people.enrollment_codes([username], "test", ttl_s)[username]
 
     def token(self, username: str) -> dict[str, str]:
         """Authorization header for a person, from ``/auth/token`` (once per person)."""

@@ -19,6 +19,7 @@ import requests
 
 from client_sqlite.store import Store
 from sync.engine import SyncEngine
+from tests.faults import http_log
 from tests.faults.flaky import FlakyFront
 from tests.faults.proxy import FaultPlan, FaultProxy
 from tests.field import FieldDevice
@@ -106,6 +107,23 @@ def test_link_fault_during_push(server: LiveServer, tmp_path: Path, name: str) -
         assert transport.traffic.retries >= 1
         if round_ == 0:
             _edit_some(dev, expected, name)
+    assert_exactly_once(server, dev, expected)
+
+
+def test_reset_mid_upload_of_a_push(server: LiveServer, tmp_path: Path) -> None:
+    """A TCP reset while a push body is half sent: nothing of it is stored, the retry lands once."""
+    dev = FieldDevice.enroll(tmp_path / "a.sqlite3", server.url, server.code_for("ofc.1"))
+    expected = _offline_work(dev, 60, "reset mid-upload")
+    with FaultProxy(server.port, lifetime_s=60, record=True) as proxy:
+        proxy.queue(FaultPlan(), FaultPlan(cut_up_after=2_500, reset=True))
+        transport = dev.transport(base_url=proxy.url)
+        transport.session.headers["Connection"] = "close"
+        result = SyncEngine(dev.store, transport).run()
+        log = http_log.all_exchanges(proxy.connections)
+    cut = [e for e in log if e.method == "POST" and e.body_sent < e.body_length]
+    assert len(cut) == 1 and cut[0].body_sent > 0 and cut[0].status is None, log
+    assert result.complete, result.reason
+    assert transport.traffic.retries >= 1
     assert_exactly_once(server, dev, expected)
 
 
