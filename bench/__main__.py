@@ -43,6 +43,18 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
         "--edits", type=int, default=10_000, help="edit ops on existing reports (default 10000)"
     )
     parser.add_argument(
+        "--initial-sync-reports",
+        type=int,
+        default=100_000,
+        help="reports a fresh device pulls in its first sync (default 100000)",
+    )
+    parser.add_argument(
+        "--device-push-reports",
+        type=int,
+        default=10_000,
+        help="pending reports a device pushes with `patroli field sync` (default 10000)",
+    )
+    parser.add_argument(
         "--clients", type=int, default=2, help="devices pushing at the same time (default 2)"
     )
     parser.add_argument(
@@ -113,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
         clients=args.clients,
         threads=args.threads,
         pull_limit=args.pull_limit,
+        initial_sync_reports=args.initial_sync_reports,
+        device_push_reports=args.device_push_reports,
     )
     with tempfile.TemporaryDirectory(prefix="patroli-bench-") as tmp:
         records: list[bytes] = []

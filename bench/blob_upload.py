@@ -23,7 +23,7 @@ from pathlib import Path
 
 import requests
 
-from bench.push import start_server
+from bench.server import BenchServer
 from sync import blob_upload as bu
 from tests.faults.proxy import FaultProxy
 
@@ -49,7 +49,7 @@ def _whole(session: requests.Session, url: str, auth: dict, path: Path, sha: str
     assert resp.status_code == 201, resp.text
 
 
-def _chunked(chunk: int) -> Callable[..., None]:
+def _chunked(chunk: int | None) -> Callable[..., None]:
     def run(session: requests.Session, url: str, auth: dict, path: Path, sha: str) -> None:
         result = bu.upload(session, url, auth, sha, path, "image/jpeg", chunk_size=chunk)
         assert result.status == "uploaded"
@@ -74,15 +74,17 @@ def run(mb: int = 20, repeats: int = 3) -> dict[str, object]:
     size = mb * MB
     modes = {
         "whole_put": _whole,
+        "chunked_adaptive": _chunked(None),
         "chunked_256k": _chunked(256 * 1024),
         "chunked_1m": _chunked(MB),
         "chunked_4m": _chunked(4 * MB),
     }
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        os.environ["PATROLI_BLOB_DIR"] = str(work / "blobs")
-        proc, url, auth = start_server(work)
-        auth.pop("device_id")
+        server = BenchServer(work)
+        codes = server.seed(1)
+        server.start()
+        url, auth = server.url, server.enroll(codes)[0].headers
         out: dict[str, object] = {"file_bytes": size, "repeats": repeats}
         try:
             with requests.Session() as session:
@@ -108,8 +110,7 @@ def run(mb: int = 20, repeats: int = 3) -> dict[str, object]:
             raw = statistics.median(_raw_copy(path, work) for _ in range(repeats))
             out["raw_copy_fsync_mb_s"] = round(mb / raw, 1)
         finally:
-            proc.terminate()
-            proc.wait(10)
+            server.stop()
     return out
 
 

@@ -1,6 +1,4 @@
-"""Device-side measures: extension points for the field client and the sync engine.
-
-Issue 7 asks for three figures measured on the device side of a real sync:
+"""Device-side measures: the field client (``patroli field sync``) against the bench server.
 
 * ``initial_sync_100k``: a fresh device store's initial sync of 100,000
   reports from the bench server (target < 10 s on loopback);
@@ -8,12 +6,10 @@ Issue 7 asks for three figures measured on the device side of a real sync:
   real engine (target >= 9,000 reports/s);
 * client peak RSS during both (target < 200 MB).
 
-They need ``client_sqlite/`` and the sync engine, which live outside this
-package.  Each measure below receives a :class:`DeviceContext` and returns a
-dict of figures, or ``None`` while it cannot run; ``python -m bench`` prints
-"not measured" for ``None``.  :func:`run_client` runs a client command as a
-child process and returns its wall time and peak RSS, so that the client's
-memory is measured apart from the benchmark's own.
+Each measure receives a :class:`DeviceContext` and returns a dict of
+figures.  :func:`run_client` runs the client command as a child process and
+returns its wall time and peak RSS, so that the client's memory is measured
+apart from the benchmark's own.
 """
 
 from __future__ import annotations
@@ -44,6 +40,8 @@ class DeviceContext:
     #: (pushes more through HTTP when needed); returns how many it holds.
     ensure_reports: Callable[[int], int]
     workdir: Path
+    initial_sync_reports: int = INITIAL_SYNC_REPORTS
+    device_push_reports: int = DEVICE_PUSH_REPORTS
 
 
 def run_client(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, float]:
@@ -64,6 +62,7 @@ def _enrolled_store(ctx: DeviceContext, name: str) -> Path:
     from client_sqlite.store import Store
     from sync.transport import Transport
 
+    ctx.workdir.mkdir(parents=True, exist_ok=True)
     path = ctx.workdir / f"{name}.sqlite3"
     store = Store(path)
     store.save_enrollment(
@@ -79,7 +78,7 @@ def _sync_command(path: Path) -> list[str]:
 
 def initial_sync_100k(ctx: DeviceContext) -> dict[str, Any] | None:
     """A fresh device store pulls ``INITIAL_SYNC_REPORTS`` reports in its first sync."""
-    held = ctx.ensure_reports(INITIAL_SYNC_REPORTS)
+    held = ctx.ensure_reports(ctx.initial_sync_reports)
     path = _enrolled_store(ctx, "initial-sync")
     figures = run_client(_sync_command(path))
     return {
@@ -102,13 +101,20 @@ def device_push_10k(ctx: DeviceContext) -> dict[str, Any] | None:
     store = Store(path)
     rng = random.Random(5)
     with store.atomic():  # untimed: the officer recorded these over days
-        for _ in range(DEVICE_PUSH_REPORTS):
+        for _ in range(ctx.device_push_reports):
             editing.create(store, "incident", report_fields(rng))
     store.close()
     figures = run_client(_sync_command(path))
     return {
-        "reports": DEVICE_PUSH_REPORTS,
+        "reports": ctx.device_push_reports,
         "seconds": figures["seconds"],
-        "per_s": round(DEVICE_PUSH_REPORTS / figures["seconds"]),
+        "per_s": round(ctx.device_push_reports / figures["seconds"]),
         "peak_rss_mib": figures["peak_rss_mib"],
     }
+
+
+#: Every device measure, in the order the suite runs them.
+MEASURES: dict[str, Callable[[DeviceContext], dict[str, Any] | None]] = {
+    "initial_sync_100k": initial_sync_100k,
+    "device_push_10k": device_push_10k,
+}

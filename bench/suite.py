@@ -23,6 +23,8 @@ class Plan:
     threads: int = 4
     pull_limit: int = 500
     seed: int = 7
+    initial_sync_reports: int = device.INITIAL_SYNC_REPORTS
+    device_push_reports: int = device.DEVICE_PUSH_REPORTS
 
 
 def _log(message: str) -> None:
@@ -122,7 +124,7 @@ def _measure(
         }
     finally:
         limits.drop(postgres_url)
-    out["device"] = _device_measures(server, pushers[0], workdir)
+    out["device"] = _device_measures(server, pushers[0], workdir, plan)
     return out, flat
 
 
@@ -143,8 +145,10 @@ def _combine(a: workload.Run, b: workload.Run) -> workload.Run:
     )
 
 
-def _device_measures(server: BenchServer, pusher: Credentials, workdir: Path) -> dict[str, Any]:
-    """Run the device-side extension points (None until implemented)."""
+def _device_measures(
+    server: BenchServer, pusher: Credentials, workdir: Path, plan: Plan
+) -> dict[str, Any]:
+    """Run the device-side measures with real ``patroli field sync`` processes."""
     officers = iter(range(1, 1000))
     ops = records.DeviceOps(pusher.device_id, random.Random(99))
 
@@ -163,6 +167,8 @@ def _device_measures(server: BenchServer, pusher: Credentials, workdir: Path) ->
         enrollment_code=lambda: server.officer_code(f"ofc.device.{next(officers)}"),
         ensure_reports=ensure_reports,
         workdir=workdir / "device",
+        initial_sync_reports=plan.initial_sync_reports,
+        device_push_reports=plan.device_push_reports,
     )
     results = {}
     for name, measure in device.MEASURES.items():
