@@ -171,8 +171,8 @@ class BenchServer:
 
     def peak_rss(self) -> dict[str, Any]:
         """Peak resident memory (VmHWM) of each worker and of the master, in MiB."""
-        workers = [_vm_hwm_mib(pid) for pid in self.worker_pids()]
-        master = _vm_hwm_mib(self.process.pid) if self.process else None
+        workers = [vm_hwm_mib(pid) for pid in self.worker_pids()]
+        master = vm_hwm_mib(self.process.pid) if self.process else None
         workers = [w for w in workers if w is not None]
         return {
             "worker_mib": workers,
@@ -188,7 +188,7 @@ class BenchServer:
             reset_schema(self.postgres_url, PG_SCHEMA, drop_only=True)
 
 
-def _vm_hwm_mib(pid: int) -> float | None:
+def vm_hwm_mib(pid: int) -> float | None:
     """Peak resident memory of a process in MiB, or None when it is gone."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
