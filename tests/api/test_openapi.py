@@ -1,0 +1,222 @@
+"""The OpenAPI document (``server.openapi``) and a bounded schemathesis run against it.
+
+Schemathesis drives the WSGI app in-process: the same Flask app, views and
+error handlers that ``patroli serve`` runs under gunicorn, without the
+socket, so a run costs seconds.  Every generated request (positive and
+negative) is sent once per identity (a device's officer, a commander, an HQ
+analyst) and every answer must be no 5xx, a documented status, a documented
+content type and a body that matches its documented schema.
+
+SQLite only (``database_url`` is overridden below): the run checks the
+HTTP contract, which the views decide and which is the same on both
+backends, and running it twice would double its time in CI.  What differs
+per backend (NUL characters, column limits, concurrency) is covered on
+both by the hostile-input and push/pull suites.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import schemathesis
+from flask import Flask
+from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
+from werkzeug.test import Client
+
+from server import openapi
+from tests import backends
+from tests.world import World, incident
+
+OPERATION_METHODS = {"get", "put", "post", "delete", "patch", "head"}
+
+
+@pytest.fixture
+def database_url(sqlite_template: Path, tmp_path: Path) -> str:
+    """SQLite only for this module (see the module docstring)."""
+    return backends.fresh_sqlite(sqlite_template, tmp_path / "patroli.sqlite3")
+
+
+@pytest.fixture
+def document(client: FlaskClient) -> dict[str, Any]:
+    """The served document."""
+    resp = client.get("/api/v1/openapi.json")
+    assert resp.status_code == 200 and resp.mimetype == "application/json"
+    return resp.get_json()
+
+
+def test_document_is_valid_openapi(document: dict[str, Any]) -> None:
+    """The document passes the OpenAPI 3.1 meta-schema (schemathesis's validation)."""
+    assert document["openapi"].startswith("3.1")
+    schemathesis.openapi.from_dict(document).validate()
+
+
+def _api_routes(app: Flask) -> set[tuple[str, str]]:
+    """``(OpenAPI path, method)`` of every API route Flask serves."""
+    found = set()
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith(openapi.PREFIX + "/"):
+            continue
+        path = rule.rule.replace("<", "{").replace(">", "}")
+        # Flask adds HEAD to every GET and OPTIONS everywhere; only the blobs'
+        # HEAD means something of its own, and it is checked below.
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            found.add((path, method.lower()))
+    return found
+
+
+def test_every_api_route_is_documented(app: Flask, document: dict[str, Any]) -> None:
+    """Adding an endpoint without documenting it fails here (and nothing documented is fake)."""
+    documented = {
+        (path, method)
+        for path, item in document["paths"].items()
+        for method in item
+        if method in OPERATION_METHODS and method != "head"
+    }
+    routes = _api_routes(app)
+    assert len(routes) >= 19
+    assert routes - documented == set(), "routes missing from server/openapi.py"
+    assert documented - routes == set(), "documented operations the server does not have"
+    assert "head" in document["paths"]["/api/v1/blobs/{sha256}"]
+
+
+def test_every_error_is_a_problem(document: dict[str, Any]) -> None:
+    """Each 4xx answer is documented as application/problem+json with the Problem schema."""
+    responses = document["components"]["responses"]
+    for path, item in document["paths"].items():
+        for method, op in item.items():
+            for status, answer in op["responses"].items():
+                if status.startswith("4"):
+                    name = answer["$ref"].rsplit("/", 1)[1]
+                    content = responses[name]["content"]
+                    assert list(content) == ["application/problem+json"], (path, method)
+    problem = document["components"]["schemas"]["Problem"]
+    assert set(problem["required"]) == {"type", "title", "status", "detail"}
+    assert "errors" in problem["properties"]
+
+
+def test_document_is_public_and_cached(app: Flask, client: FlaskClient) -> None:
+    """No credentials needed; the second request is served from the first build."""
+    first = client.get("/api/v1/openapi.json")
+    assert first.status_code == 200
+    cached = app.extensions["patroli.openapi"]
+    second = client.get("/api/v1/openapi.json")
+    assert second.data == first.data and app.extensions["patroli.openapi"] is cached
+
+
+# -- schemathesis --------------------------------------------------------------
+
+#: Examples per operation and generation mode: small, fixed and derandomized,
+#: since CI runs this on every push.
+MAX_EXAMPLES = 10
+SETTINGS = settings(
+    max_examples=MAX_EXAMPLES,
+    derandomize=True,
+    database=None,  # no .hypothesis directory in the work tree
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
+
+
+class _ClosingClient(Client):
+    """A WSGI client that closes each answer once read, as a real server does.
+
+    Schemathesis reads a WSGI answer without closing it, which leaves a
+    served blob's file open until garbage collection (a ResourceWarning).
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        """Send the request and read the whole answer (``buffered`` closes the iterable)."""
+        kwargs["buffered"] = True
+        return super().open(*args, **kwargs)
+
+
+def _config() -> schemathesis.Config:
+    """Only the contract checks: no 5xx, documented status, content type and body."""
+    return schemathesis.Config.from_dict(
+        {
+            "cache": {"enabled": False},
+            "checks": {
+                "enabled": False,
+                "not_a_server_error": {"enabled": True},
+                "status_code_conformance": {"enabled": True},
+                "content_type_conformance": {"enabled": True},
+                "response_schema_conformance": {"enabled": True},
+            },
+        }
+    )
+
+
+@pytest.fixture
+def identities(world: World) -> dict[str, dict[str, str]]:
+    """Authorization headers of an officer's device, a commander and an HQ analyst."""
+    return {
+        "officer": world.devices["ofc.nnk.1"].headers,
+        "commander": world.token("cmd.nnk"),
+        "hq": world.token("hq.1"),
+    }
+
+
+@pytest.fixture
+def real_ids(world: World, identities: dict[str, dict[str, str]]) -> dict[str, str]:
+    """Ids that exist, so that some requests reach past the 404: a report with an
+    attachment and a conflict, that conflict, another officer's device."""
+    a, b = world.devices["ofc.nnk.1"], world.devices["ofc.nnk.2"]
+    photo = b"\xff\xd8\xff\xe0 not really a jpeg"
+    sha = hashlib.sha256(photo).hexdigest()
+    put = world.client.put(
+        f"/api/v1/blobs/{sha}", data=photo, content_type="image/jpeg", headers=a.headers
+    )
+    assert put.status_code == 201, put.get_json()
+    attachment = {f"attachments.{sha}": {"mime": "image/jpeg", "bytes": len(photo)}}
+    report_id, _ = a.create(incident(**attachment))
+    (edit,) = b.push(b.op(report_id, {"narrative": "B's account"}, base_rev=1))
+    (other,) = a.push(a.op(report_id, {"narrative": "A's account"}, base_rev=1))
+    assert other["status"] == "conflict", (edit, other)
+    return {
+        "report_id": report_id,
+        "conflict_id": other["conflicts"][0]["id"],
+        "device_id": b.device_id,
+        "sha256": sha,
+    }
+
+
+def _strategy(operation: Any, real_ids: dict[str, str]) -> Any:
+    """Positive and negative requests, and positive ones aimed at ids that exist."""
+    strategies = [operation.as_strategy(mode) for mode in GenerationMode]
+    names = [p.name for p in operation.path_parameters]
+    if names and all(name in real_ids for name in names):
+        real = {name: real_ids[name] for name in names}
+        strategies.append(operation.as_strategy(path_parameters=real))
+    return st.one_of(strategies)
+
+
+def test_api_conforms_to_its_document(
+    app: Flask,
+    identities: dict[str, dict[str, str]],
+    real_ids: dict[str, str],
+    subtests: Any,
+) -> None:
+    """Every generated request, as each identity: no 5xx, every answer as documented."""
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app, config=_config())
+    operations = [result.ok() for result in schema.get_all_operations()]
+    client = _ClosingClient(app)
+    assert len(operations) >= 19  # from_wsgi leaves out the document itself
+    for operation in operations:
+        with subtests.test(operation.label):
+
+            @SETTINGS
+            @given(case=_strategy(operation, real_ids))
+            def fuzz(case: Any) -> None:
+                for headers in identities.values():
+                    # Schemathesis's WSGI client asks for gzip but does not inflate.
+                    case.call_and_validate(
+                        headers={**headers, "Accept-Encoding": "identity"}, session=client
+                    )
+
+            fuzz()
