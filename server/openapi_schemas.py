@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from marshmallow import INCLUDE, Schema, fields, validate
 
+from server.aggregates import GROUPS
 from sync import report_schema as rs
 from sync import vocab, wire
 
@@ -341,11 +342,19 @@ class BlobPartialSchema(Schema):
 _LIST = "one value, several comma-separated, or the parameter repeated"
 
 
+def _list_of(choices: tuple[str, ...], description: str) -> fields.String:
+    """A comma-separated list of ``choices`` (the server also takes spaces and repeats)."""
+    one = "(" + "|".join(choices) + ")"
+    return fields.String(
+        validate=validate.Regexp(f"^{one}(,{one})*$"), metadata={"description": description}
+    )
+
+
 class QueueQuerySchema(Schema):
     """Filters of ``GET /reports`` and ``GET /reports.geojson``."""
 
-    status = fields.String(metadata={"description": f"review status; {_LIST}"})
-    kind = fields.String(metadata={"description": f"report kind; {_LIST}"})
+    status = _list_of(vocab.REVIEW_STATUSES, f"review status; {_LIST}")
+    kind = _list_of(vocab.KINDS, f"report kind; {_LIST}")
     post = fields.String(metadata={"description": f"post code; {_LIST}"})
     from_ = fields.Date(data_key="from", metadata={"description": "occurred on or after"})
     to = fields.Date(metadata={"description": "occurred on or before"})
@@ -366,15 +375,10 @@ class ConflictsQuerySchema(Schema):
 class AggregatesQuerySchema(Schema):
     """Parameters of ``GET /aggregates``."""
 
-    group_by = fields.String(
-        metadata={
-            "description": "comma-separated, distinct, from: post, kind, week, month, "
-            "destination_country, modus"
-        }
-    )
+    group_by = _list_of(GROUPS, "distinct group names, comma-separated")
     from_ = fields.Date(data_key="from")
     to = fields.Date()
-    status = fields.String(metadata={"description": "comma-separated review statuses"})
+    status = _list_of(vocab.REVIEW_STATUSES, "review statuses, comma-separated")
     min_count = fields.Integer(
         validate=validate.Range(min=1),
         metadata={"description": "counts below this are blanked (null, empty in CSV)"},

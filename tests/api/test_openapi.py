@@ -16,7 +16,6 @@ both by the hostile-input and push/pull suites.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +30,7 @@ from werkzeug.test import Client
 
 from server import openapi
 from tests import backends
-from tests.world import World, incident
+from tests.world import World
 
 OPERATION_METHODS = {"get", "put", "post", "delete", "patch", "head"}
 
@@ -40,6 +39,14 @@ OPERATION_METHODS = {"get", "put", "post", "delete", "patch", "head"}
 def database_url(sqlite_template: Path, tmp_path: Path) -> str:
     """SQLite only for this module (see the module docstring)."""
     return backends.fresh_sqlite(sqlite_template, tmp_path / "patroli.sqlite3")
+
+
+@pytest.fixture(autouse=True)
+def _generous_rate_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Failed sign-ins and enrollments are limited to 10 a minute, which would turn
+    most generated requests to those two into 429s before they reach validation."""
+    monkeypatch.setenv("PATROLI_SIGNIN_RATE_LIMIT", "10000 per minute")
+    monkeypatch.setenv("PATROLI_ENROLL_RATE_LIMIT", "10000 per minute")
 
 
 @pytest.fixture
@@ -113,7 +120,7 @@ def test_document_is_public_and_cached(app: Flask, client: FlaskClient) -> None:
 
 #: Examples per operation and generation mode: small, fixed and derandomized,
 #: since CI runs this on every push.
-MAX_EXAMPLES = 10
+MAX_EXAMPLES = 40
 SETTINGS = settings(
     max_examples=MAX_EXAMPLES,
     derandomize=True,
@@ -137,16 +144,26 @@ class _ClosingClient(Client):
 
 
 def _config() -> schemathesis.Config:
-    """Only the contract checks: no 5xx, documented status, content type and body."""
+    """Only the contract checks: no 5xx, documented status, content type, body and headers.
+
+    Not schemathesis's data-acceptance checks: the server refuses some
+    schema-valid requests for reasons no schema states (a stale revision,
+    a hash that does not match, a NUL), and takes an empty parameter as
+    an absent one.
+    """
     return schemathesis.Config.from_dict(
         {
             "cache": {"enabled": False},
+            # A NUL anywhere is refused at the door (server.input_guard, tested on
+            # both backends by tests/hostile); here it would only hide what is behind.
+            "generation": {"allow-x00": False},
             "checks": {
                 "enabled": False,
                 "not_a_server_error": {"enabled": True},
                 "status_code_conformance": {"enabled": True},
                 "content_type_conformance": {"enabled": True},
                 "response_schema_conformance": {"enabled": True},
+                "response_headers_conformance": {"enabled": True},
             },
         }
     )
@@ -163,27 +180,10 @@ def identities(world: World) -> dict[str, dict[str, str]]:
 
 
 @pytest.fixture
-def real_ids(world: World, identities: dict[str, dict[str, str]]) -> dict[str, str]:
-    """Ids that exist, so that some requests reach past the 404: a report with an
-    attachment and a conflict, that conflict, another officer's device."""
-    a, b = world.devices["ofc.nnk.1"], world.devices["ofc.nnk.2"]
-    photo = b"\xff\xd8\xff\xe0 not really a jpeg"
-    sha = hashlib.sha256(photo).hexdigest()
-    put = world.client.put(
-        f"/api/v1/blobs/{sha}", data=photo, content_type="image/jpeg", headers=a.headers
-    )
-    assert put.status_code == 201, put.get_json()
-    attachment = {f"attachments.{sha}": {"mime": "image/jpeg", "bytes": len(photo)}}
-    report_id, _ = a.create(incident(**attachment))
-    (edit,) = b.push(b.op(report_id, {"narrative": "B's account"}, base_rev=1))
-    (other,) = a.push(a.op(report_id, {"narrative": "A's account"}, base_rev=1))
-    assert other["status"] == "conflict", (edit, other)
-    return {
-        "report_id": report_id,
-        "conflict_id": other["conflicts"][0]["id"],
-        "device_id": b.device_id,
-        "sha256": sha,
-    }
+def real_ids(world: World) -> dict[str, str]:
+    """Ids that exist, so that some requests get past the 404 (another officer's device
+    is the one a commander may revoke, so the officer identity keeps working)."""
+    return world.seed_conflict_with_attachment()
 
 
 def _strategy(operation: Any, real_ids: dict[str, str]) -> Any:
