@@ -11,23 +11,14 @@ from __future__ import annotations
 
 import hashlib
 from fnmatch import fnmatch
-from pathlib import Path
 from typing import Any
 
-import pytest
 import schemathesis
 from flask.testing import FlaskClient
 
-from tests import backends
 from tests.world import PASSWORD, World, new_id
 
 P = "/api/v1"
-
-
-@pytest.fixture
-def database_url(sqlite_template: Path, tmp_path: Path) -> str:
-    """SQLite only, like the schemathesis run (the document is the same on both backends)."""
-    return backends.fresh_sqlite(sqlite_template, tmp_path / "patroli.sqlite3")
 
 
 class Session:
