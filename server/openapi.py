@@ -62,14 +62,17 @@ def _wire_formats(self: Any, field: fields.Field, **_: Any) -> dict[str, Any]:
 
 
 def _json(schema: Any, description: str, mime: str = JSON) -> dict[str, Any]:
+    """A success answer with a body of ``schema``."""
     return {"description": description, "content": {mime: {"schema": schema}}}
 
 
 def _body(schema: Any, required: bool = True) -> dict[str, Any]:
+    """A JSON request body of ``schema``."""
     return {"required": required, "content": {JSON: {"schema": schema}}}
 
 
 def _path(name: str, description: str, **schema: Any) -> dict[str, Any]:
+    """A path parameter (a string, narrowed by ``schema``)."""
     return {
         "in": "path",
         "name": name,
@@ -80,6 +83,7 @@ def _path(name: str, description: str, **schema: Any) -> dict[str, Any]:
 
 
 def _query(schema: Any) -> dict[str, Any]:
+    """Query parameters, one per field of a marshmallow schema (apispec expands them)."""
     return {"in": "query", "schema": schema}
 
 
@@ -288,10 +292,14 @@ def _paths(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
         },
         "/blobs/{sha256}": {
             "head": _op(
-                "Is the blob stored? (devices: upload status; people: as GET)",
+                "Is the blob stored? (devices: upload status; people: as GET, without the bytes)",
                 "blobs",
-                {"200": {"description": "stored", "headers": upload_offset}},
-                (404,),
+                {
+                    "200": {"description": "stored", "headers": upload_offset},
+                    "206": {"description": "people: the requested range"},
+                    "304": {"description": "people: not modified (If-None-Match)"},
+                },
+                (404, 416),
                 params=[sha],
             ),
             "get": _op(

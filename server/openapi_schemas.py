@@ -25,10 +25,12 @@ _TIME = {"metadata": {"description": "RFC 3339 UTC with milliseconds"}}
 
 
 def _nullable_time() -> fields.String:
+    """A server time that may be null (never happened yet)."""
     return fields.String(required=True, **_NULLABLE_TIME)
 
 
 def _time() -> fields.String:
+    """A server time."""
     return fields.String(required=True, **_TIME)
 
 

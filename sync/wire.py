@@ -59,6 +59,7 @@ class HLCString(fields.String):
     """A hybrid logical clock reading in its wire form (``sync.hlc``)."""
 
     def __init__(self, **kwargs: Any):
+        """A string field checked with ``sync.hlc.is_valid``."""
         super().__init__(validate=_hlc, **kwargs)
 
 

@@ -221,6 +221,7 @@ def test_api_conforms_to_its_document(
             @SETTINGS
             @given(case=_strategy(operation, real_ids))
             def fuzz(case: Any) -> None:
+                """Send one generated request as each identity and check the answers."""
                 for headers in identities.values():
                     # Schemathesis's WSGI client asks for gzip but does not inflate.
                     case.call_and_validate(
