@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import secrets
 import sys
 
@@ -18,6 +19,12 @@ from server.db import db, upgrade_schema
 from server.enrollment import issue_code
 from server.models import ROLES, Post, User
 from server.problems import Problem
+
+#: ASCII only: a device sends its post on creation, and the report schema
+#: (sync.report_schema, ``post``) takes A-Z, 0-9, ``_`` and ``-``; str.isalnum
+#: also took letters and digits of other scripts ("NNKÉ", "NN²"), which the
+#: post's own officers could then not send.
+POST_CODE = re.compile(r"[A-Z0-9]{2,16}")
 
 
 def _configure_logging() -> None:
@@ -93,7 +100,7 @@ def admin() -> None:
 def add_post(code: str, name: str, tz: str) -> None:
     """Add a border post, e.g. ``add-post NNK Nunukan --tz Asia/Makassar``."""
     code = code.strip().upper()
-    if not code.isalnum() or not 2 <= len(code) <= 16:
+    if not POST_CODE.fullmatch(code):
         raise click.ClickException("A post code is 2 to 16 letters or digits, e.g. NNK.")
     with app_with_schema().app_context():
         if db.session.get(Post, code):

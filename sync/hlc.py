@@ -14,7 +14,12 @@ from datetime import UTC, datetime, timedelta
 
 MAX_COUNTER = 99_999
 MS_DIGITS = 16
-_HLC_RE = re.compile(r"^(\d{16})-(\d{5})-([A-Za-z0-9._:-]{1,64})$")
+#: The wire form as a regular expression (also the OpenAPI ``pattern``).  ASCII
+#: digits only, matched whole: ``\d`` would take other scripts' digits, which
+#: ``int`` reads but which sort after ``9``, so such a clock would win every
+#: merge; ``re.match`` with ``$`` would take a trailing newline.
+PATTERN = r"^([0-9]{16})-([0-9]{5})-([A-Za-z0-9._:-]{1,64})$"
+_HLC_RE = re.compile(PATTERN)
 
 #: How far ahead of the server clock a device HLC may be before it is clamped.
 MAX_DRIFT_MS = 60_000
@@ -41,7 +46,7 @@ class HLC:
     @classmethod
     def parse(cls, text: str) -> HLC:
         """Parse the wire form; raise ValueError with a plain message if malformed."""
-        m = _HLC_RE.match(text) if isinstance(text, str) else None
+        m = _HLC_RE.fullmatch(text) if isinstance(text, str) else None
         if not m:
             raise ValueError("not a valid HLC (expected <16 digits>-<5 digits>-<node id>)")
         return cls(int(m.group(1)), int(m.group(2)), m.group(3))
@@ -49,7 +54,7 @@ class HLC:
 
 def is_valid(text: object) -> bool:
     """True when ``text`` is a well-formed HLC string."""
-    return isinstance(text, str) and _HLC_RE.match(text) is not None
+    return isinstance(text, str) and _HLC_RE.fullmatch(text) is not None
 
 
 def _bump(ms: int, counter: int) -> tuple[int, int]:

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import pycountry
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
 
 from sync import units as U
 from sync import vocab
@@ -175,6 +175,40 @@ class ReportFieldsSchema(Schema):
     topics = fields.List(Text(200), allow_none=True)
     retracted = StrictBool()
     retract_reason = Text(2000, allow_none=True)
+
+
+class ReviewStateSchema(Schema):
+    """The server-owned review block of a report document."""
+
+    status = fields.String(required=True, validate=_one_of(vocab.REVIEW_STATUSES))
+    note = fields.String(required=True, allow_none=True)
+    by = fields.String(required=True, allow_none=True)
+    at = fields.String(required=True, allow_none=True)
+
+
+class ReportDocumentSchema(ReportFieldsSchema):
+    """The full report document (DESIGN §2), as pulls and the API answer it.
+
+    It describes, never validates: devices send units (``validate_units``).
+    Device fields are present once sent; ``persons``, ``actions`` and
+    ``attachments`` are maps keyed by element id (the sha256 for
+    attachments); the server-owned fields come last.  Open
+    (``unknown = INCLUDE``): a document is what was accepted unit by unit.
+    """
+
+    class Meta:
+        unknown = INCLUDE
+
+    id = fields.String(required=True)
+    persons = fields.Dict(keys=fields.String(), values=fields.Nested(PersonSchema))
+    actions = fields.Dict(keys=fields.String(), values=fields.Nested(ActionSchema))
+    attachments = fields.Dict(keys=fields.String(), values=fields.Nested(AttachmentSchema))
+    author = fields.String(required=True)
+    device_id = fields.String(required=True, allow_none=True)
+    created_at = fields.String(required=True, allow_none=True)
+    received_at = fields.String(required=True, allow_none=True)
+    review = fields.Nested(ReviewStateSchema, required=True)
+    rev = fields.Integer(required=True)
 
 
 FIELDS_SCHEMA = ReportFieldsSchema()

@@ -15,6 +15,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from sync import hlc as H
 from sync.errors import flatten_errors  # noqa: F401  (re-exported for callers)
+from sync.report_schema import ReportDocumentSchema
 
 _CANONICAL_UUID = re.compile(
     r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
@@ -54,6 +55,14 @@ class UUIDString(fields.String):
         super().__init__(validate=_uuid, **kwargs)
 
 
+class HLCString(fields.String):
+    """A hybrid logical clock reading in its wire form (``sync.hlc``)."""
+
+    def __init__(self, **kwargs: Any):
+        """A string field checked with ``sync.hlc.is_valid``."""
+        super().__init__(validate=_hlc, **kwargs)
+
+
 class ChangeSchema(Schema):
     """One op of a push: a change to one report."""
 
@@ -65,7 +74,7 @@ class ChangeSchema(Schema):
         strict=True,
         validate=validate.Range(min=0, error="must be 0 or more"),
     )
-    hlc = fields.String(required=True, validate=_hlc)
+    hlc = HLCString(required=True)
     fields = fields.Dict(required=True)
 
 
@@ -73,7 +82,9 @@ class PushRequestSchema(Schema):
     """``POST /api/v1/sync/push`` body."""
 
     batch_id = UUIDString(required=True)
-    device_hlc = fields.String(validate=_hlc, allow_none=True)
+    device_hlc = HLCString(allow_none=True)
+    # Each change is judged on its own (ChangeSchema): a bad one is
+    # rejected in its result, while the rest of the batch goes on.
     changes = fields.List(fields.Dict(), required=True)
 
 
@@ -118,7 +129,7 @@ class PushResponseSchema(Schema):
 class PullChangeSchema(Schema):
     """One entry of a pull page: a report at its latest state, or a removal."""
 
-    report = fields.Dict(allow_none=True)
+    report = fields.Nested(ReportDocumentSchema)
     open_conflicts = fields.List(fields.Nested(ConflictSchema))
     report_id = fields.String()
     removed = fields.Boolean()

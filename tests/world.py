@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -177,6 +178,28 @@ class World:
             assert resp.status_code == 200, resp.get_json()
             self.tokens[username] = resp.get_json()["token"]
         return {"Authorization": f"Bearer {self.tokens[username]}"}
+
+    def seed_conflict_with_attachment(self) -> dict[str, str]:
+        """An NNK report with an uploaded photo and an open conflict; the ids involved
+        (``device_id`` is ofc.nnk.2's device, the other side of the conflict)."""
+        a, b = self.devices["ofc.nnk.1"], self.devices["ofc.nnk.2"]
+        photo = b"\xff\xd8\xff\xe0 not really a jpeg"
+        sha = hashlib.sha256(photo).hexdigest()
+        put = self.client.put(
+            f"/api/v1/blobs/{sha}", data=photo, content_type="image/jpeg", headers=a.headers
+        )
+        assert put.status_code == 201, put.get_json()
+        attachment = {f"attachments.{sha}": {"mime": "image/jpeg", "bytes": len(photo)}}
+        report_id, _ = a.create(incident(**attachment))
+        b.push(b.op(report_id, {"narrative": "B's account"}, base_rev=1))
+        (lost,) = a.push(a.op(report_id, {"narrative": "A's account"}, base_rev=1))
+        assert lost["status"] == "conflict", lost
+        return {
+            "report_id": report_id,
+            "conflict_id": lost["conflicts"][0]["id"],
+            "device_id": b.device_id,
+            "sha256": sha,
+        }
 
     def report(self, report_id: str, username: str = "cmd.nnk") -> dict[str, Any]:
         """``GET /reports/<id>`` as a person."""

@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from flask import Flask
 
-from server.api import aggregates, auth_tokens, blobs, conflicts, devices, meta, reports, sync
+from server.api import (
+    aggregates,
+    auth_tokens,
+    blobs,
+    conflicts,
+    devices,
+    meta,
+    openapi,
+    reports,
+    sync,
+)
 
 BLUEPRINTS = (
     meta.bp,
+    openapi.bp,
     auth_tokens.bp,
     devices.bp,
     sync.bp,

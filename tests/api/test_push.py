@@ -179,6 +179,23 @@ def test_far_future_hlc_is_clamped_not_rejected(world: World) -> None:
     assert world.report(rid)["report"]["narrative"] == "a minute later"
 
 
+def test_hlc_in_other_digits_is_rejected_not_a_winner(world: World) -> None:
+    """An HLC written in non-ASCII digits is refused.
+
+    Before, it was accepted: ``int`` reads it as the epoch (never clamped),
+    while as a string it sorts after every real clock, so it won every
+    concurrent edit for ever.
+    """
+    a, b = world.devices["ofc.nnk.1"], world.devices["ofc.nnk.2"]
+    rid, _ = a.create()
+    forged = "\u0660" * 16 + "-00000-" + b.device_id
+    (r1,) = b.push(b.op(rid, {"narrative": "forged clock"}, base_rev=1, hlc=forged))
+    assert r1["status"] == "rejected" and "hlc" in r1["errors"]
+    (r2,) = a.push(a.op(rid, {"narrative": "real clock"}, base_rev=1))
+    assert r2["status"] == "applied" and r2["conflicts"] == []
+    assert world.report(rid)["report"]["narrative"] == "real clock"
+
+
 def test_foreign_post_report_refused_and_unchanged(world: World) -> None:
     """A device of DUM cannot touch an NNK report; refused the same way as a missing one."""
     nnk, dum = world.devices["ofc.nnk.1"], world.devices["ofc.dum.1"]

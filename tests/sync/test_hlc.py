@@ -56,6 +56,9 @@ def test_format_parse_round_trip(clock):
         "0001763800000000-00003-" + "x" * 65,  # node too long
         "000176380000000a-00003-dev",
         " 0001763800000000-00003-dev",
+        "0001763800000000-00003-dev\n",  # `$` alone would take a trailing newline
+        "\u0660" * 16 + "-00003-dev",  # Arabic-Indic digits: int() reads them
+        "0001763800000000-\uff10\uff10\uff10\uff10\uff13-dev",  # fullwidth digits
     ],
 )
 def test_parse_rejects_malformed_text(text):
