@@ -30,6 +30,10 @@ from sync.transport import (
 )
 
 START_BATCH = 100
+# Pull page sizing: double below PULL_FAST_S a page, halve above PULL_SLOW_S.
+# MAX_PULL is the reference server's default maximum; a server with a lower
+# one refuses the limit (400 on `limit`) and the engine settles below it.
+PULL_FAST_S, PULL_SLOW_S, MIN_PULL, MAX_PULL = 1.5, 15.0, 50, 2000
 
 
 class LocalStore(Protocol):
@@ -119,6 +123,8 @@ class SyncEngine:
         self.transport = transport
         self.progress = progress or _no_progress
         self.pull_limit = pull_limit
+        self.max_pull = max(pull_limit, MAX_PULL)
+        self.clock = time.monotonic  # page timing; tests replace it
         self.max_ops = 500
         self.max_bytes = 8 * 1024 * 1024
         self.batch = START_BATCH
@@ -269,6 +275,7 @@ class SyncEngine:
     def _pull_all(self, result: SyncResult) -> None:
         restarted = False
         while True:
+            started = self.clock()
             try:
                 page = self.transport.pull(self.store.cursor(), self.pull_limit)
             except CursorExpired:
@@ -276,6 +283,10 @@ class SyncEngine:
                     raise
                 restarted = True
                 self.store.reset_cursor()
+                continue
+            except ProblemError as exc:
+                if not self._limit_refused(exc):
+                    raise
                 continue
             self._observe(page)
             self.store.apply_pull_page(page["changes"], page["cursor"])
@@ -287,3 +298,23 @@ class SyncEngine:
             self.progress("pull", result.pulled + result.removed, None)
             if not page["has_more"]:
                 return
+            self._size_pull_page(self.clock() - started)
+
+    def _limit_refused(self, exc: ProblemError) -> bool:
+        """A page size over the server's maximum: step back and stay below it."""
+        refused = exc.status == 400 and "limit" in (exc.problem.get("errors") or {})
+        if refused and self.pull_limit > MIN_PULL:
+            self.max_pull = self.pull_limit = max(MIN_PULL, self.pull_limit // 2)
+            return True
+        return False
+
+    def _size_pull_page(self, seconds: float) -> None:
+        """Grow pages while they come fast, shrink them on a slow link.
+
+        Big pages mean fewer round trips and commits for a device catching
+        up; small ones still finish between two resets of a 2G link.
+        """
+        if seconds < PULL_FAST_S:
+            self.pull_limit = min(self.max_pull, self.pull_limit * 2)
+        elif seconds > PULL_SLOW_S:
+            self.pull_limit = max(MIN_PULL, self.pull_limit // 2)

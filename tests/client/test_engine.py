@@ -15,6 +15,7 @@ from sync.transport import (
     CursorExpired,
     DeviceRevoked,
     PayloadTooLarge,
+    ProblemError,
     Traffic,
     TransportError,
 )
@@ -146,3 +147,61 @@ def test_cursor_expired_restarts_from_scratch(store: Store) -> None:
     result = SyncEngine(store, server).run()
     assert result.complete and server.pulls == ["old-cursor", None]
     assert store.cursor() == "end"
+
+
+class PagedServer(FakeServer):
+    """``total`` reports served in pages, each taking ``page_s`` of a fake clock."""
+
+    def __init__(self, total: int, max_limit: int = 2000, page_s: float = 0.1):
+        """A server holding ``total`` documents, refusing limits over ``max_limit``."""
+        super().__init__()
+        self.docs = {f"r{i:05d}": {"id": f"r{i:05d}", "rev": 1} for i in range(total)}
+        self.max_limit, self.page_s, self.now = max_limit, page_s, 0.0
+        self.limits: list[int] = []
+
+    def clock(self) -> float:
+        """The fake time."""
+        return self.now
+
+    def pull(self, cursor: str | None, limit: int) -> dict[str, Any]:
+        """One page from ``cursor``; 400 on ``limit`` past the maximum, as the real server."""
+        self.limits.append(limit)
+        if limit > self.max_limit:
+            raise ProblemError(
+                400,
+                {
+                    "type": "urn:patroli:problem:validation-failed",
+                    "errors": {"limit": [f"must be between 1 and {self.max_limit}"]},
+                },
+            )
+        self.now += self.page_s
+        start = int(cursor or 0)
+        ids = sorted(self.docs)[start : start + limit]
+        return {
+            "changes": [{"report": self.docs[i], "open_conflicts": []} for i in ids],
+            "cursor": str(start + len(ids)),
+            "has_more": start + len(ids) < len(self.docs),
+            "server_time": H.format_server_time(),
+        }
+
+
+@pytest.mark.parametrize(
+    ("max_limit", "page_s", "limits"),
+    [
+        (2000, 0.1, [500, 1000, 2000, 2000, 2000]),  # a fast link: pages grow to the cap
+        (700, 0.1, [500, 1000, 500, 500, 500]),  # a server with a lower maximum
+        (2000, 20.0, [500, 250, 125, 62, 50]),  # a 2G link: pages shrink to the floor
+    ],
+)
+def test_pull_pages_fit_the_link(
+    tmp_path: Path, max_limit: int, page_s: float, limits: list[int]
+) -> None:
+    """Page sizes follow how fast pages come back, within the server's maximum."""
+    store = Store(tmp_path / "p.sqlite3")
+    server = PagedServer(8_000, max_limit, page_s)
+    engine = SyncEngine(store, server)
+    engine.clock = server.clock
+    result = engine.run()
+    assert result.complete and result.pulled == 8_000
+    assert server.limits[:5] == limits
+    store.close()
