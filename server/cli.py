@@ -15,7 +15,7 @@ from werkzeug.security import generate_password_hash
 from server import create_app
 from server.auth import utcnow
 from server.config import DEFAULT_SECRET_KEY
-from server.db import db, upgrade_schema
+from server.db import db, upgrade_schema, write_session
 from server.enrollment import issue_code
 from server.models import ROLES, Post, User
 from server.problems import Problem
@@ -102,11 +102,11 @@ def add_post(code: str, name: str, tz: str) -> None:
     code = code.strip().upper()
     if not POST_CODE.fullmatch(code):
         raise click.ClickException("A post code is 2 to 16 letters or digits, e.g. NNK.")
-    with app_with_schema().app_context():
+    # Checked and added under the write lock: the server may be busy with pushes.
+    with app_with_schema().app_context(), write_session():
         if db.session.get(Post, code):
             raise click.ClickException(f"Post {code} already exists.")
         db.session.add(Post(code=code, name=name, tz=tz, created_at=utcnow()))
-        db.session.commit()
     click.echo(f"Added post {code} ({name}).")
 
 
@@ -119,25 +119,25 @@ def add_user(username: str, role: str, post_code: str | None, password: str | No
     """Add a person: an officer, commander, HQ analyst or admin."""
     if role in ("officer", "commander") and not post_code:
         raise click.ClickException(f"A {role} needs --post CODE.")
-    with app_with_schema().app_context():
+    generated = None
+    if password is None and role != "officer":
+        password = generated = secrets.token_urlsafe(12)
+    password_hash = generate_password_hash(password) if password else None
+    with app_with_schema().app_context(), write_session():
         if post_code and not db.session.get(Post, post_code.upper()):
             raise click.ClickException(f"There is no post {post_code}; add it first.")
         if db.session.execute(db.select(User).where(User.username == username)).first():
             raise click.ClickException(f"User {username} already exists.")
-        generated = None
-        if password is None and role != "officer":
-            password = generated = secrets.token_urlsafe(12)
         db.session.add(
             User(
                 username=username,
                 role=role,
                 post_code=post_code.upper() if post_code else None,
-                password_hash=generate_password_hash(password) if password else None,
+                password_hash=password_hash,
                 active=True,
                 created_at=utcnow(),
             )
         )
-        db.session.commit()
     click.echo(f"Added {role} {username}" + (f" at {post_code.upper()}." if post_code else "."))
     if generated:
         click.echo(f"Generated password: {generated}")

@@ -210,6 +210,32 @@ def write_connection() -> Iterator[Connection]:
 
 
 @contextmanager
+def write_session() -> Iterator[None]:
+    """Make ``db.session`` changes in a transaction that holds the write lock from its start.
+
+    A session's transaction begins at its first read. On SQLite a read
+    transaction that later writes fails at once with "database is locked"
+    when another writer committed in between (its snapshot is stale, so the
+    busy timeout cannot help): under a steady push load that was nearly every
+    script-token request, since the password check sits between the read and
+    the write. So the read transaction is ended first and the write one
+    begins IMMEDIATE; objects loaded before are reloaded inside it on first
+    use. Add and change objects inside the block; it commits on success and
+    rolls back on error. On PostgreSQL it is a plain transaction.
+    """
+    session = db.session
+    session.commit()
+    with _writer_queue(db.engine):
+        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        try:
+            yield
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+@contextmanager
 def snapshot_connection(write: bool = False) -> Iterator[Connection]:
     """A transaction whose every statement sees the same committed snapshot.
 

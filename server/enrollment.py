@@ -11,7 +11,7 @@ from flask import current_app
 from sqlalchemy import update
 
 from server.auth import DEVICE_TOKEN_PREFIX, aware, hash_secret, new_token, utcnow
-from server.db import db, write_connection
+from server.db import db, write_connection, write_session
 from server.models import Device, EnrollmentCode, User
 from server.problems import Problem
 
@@ -45,16 +45,17 @@ def issue_code_with_expiry(
     raw = "".join(secrets.choice(_ALPHABET) for _ in range(12))
     now = utcnow()
     expires_at = now + timedelta(seconds=ttl)
-    db.session.add(
-        EnrollmentCode(
-            code_hash=hash_secret(raw),
-            user_id=user.id,
-            created_by=created_by,
-            created_at=now,
-            expires_at=expires_at,
+    user_id = user.id
+    with write_session():
+        db.session.add(
+            EnrollmentCode(
+                code_hash=hash_secret(raw),
+                user_id=user_id,
+                created_by=created_by,
+                created_at=now,
+                expires_at=expires_at,
+            )
         )
-    )
-    db.session.commit()
     return "-".join(raw[i : i + 4] for i in range(0, 12, 4)), expires_at
 
 
@@ -104,8 +105,9 @@ def enroll(code: str, device_name: str) -> dict[str, Any]:
 
 def revoke(device: Device, by: str, reason: str | None) -> None:
     """Revoke a device: its token stops working at once; its reports stay."""
-    if device.revoked_at is None:
-        device.revoked_at = utcnow()
-        device.revoked_by = by
-        device.revoke_reason = reason
-        db.session.commit()
+    with write_session():
+        # Read again under the write lock: another commander may have revoked it.
+        if device.revoked_at is None:
+            device.revoked_at = utcnow()
+            device.revoked_by = by
+            device.revoke_reason = reason

@@ -11,7 +11,7 @@ from werkzeug.security import check_password_hash
 
 from server.auth import USER_TOKEN_PREFIX, hash_secret, new_token, utcnow
 from server.bodies import json_object
-from server.db import db
+from server.db import db, write_session
 from server.documents import iso_ms
 from server.models import ApiToken, User
 from server.problems import Problem
@@ -54,8 +54,11 @@ def issue_token() -> ResponseReturnValue:
         raise Problem(403, "forbidden", "Officers sign in through an enrolled device.")
     token, now = new_token(USER_TOKEN_PREFIX), utcnow()
     expires = now + timedelta(seconds=current_app.config["PATROLI_TOKEN_TTL_S"])
-    db.session.add(
-        ApiToken(token_hash=hash_secret(token), user_id=user.id, created_at=now, expires_at=expires)
-    )
-    db.session.commit()
-    return jsonify(token=token, role=user.role, expires_at=iso_ms(expires))
+    user_id, role = user.id, user.role
+    with write_session():
+        db.session.add(
+            ApiToken(
+                token_hash=hash_secret(token), user_id=user_id, created_at=now, expires_at=expires
+            )
+        )
+    return jsonify(token=token, role=role, expires_at=iso_ms(expires))
