@@ -22,11 +22,24 @@ class ServerDidNotStart(RuntimeError):
     """The server exited at start, or did not answer ``/healthz`` in time."""
 
 
+_GIVEN: set[int] = set()
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A TCP port on 127.0.0.1 that nothing listens on now and this process has not handed out.
+
+    The kernel may hand the same free port to two quick ``bind(0)`` calls;
+    two servers then share a port (and a log named after it), and the one
+    that lost the bind is taken for started because the other answers.
+    """
+    for _ in range(100):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _GIVEN:
+            _GIVEN.add(port)
+            return port
+    raise RuntimeError("no fresh free port on 127.0.0.1")
 
 
 def start(
