@@ -202,7 +202,6 @@ def _summary(url: str, tour: dict[str, Any]) -> None:
     )
     console.print(f"  The conflict to resolve is on report {tour['shared']}")
     console.print(f"  API: {url}/api/v1/meta · field store files under devices/")
-    console.print("Press Ctrl-C to stop.")
 
 
 @click.command()
@@ -250,6 +249,7 @@ def demo(host: str, port: int, workdir: str, exit_after: bool) -> None:
         _summary(url, _tour(url, work, codes))
         if exit_after:
             return
+        console.print("Press Ctrl-C to stop.")
         server.wait()
     except KeyboardInterrupt:
         console.print("\nStopping.")
