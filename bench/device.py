@@ -14,6 +14,7 @@ apart from the benchmark's own.
 
 from __future__ import annotations
 
+import random
 import subprocess
 import sys
 import time
@@ -21,6 +22,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from bench.records import report_fields
+from bench.server import vm_hwm_mib
+from client_sqlite import editing
+from client_sqlite.store import Store
+from sync.transport import Transport
 
 #: Reports on the server before the initial-sync measure starts.
 INITIAL_SYNC_REPORTS = 100_000
@@ -52,14 +59,16 @@ def run_client(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, f
     ``ru_maxrss`` that ``wait4`` reports would include the benchmark's own
     memory, which Linux carries over to a vforked child at exec.
     """
-    from bench.server import vm_hwm_mib
-
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
     peak = 0.0
-    while proc.poll() is None:
+    while True:
         peak = vm_hwm_mib(proc.pid) or peak
-        time.sleep(0.02)
+        try:
+            proc.wait(timeout=0.02)  # returns at once when the client exits
+            break
+        except subprocess.TimeoutExpired:
+            continue
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
         raise RuntimeError(f"{cmd[:4]} exited with {proc.returncode}")
@@ -68,9 +77,6 @@ def run_client(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, f
 
 def _enrolled_store(ctx: DeviceContext, name: str) -> Path:
     """A fresh device store enrolled with the bench server; returns its path."""
-    from client_sqlite.store import Store
-    from sync.transport import Transport
-
     ctx.workdir.mkdir(parents=True, exist_ok=True)
     path = ctx.workdir / f"{name}.sqlite3"
     store = Store(path)
@@ -100,12 +106,6 @@ def initial_sync_100k(ctx: DeviceContext) -> dict[str, Any] | None:
 
 def device_push_10k(ctx: DeviceContext) -> dict[str, Any] | None:
     """A device store with ``DEVICE_PUSH_REPORTS`` pending reports syncs them (push and pull)."""
-    import random
-
-    from bench.records import report_fields
-    from client_sqlite import editing
-    from client_sqlite.store import Store
-
     path = _enrolled_store(ctx, "device-push")
     # Untimed: catch up with what the server holds, so the measure is this
     # device's own push (and the pull of only what it pushed), not an initial sync.

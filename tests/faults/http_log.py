@@ -7,7 +7,7 @@ whether any chunk the server had committed was sent again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from tests.faults.proxy import ConnectionStats
 
@@ -37,9 +37,10 @@ class Exchange:
 
 @dataclass
 class _Reader:
+    """A cursor over one direction's bytes."""
+
     data: bytes
     pos: int = 0
-    exchanges: list[Exchange] = field(default_factory=list)
 
     def head(self) -> tuple[str, dict[str, str]] | None:
         """The start line and headers at ``pos``; None when they did not all arrive."""

@@ -134,11 +134,12 @@ class _Conn:
                     return
                 continue
             wait = min(_POLL_S, line[0][0] - now) if line else _POLL_S
-            data = self._receive(src, wait) if held < 4 * _RECV else b"?"
-            if data is None:
-                return
-            if data == b"?":
+            if held >= 4 * _RECV:
+                # The line is full: the sender feels back-pressure until data is due.
                 self.proxy._stopping.wait(wait)
+                continue
+            data = self._receive(src, wait)
+            if data is None:
                 continue
             if not data:
                 self._drain(line, dst, up)
@@ -152,15 +153,19 @@ class _Conn:
             held += len(data)
 
     def _receive(self, src: socket.socket, wait: float) -> bytes | None:
-        """Up to one buffer from ``src``: ``b"?"`` if nothing came, ``None`` when it failed."""
+        """Up to one buffer from ``src`` within ``wait`` seconds.
+
+        None when nothing came; ``b""`` at its end, or when reading failed
+        (the connection is then closed).
+        """
         try:
             ready, _, _ = select.select([src], [], [], max(0.0, wait))
-            return src.recv(_RECV) if ready else b"?"
+            return src.recv(_RECV) if ready else None
         except TimeoutError:
-            return b"?"
+            return None
         except (OSError, ValueError):
             self.close(None)
-            return None
+            return b""
 
     def _drain(self, line: deque[tuple[float, bytes]], dst: socket.socket, up: bool) -> None:
         """The sender finished: deliver what is still on the line, then pass the FIN on."""

@@ -193,3 +193,25 @@ def test_proxy_stops_itself_after_lifetime(echo: Echo) -> None:
             socket.create_connection(("127.0.0.1", port), timeout=2).close()
     finally:
         proxy.stop()
+
+
+def test_single_bytes_and_recording(echo: Echo) -> None:
+    """Messages of one byte, any byte, go through; a recording proxy keeps what it carried."""
+    with FaultProxy(echo.port, record=True) as proxy, _connect(proxy) as sock:
+        for byte in (b"?", b"\x00", b"x"):
+            sock.sendall(byte)
+            assert _read_all(sock, 1) == byte
+        sock.close()
+        assert proxy.wait_idle(5)
+        (stats,) = proxy.connections
+        assert bytes(stats.up_data) == bytes(stats.down_data) == b"?\x00x"
+
+
+def test_latency_delays_each_way_and_keeps_order(echo: Echo) -> None:
+    """With 0.2 s each way an echo takes at least 0.4 s, and bytes keep their order."""
+    payload = bytes(range(256)) * 100
+    with FaultProxy(echo.port, default=FaultPlan(latency_s=0.2)) as proxy, _connect(proxy) as sock:
+        started = time.monotonic()
+        sock.sendall(payload)
+        assert _read_all(sock, len(payload)) == payload
+        assert time.monotonic() - started >= 0.4
