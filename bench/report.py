@@ -43,7 +43,7 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     """The issue's targets, each with the measured value and whether it is met."""
     out = []
 
-    def check(name: str, value: float | None, goal: str, ok: bool | None) -> None:
+    def check(name: str, value: float, goal: str, ok: bool) -> None:
         """Record one target."""
         out.append({"target": name, "value": value, "goal": goal, "met": ok})
 
@@ -79,7 +79,7 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _device_lines(b: dict[str, Any]) -> list[str]:
-    """The device-side figures as Markdown table rows (none when not measured)."""
+    """The device-side figures as Markdown table rows."""
     rows = []
     for key, label in (
         ("initial_sync_100k", "initial sync of a fresh device store"),
@@ -185,7 +185,7 @@ def markdown(results: dict[str, Any]) -> str:
         "| --- | ---: | --- | --- |",
     ]
     for t in results["targets"]:
-        met = {True: "yes", False: "**no**", None: "not measured"}[t["met"]]
+        met = "yes" if t["met"] else "**no**"
         lines.append(f"| {t['target']} | {_fmt(t['value'])} | {t['goal']} | {met} |")
     if results.get("kinto"):
         k = results["kinto"]
@@ -230,7 +230,7 @@ def console(results: dict[str, Any]) -> str:
             f"Patroli over Kinto: push x{k['push_ratio']}, pull x{k['pull_ratio']}"
         )
     for t in results["targets"]:
-        met = {True: "ok", False: "MISSED", None: "not measured"}[t["met"]]
+        met = "ok" if t["met"] else "MISSED"
         out.append(f"  target {t['target']}: {_fmt(t['value'])} ({t['goal']}) {met}")
     return "\n".join(out)
 
