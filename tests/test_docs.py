@@ -13,8 +13,11 @@ README = (Path(__file__).parent.parent / "README.md").read_text()
 
 
 def _commands(group: click.Group, prefix: str) -> list[str]:
+    # list_commands/get_command, not .commands: `patroli` loads its groups lazily.
     found = []
-    for name, command in group.commands.items():
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
         path = f"{prefix} {name}"
         if isinstance(command, click.Group):
             found += _commands(command, path)

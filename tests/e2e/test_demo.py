@@ -28,7 +28,7 @@ def test_demo_tour_runs_end_to_end(tmp_path: Path) -> None:
     out = proc.stdout
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "1 conflict(s) kept for the commander" in out
-    assert "did not answer" in out  # the simulated lost link
+    assert "could not reach the server" in out  # the simulated lost link
     assert "approved" in out and "password patroli-demo" in out
     assert out.count(" ok ") >= 6  # every device's last sync completed
     assert (tmp_path / "demo" / "patroli.sqlite3").exists()
