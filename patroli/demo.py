@@ -4,7 +4,8 @@ It starts a real server on SQLite, creates posts and people, enrolls
 simulated field devices that record reports offline, lose and regain the
 link, edit one report concurrently (a real conflict), has commanders act on
 what arrived, prints a summary with the URLs and sign-in details, and keeps
-serving until Ctrl-C.
+serving until Ctrl-C. Whatever stops it (Ctrl-C, SIGTERM, SIGHUP, or its
+death) stops the server's whole process group too.
 """
 
 from __future__ import annotations
