@@ -247,6 +247,8 @@ class SyncEngine:
                     result.rejected += 1
                 self.batch = max(1, len(ops) // 2)
                 continue
+            except ServerUnreachable:
+                raise  # no smaller batch gets through a link that is gone
             except TransportError:
                 if len(ops) > 1:
                     # A slow link times out on big batches: retry smaller
