@@ -47,7 +47,10 @@ class _Device:
 
 
 def _store(ctx: click.Context) -> Store:
-    return ctx.find_object(_Device).open()
+    device = ctx.find_object(_Device)
+    if device is None:  # a command used outside the `field` group
+        raise click.ClickException("No device store was given.")
+    return device.open()
 
 
 def _read_json(source: str) -> dict[str, Any]:

@@ -112,6 +112,17 @@ def test_sync_with_nothing_listening_says_so_once(tmp_path: Path) -> None:
     assert outbox_rows(db) == before
 
 
+def test_enroll_with_nothing_listening_says_so(tmp_path: Path) -> None:
+    """Enrollment against a dead address names the cause, not a timeout, and enrolls nothing."""
+    db = tmp_path / "phone.sqlite3"
+    url = f"http://127.0.0.1:{free_port()}"
+    proc = patroli("field", "--db", str(db), "enroll", "--server", url, "--code", "X", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == f"Error: Could not reach the server at {url}: connection refused."
+    with closing(sqlite3.connect(db)) as conn:
+        assert conn.execute("SELECT token, server_url FROM device").fetchall() == [(None, None)]
+
+
 def _enrolled_offline(db: Path, url: str):  # noqa: ANN202 - a client Store
     """A store that believes it is enrolled with ``url`` (no server is needed to sync nowhere)."""
     from client_sqlite.store import Store
