@@ -5,22 +5,52 @@ from __future__ import annotations
 import json
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import click
 
-from client_sqlite import attachments, editing
 from client_sqlite.display import progress_for, render_report, render_status
 from client_sqlite.store import Store
-from sync.engine import SyncEngine
-from sync.transport import ProblemError, Transport, TransportError
+from sync.vocab import KINDS
+
+# Validation (marshmallow, pycountry) and the network (requests) are imported
+# by the commands that use them: `list` and `status` run on every glance at
+# the phone and must start fast.
 
 CLOCK_WARN_MS = 5 * 60 * 1000
 
 
+@dataclass(kw_only=True)
+class _Device:
+    """The store of this invocation, opened on first use.
+
+    Opening creates and migrates the file, so it waits until a command runs:
+    ``--help`` and argument errors never get that far and touch nothing.
+    """
+
+    path: str
+    store: Store | None = None
+
+    def open(self) -> Store:
+        if self.store is None:
+            try:
+                self.store = Store(self.path)
+            except Exception as exc:  # noqa: BLE001 - shown to the officer as one sentence
+                raise click.ClickException(f"Cannot open the store {self.path}: {exc}.") from None
+        return self.store
+
+    def close(self) -> None:
+        if self.store is not None:
+            self.store.close()
+
+
 def _store(ctx: click.Context) -> Store:
-    return ctx.obj["store"]
+    device = ctx.find_object(_Device)
+    if device is None:  # a command used outside the `field` group
+        raise click.ClickException("No device store was given.")
+    return device.open()
 
 
 def _read_json(source: str) -> dict[str, Any]:
@@ -37,6 +67,15 @@ def _read_json(source: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise click.ClickException(f"{source} must hold a JSON object of fields.")
     return data
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _kept(counts: dict[str, int]) -> str:
+    files = f" and {counts['blobs_pending']} attachment(s)" if counts["blobs_pending"] else ""
+    return f"Your {counts['pending']} change(s){files} are kept on this device"
 
 
 def _plain(errors: dict[str, list[str]]) -> str:
@@ -56,12 +95,8 @@ def _plain(errors: dict[str, list[str]]) -> str:
 @click.pass_context
 def field(ctx: click.Context, db_path: str) -> None:
     """An officer's device: record reports offline and sync when a link returns."""
-    ctx.ensure_object(dict)
-    try:
-        ctx.obj["store"] = Store(db_path)
-    except Exception as exc:  # noqa: BLE001 - shown to the officer as one sentence
-        raise click.ClickException(f"Cannot open the store {db_path}: {exc}.") from None
-    ctx.call_on_close(ctx.obj["store"].close)
+    ctx.obj = _Device(path=db_path)
+    ctx.call_on_close(ctx.obj.close)
 
 
 @field.command()
@@ -71,6 +106,8 @@ def field(ctx: click.Context, db_path: str) -> None:
 @click.pass_context
 def enroll(ctx: click.Context, server: str, code: str, name: str | None) -> None:
     """Enroll this device with a one-time code."""
+    from sync.transport import ProblemError, ServerUnreachable, Transport, TransportError
+
     store = _store(ctx)
     if store.is_enrolled() and not store.device()["revoked"]:
         raise click.ClickException(
@@ -81,6 +118,8 @@ def enroll(ctx: click.Context, server: str, code: str, name: str | None) -> None
         answer = transport.enroll(code, name or os.uname().nodename)
     except ProblemError as exc:
         raise click.ClickException(f"Enrollment refused: {exc}") from None
+    except ServerUnreachable as exc:
+        raise click.ClickException(f"{_sentence(str(exc))}.") from None
     except TransportError as exc:
         raise click.ClickException(f"Cannot reach {server}: {exc}.") from None
     store.save_enrollment(server, answer)
@@ -90,17 +129,17 @@ def enroll(ctx: click.Context, server: str, code: str, name: str | None) -> None
 
 
 @field.command()
-@click.option(
-    "--kind",
-    required=True,
-    help="incident, patrol, foreigner_check, passport_deferral or outreach.",
-)
+@click.option("--kind", required=True, type=click.Choice(KINDS), help="The kind of report.")
 @click.option("--json", "source", default=None, help="A file with the fields, or - for stdin.")
 @click.pass_context
 def new(ctx: click.Context, kind: str, source: str | None) -> None:
     """Record a new report (works offline); prints its id."""
+    from client_sqlite import editing
+
     fields = _read_json(source) if source else {}
     try:
+        # Checked before the store is opened: refused fields create no file.
+        editing.new_document(kind, fields)
         report_id = editing.create(_store(ctx), kind, fields)
     except editing.LocalValidationError as exc:
         raise click.ClickException(f"Not saved: {_plain(exc.errors)}.") from None
@@ -113,6 +152,8 @@ def new(ctx: click.Context, kind: str, source: str | None) -> None:
 @click.pass_context
 def edit(ctx: click.Context, report_id: str, source: str) -> None:
     """Change some fields of a report, e.g. {"route": "…", "persons.<id>": null}."""
+    from client_sqlite import editing
+
     store = _store(ctx)
     full_id = store.find_id(report_id)
     if full_id is None:
@@ -131,6 +172,8 @@ def edit(ctx: click.Context, report_id: str, source: str) -> None:
 @click.pass_context
 def attach(ctx: click.Context, report_id: str, file: str, caption: str | None) -> None:
     """Attach a photo or document scan to a report (uploaded at the next sync)."""
+    from client_sqlite import attachments, editing
+
     store = _store(ctx)
     full_id = store.find_id(report_id)
     if full_id is None:
@@ -176,6 +219,8 @@ def list_reports(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def show(ctx: click.Context, report_id: str, as_json: bool) -> None:
     """Show one report, its unsent or rejected changes and its conflicts."""
+    from client_sqlite import attachments
+
     store = _store(ctx)
     full_id = store.find_id(report_id)
     if full_id is None:
@@ -196,6 +241,9 @@ def show(ctx: click.Context, report_id: str, as_json: bool) -> None:
 @click.pass_context
 def sync(ctx: click.Context) -> None:
     """Send pending changes and fetch what others changed; exit 0 only when all was delivered."""
+    from sync.engine import SyncEngine
+    from sync.transport import Transport
+
     store = _store(ctx)
     device = store.device()
     if not device["token"]:
@@ -208,11 +256,15 @@ def sync(ctx: click.Context) -> None:
     if result.revoked:
         store.mark_revoked()
     counts = store.counts()
-    click.echo(
-        f"Sent {result.pushed} change(s): {result.applied} applied, {result.merged} "
-        f"merged, {result.conflicts} in conflict, {result.rejected} rejected; "
-        f"uploaded {result.blobs_uploaded} attachment(s); received {result.pulled} report(s)."
-    )
+    exchanged = result.pushed or result.pulled or result.removed or result.blobs_uploaded
+    if result.unreachable and not exchanged:
+        raise click.ClickException(f"{_sentence(result.reason or '')}. {_kept(counts)}.")
+    if exchanged or result.complete:
+        click.echo(
+            f"Sent {result.pushed} change(s): {result.applied} applied, {result.merged} "
+            f"merged, {result.conflicts} in conflict, {result.rejected} rejected; "
+            f"uploaded {result.blobs_uploaded} attachment(s); received {result.pulled} report(s)."
+        )
     if not result.complete or any(counts[k] for k in ("pending", "rejected", "blobs_pending")):
         reason = result.reason or (
             f"{counts['rejected']} change(s) were rejected; see 'patroli field status'"
@@ -227,7 +279,7 @@ def sync(ctx: click.Context) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
 def status(ctx: click.Context, as_json: bool) -> None:
-    """Pending and rejected changes, open conflicts, last sync and clock offset."""
+    """What needs your action (commander's questions, rejected changes, conflicts), then counts."""
     store = _store(ctx)
     device = store.device()
     view = {
@@ -241,6 +293,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
         "clock_offset_ms": device["clock_offset_ms"],
         "rejected": [o for o in store.outbox() if o["state"] == "rejected"],
         "conflicts": store.conflicts(),
+        "needs_info": store.needing_info(),
     }
     if as_json:
         click.echo(json.dumps(view, indent=2))

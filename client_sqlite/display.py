@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sync.engine import ProgressFn
+if TYPE_CHECKING:  # the engine pulls in requests, which a status or list never needs
+    from sync.engine import ProgressFn
 
 _SKIP = {"id", "persons", "actions", "attachments", "review"}
 
@@ -51,30 +52,45 @@ def render_report(view: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _action_lines(view: dict[str, Any]) -> list[str]:
+    """What waits for the officer: the commander's questions, refused changes, conflicts."""
+    lines = []
+    for r in view["needs_info"]:
+        by = f" ({r['by']})" if r.get("by") else ""
+        lines.append(
+            f"  {r['report_id'][:8]} {r['title'] or r['kind'] or ''}: your commander asks"
+            f"{by}: {r['note'] or '(no note)'}"
+        )
+    for op in view["rejected"]:
+        reasons = "; ".join(f"{k} {' and '.join(v)}" for k, v in (op["errors"] or {}).items())
+        lines.append(f"  {op['report_id'][:8]} change rejected by the server: {reasons}")
+    for c in view["conflicts"]:
+        lines.append(
+            f"  {c['report_id'][:8]} conflict on {c['field']}: kept {c['kept_by']}'s value, "
+            f"{c['lost_by']}'s value is kept aside for your commander"
+        )
+    return lines
+
+
 def render_status(view: dict[str, Any]) -> str:
-    """The device's sync status as text."""
+    """The device's sync status as text, what needs the officer's action first."""
     counts = view["counts"]
-    lines = [
+    actions = _action_lines(view)
+    lines = ["Needs your action:", *actions] if actions else ["Nothing needs your action."]
+    if view["revoked"]:
+        lines.insert(0, "This device has been REVOKED; ask your commander. Your data stays here.")
+    lines += [
         f"Officer {view['officer'] or '-'} at post {view['post'] or '-'}, "
         f"server {view['server'] or '(not enrolled)'}",
-        f"Reports: {counts['reports']}, pending changes: {counts['pending']}, "
-        f"rejected: {counts['rejected']}, open conflicts: {counts['conflicts']}",
+        f"Reports: {counts['reports']}, sent back by the commander: {len(view['needs_info'])}, "
+        f"pending changes: {counts['pending']}, rejected: {counts['rejected']}, "
+        f"open conflicts: {counts['conflicts']}",
         f"Attachments waiting to upload: {counts['blobs_pending']}, "
         f"refused: {counts['blobs_refused']}",
         f"Last successful sync: {view['last_sync_at'] or 'never'}",
     ]
     if view["clock_offset_ms"] is not None:
         lines.append(f"Clock offset to server: {view['clock_offset_ms'] / 1000:+.1f} s")
-    if view["revoked"]:
-        lines.append("This device has been REVOKED; ask your commander. Your data stays here.")
-    for op in view["rejected"]:
-        reasons = "; ".join(f"{k} {' and '.join(v)}" for k, v in (op["errors"] or {}).items())
-        lines.append(f"  rejected change to {op['report_id'][:8]}: {reasons}")
-    for c in view["conflicts"]:
-        lines.append(
-            f"  conflict on {c['field']} of a report: kept {c['kept_by']}'s value, "
-            f"{c['lost_by']}'s value is kept aside for your commander"
-        )
     return "\n".join(lines)
 
 

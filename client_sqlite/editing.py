@@ -41,17 +41,30 @@ def _expand(fields: dict[str, Any]) -> dict[str, Any]:
     return units
 
 
-def create(store: Store, kind: str, fields: dict[str, Any], report_id: str | None = None) -> str:
-    """Record a new report offline; return its client-generated id."""
+def new_document(kind: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """The document a new report of ``kind`` would have; LocalValidationError if invalid."""
     if kind not in KINDS:
         raise LocalValidationError({"kind": ["must be one of: " + ", ".join(KINDS)]})
-    fields = dict(fields, kind=kind)
-    fields.pop("id", None)
-    units = _expand(fields)
-    doc = U.apply_units({}, units.items())
+    doc = U.apply_units({}, _expand(_wire_fields(kind, fields)).items())
     errors = report_schema.required_errors(doc)
     if errors:
         raise LocalValidationError(errors)
+    return doc
+
+
+def _wire_fields(kind: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a creation as sent: the kind given, never a client-chosen id."""
+    if not isinstance(fields, dict):
+        raise LocalValidationError({"fields": ["must be a JSON object"]})
+    wire = dict(fields, kind=kind)
+    wire.pop("id", None)
+    return wire
+
+
+def create(store: Store, kind: str, fields: dict[str, Any], report_id: str | None = None) -> str:
+    """Record a new report offline; return its client-generated id."""
+    doc = new_document(kind, fields)
+    fields = _wire_fields(kind, fields)
     report_id = report_id or str(uuid.uuid4())
     post = store.device()["post"]
     if post:

@@ -301,6 +301,27 @@ class Store:
         names = [c[0] for c in rows.description]
         return [dict(zip(names, r, strict=True)) for r in rows]
 
+    def needing_info(self) -> list[dict[str, Any]]:
+        """Reports a commander sent back with ``needs_info``, with the commander's note."""
+        rows = self.conn.execute(
+            "SELECT id, kind, title, doc FROM reports WHERE review_status = 'needs_info' "
+            "ORDER BY occurred_at DESC, id"
+        )
+        found = []
+        for report_id, kind, title, doc in rows:
+            review = orjson.loads(doc).get("review") or {}
+            found.append(
+                {
+                    "report_id": report_id,
+                    "kind": kind,
+                    "title": title,
+                    "note": review.get("note"),
+                    "by": review.get("by"),
+                    "at": review.get("at"),
+                }
+            )
+        return found
+
     def outbox(self, report_id: str | None = None) -> list[dict[str, Any]]:
         """Outbox entries (optionally of one report), oldest first."""
         query = (
@@ -325,11 +346,14 @@ class Store:
         ]
 
     def conflicts(self, report_id: str | None = None) -> list[dict[str, Any]]:
-        """Open conflict records the server reported."""
-        query, args = "SELECT record FROM conflicts", ()
+        """Open conflict records the server reported, each with its ``report_id``."""
+        query, args = "SELECT report_id, record FROM conflicts", ()
         if report_id:
             query, args = query + " WHERE report_id=?", (report_id,)
-        return [orjson.loads(r[0]) for r in self.conn.execute(query + " ORDER BY id", args)]
+        return [
+            {**orjson.loads(record), "report_id": rid}
+            for rid, record in self.conn.execute(query + " ORDER BY id", args)
+        ]
 
     def counts(self) -> dict[str, int]:
         """Pending ops, rejected ops, open conflicts and reports."""

@@ -4,7 +4,8 @@ It starts a real server on SQLite, creates posts and people, enrolls
 simulated field devices that record reports offline, lose and regain the
 link, edit one report concurrently (a real conflict), has commanders act on
 what arrived, prints a summary with the URLs and sign-in details, and keeps
-serving until Ctrl-C.
+serving until Ctrl-C. Whatever stops it (Ctrl-C, SIGTERM, SIGHUP, or its
+death) stops the server's whole process group too.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import os
 import random
 import secrets
 import shutil
+import signal
 import socket
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,23 @@ console = Console(width=max(100, Console().width))
 def _port_free(host: str, port: int) -> bool:
     with socket.socket() as s:
         return s.connect_ex((host, port)) != 0
+
+
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _stop_on_signals() -> None:
+    """Let SIGTERM (kill, systemd) and SIGHUP (a closed terminal) stop the demo as Ctrl-C does.
+
+    Python's default for them ends the process on the spot, without the
+    ``finally`` that stops the server, which then keeps the port.
+    """
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _interrupt)
 
 
 def _seed(database_url: str) -> dict[str, str]:
@@ -237,11 +256,12 @@ def demo(host: str, port: int, workdir: str, exit_after: bool) -> None:
         PATROLI_SECRET_KEY=secrets.token_hex(32),
         PATROLI_BLOB_DIR=str(work / "blobs"),
     )
+    _stop_on_signals()
     console.print(f"Starting a Patroli server on SQLite in {work} …")
     codes = _seed(env["PATROLI_DATABASE_URL"])
     try:
         server = serve_process.start(
-            env, work / "server.log", host=host, port=port, own_group=False
+            env, work / "server.log", host=host, port=port, die_with_parent=True
         )
     except serve_process.ServerDidNotStart as exc:
         raise click.ClickException(f"{exc}.") from None
@@ -254,4 +274,7 @@ def demo(host: str, port: int, workdir: str, exit_after: bool) -> None:
     except KeyboardInterrupt:
         console.print("\nStopping.")
     finally:
+        # A second Ctrl-C or signal must not cut the server's stop short.
+        for sig in _STOP_SIGNALS:
+            signal.signal(sig, signal.SIG_IGN)
         serve_process.stop(server, grace_s=15)

@@ -7,15 +7,20 @@ exactly as an operator would.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import requests
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 class ServerDidNotStart(RuntimeError):
@@ -51,13 +56,15 @@ def start(
     workers: int = 1,
     threads: int | None = None,
     timeout_s: float = 60.0,
-    own_group: bool = True,
+    die_with_parent: bool = False,
 ) -> subprocess.Popen:
-    """Start ``patroli serve``; return once it answers ``/healthz``.
+    """Start ``patroli serve`` in a session of its own; return once it answers ``/healthz``.
 
-    ``own_group`` puts it in a process group of its own (tests kill the
-    group); the demo keeps it in the terminal's group, so that Ctrl-C or a
-    closed terminal reaches the server too.
+    Whatever the server runs (gunicorn and its workers, or another server),
+    it all stays in that session's process group, so ``stop`` and ``kill``
+    end every process of it. ``die_with_parent`` has Linux send the server
+    SIGTERM if this process dies without stopping it (SIGKILL leaves no
+    chance to clean up).
     """
     cmd = [sys.executable, "-m", "patroli", "serve", "--host", host, "--port", str(port)]
     cmd += ["--workers", str(workers)]
@@ -65,45 +72,81 @@ def start(
         cmd += ["--threads", str(threads)]
     with open(log_path, "ab") as log:
         # The child keeps its own descriptor of the log; ours can close.
-        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=log, start_new_session=own_group)
-    url = f"http://{host}:{port}/healthz"
+        proc = subprocess.Popen(
+            cmd,
+            env=env,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+            preexec_fn=_parent_death_signal(os.getpid()) if die_with_parent else None,
+        )
+    try:
+        _wait_healthy(proc, f"http://{host}:{port}/healthz", timeout_s, log_path)
+    except BaseException:
+        # Also on Ctrl-C or a signal while waiting: the caller never got the
+        # process, so nobody else would stop it.
+        stop(proc)
+        raise
+    return proc
+
+
+def _wait_healthy(proc: subprocess.Popen, url: str, timeout_s: float, log_path: Path) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise ServerDidNotStart(f"The server stopped at start; see {log_path}")
         try:
             if requests.get(url, timeout=1).status_code == 200:
-                return proc
+                return
         except requests.ConnectionError:
             pass
         time.sleep(0.1)
-    stop(proc)
     raise ServerDidNotStart(f"The server did not answer in {timeout_s:.0f} s; see {log_path}")
 
 
-def _signal(proc: subprocess.Popen, sig: int) -> None:
-    """Send ``sig`` to the server's own group (its gunicorn workers too), else to it."""
+def _parent_death_signal(parent: int) -> Callable[[], None] | None:
+    """A pre-exec hook asking Linux to SIGTERM the child when ``parent`` dies."""
     try:
-        if os.getpgid(proc.pid) == proc.pid:
-            os.killpg(proc.pid, sig)
-        else:
-            proc.send_signal(sig)
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        prctl = libc.prctl
+    except (OSError, AttributeError):
+        return None  # not Linux: stop() on exit is all there is
+
+    def hook() -> None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:  # the parent died before the request took effect
+            os._exit(1)
+
+    return hook
+
+
+def _signal_group(proc: subprocess.Popen, sig: int) -> None:
+    """Send ``sig`` to every process of the server's group (workers, helpers)."""
+    try:
+        os.killpg(proc.pid, sig)
     except ProcessLookupError:
         pass
 
 
 def kill(proc: subprocess.Popen) -> None:
-    """SIGKILL the server (a power cut, as far as it knows)."""
-    if proc.poll() is None:
-        _signal(proc, signal.SIGKILL)
+    """SIGKILL the server's whole group (a power cut, as far as it knows)."""
+    # Only while the leader is unreaped (a zombie at worst): until then its
+    # pid is surely still this group's id and no other process's.
+    if proc.returncode is None:
+        _signal_group(proc, signal.SIGKILL)
         proc.wait(timeout=10)
 
 
 def stop(proc: subprocess.Popen, grace_s: float = 10.0) -> None:
-    """Stop the server gracefully (SIGTERM), or kill it after ``grace_s``."""
-    if proc.poll() is None:
-        _signal(proc, signal.SIGTERM)
-        try:
-            proc.wait(timeout=grace_s)
-        except subprocess.TimeoutExpired:
-            kill(proc)
+    """Stop the server gracefully (SIGTERM), or kill it after ``grace_s``; leave nothing behind."""
+    if proc.returncode is not None:
+        return
+    _signal_group(proc, signal.SIGTERM)
+    try:
+        proc.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        kill(proc)
+    # A member that outlived its leader keeps the group, and with it the
+    # group id, alive; right after the leader is reaped this reaches only
+    # such leftovers (or nobody).
+    _signal_group(proc, signal.SIGKILL)

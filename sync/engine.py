@@ -25,6 +25,7 @@ from sync.transport import (
     DeviceRevoked,
     PayloadTooLarge,
     ProblemError,
+    ServerUnreachable,
     Transport,
     TransportError,
 )
@@ -91,6 +92,7 @@ class SyncResult:
     blob_bytes_sent: int = 0
     complete: bool = False
     revoked: bool = False
+    unreachable: bool = False
     reason: str | None = None
     bytes_sent: int = 0
     bytes_received: int = 0
@@ -159,6 +161,9 @@ class SyncEngine:
                 "this device has been revoked by a commander; your reports stay "
                 f"on the device ({exc})"
             )
+        except ServerUnreachable as exc:
+            result.unreachable = True
+            result.reason = str(exc)
         except TransportError as exc:
             result.reason = str(exc)
         except ProblemError as exc:
@@ -242,6 +247,8 @@ class SyncEngine:
                     result.rejected += 1
                 self.batch = max(1, len(ops) // 2)
                 continue
+            except ServerUnreachable:
+                raise  # no smaller batch gets through a link that is gone
             except TransportError:
                 if len(ops) > 1:
                     # A slow link times out on big batches: retry smaller

@@ -9,6 +9,7 @@ Retrying a push is safe because every op carries its ``op_id``.
 
 from __future__ import annotations
 
+import errno
 import gc
 import gzip
 import random
@@ -19,6 +20,7 @@ from typing import Any
 
 import orjson
 import requests
+from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 PROBLEM_PREFIX = "urn:patroli:problem:"
 GZIP_MIN_BYTES = 1024
@@ -41,6 +43,50 @@ def _decode(content: bytes) -> Any:
 
 class TransportError(Exception):
     """The server could not be reached or kept failing; nothing is lost, try later."""
+
+
+class ServerUnreachable(TransportError):
+    """No connection could be opened: refused, no route to the host, or an unknown name."""
+
+
+_UNREACHABLE_ERRNOS = {
+    errno.ECONNREFUSED: "connection refused",
+    errno.EHOSTUNREACH: "no route to the host",
+    errno.ENETUNREACH: "the network is unreachable",
+}
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """``exc`` and what it wraps: requests hides urllib3's error, which hides the OSError."""
+    found: list[BaseException] = []
+    todo: list[object] = [exc]
+    while todo and len(found) < 10:
+        current = todo.pop(0)
+        if not isinstance(current, BaseException) or current in found:
+            continue
+        found.append(current)
+        todo += [getattr(current, "reason", None), current.__cause__, current.__context__]
+        todo += list(current.args)
+    return found
+
+
+def unreachable_cause(exc: BaseException) -> str | None:
+    """Why no connection could be made at all, or None if the server may have been reached.
+
+    A connect *timeout* is not here: on a 2G link the server may be up and
+    merely slow to answer, which is a different thing to tell the officer.
+    """
+    if isinstance(exc, requests.Timeout) or not isinstance(exc, requests.ConnectionError):
+        return None
+    causes = _causes(exc)
+    for cause in causes:
+        if isinstance(cause, NameResolutionError):
+            return "its name could not be resolved"
+        if isinstance(cause, OSError) and cause.errno in _UNREACHABLE_ERRNOS:
+            return _UNREACHABLE_ERRNOS[cause.errno]
+    if any(isinstance(cause, NewConnectionError) for cause in causes):
+        return "no connection could be made"
+    return None
 
 
 class ProblemError(Exception):
@@ -141,7 +187,7 @@ class Transport:
         started = time.monotonic()
         read_timeout = timeout or self.read_timeout
         for attempt in range(self.max_attempts):
-            retry_after = None
+            retry_after, unreachable = None, None
             try:
                 self.traffic.requests += 1
                 self.traffic.sent += len(body or b"")
@@ -172,11 +218,16 @@ class Transport:
             ) as exc:
                 # ValueError: a truncated or garbled JSON answer, as good as none.
                 failure = type(exc).__name__
+                unreachable = unreachable_cause(exc)
             delay = self._delay(attempt, retry_after)
             if (
                 attempt + 1 >= self.max_attempts
                 or time.monotonic() - started + delay > self.max_elapsed
             ):
+                if unreachable:
+                    raise ServerUnreachable(
+                        f"could not reach the server at {self.base_url}: {unreachable}"
+                    )
                 raise TransportError(
                     f"the server did not answer in time ({failure}); "
                     "everything stays on the device for the next sync"

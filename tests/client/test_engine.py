@@ -16,6 +16,7 @@ from sync.transport import (
     DeviceRevoked,
     PayloadTooLarge,
     ProblemError,
+    ServerUnreachable,
     Traffic,
     TransportError,
 )
@@ -137,6 +138,17 @@ def test_network_failure_keeps_everything(store: Store) -> None:
     result = SyncEngine(store, server).run()
     assert not result.complete and "no route" in result.reason
     assert store.counts()["pending"] == 40
+
+
+def test_unreachable_server_ends_the_push_at_once(store: Store) -> None:
+    """A refused connection is not a slow link: no halving, one clear reason, nothing lost."""
+    server = FakeServer()
+    server.fail_push = [ServerUnreachable("could not reach the server at X: refused")] * 10
+    result = SyncEngine(store, server).run()
+    assert len(server.fail_push) == 9  # one push tried, not one per halving
+    assert result.unreachable and not result.complete
+    assert result.reason == "could not reach the server at X: refused"
+    assert store.counts()["pending"] == 40 and server.applied == []
 
 
 def test_cursor_expired_restarts_from_scratch(store: Store) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import gzip
 import json
 from collections.abc import Callable
@@ -10,12 +11,15 @@ import pytest
 import requests
 from requests.adapters import BaseAdapter
 from requests.models import PreparedRequest, Response
+from urllib3.exceptions import MaxRetryError, NewConnectionError
 
+from patroli.serve_process import free_port
 from sync.transport import (
     CursorExpired,
     DeviceRevoked,
     PayloadTooLarge,
     ProblemError,
+    ServerUnreachable,
     Transport,
     TransportError,
 )
@@ -169,3 +173,48 @@ def test_empty_answer_is_retried() -> None:
     t, adapter, _ = transport([reply(200, raw=b""), reply(200, {"ok": 3})])
     assert t.request("POST", "/x", json_body={}) == {"ok": 3}
     assert len(adapter.sent) == 2
+
+
+def test_refused_connection_is_unreachable_not_a_timeout() -> None:
+    """Nothing listening on the port: the error says the server could not be reached."""
+    sleeps: list[float] = []
+    url = f"http://127.0.0.1:{free_port()}"
+    t = Transport(url, max_attempts=2, sleep=sleeps.append)
+    with pytest.raises(ServerUnreachable) as info:
+        t.meta()
+    assert str(info.value) == f"could not reach the server at {url}: connection refused"
+    assert t.traffic.requests == 2 and len(sleeps) == 1
+
+
+def _no_connection(cause: OSError) -> requests.ConnectionError:
+    """What requests raises when the socket could not connect, as it nests it."""
+    failed = NewConnectionError(None, f"Failed to establish a new connection: {cause}")
+    failed.__cause__ = cause
+    return requests.ConnectionError(MaxRetryError(None, "/api/v1/meta", failed))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("error", "says"),
+    [
+        (_no_connection(OSError(errno.EHOSTUNREACH, "No route to host")), "no route to the host"),
+        (_no_connection(OSError(errno.ENETUNREACH, "down")), "the network is unreachable"),
+        (_no_connection(OSError(errno.EPERM, "odd")), "no connection could be made"),
+    ],
+)
+def test_unreachable_causes_are_named(error: Exception, says: str) -> None:
+    """An unreachable host or network is named; other connect failures are unreachable too."""
+    t, _, _ = transport([error, error], max_attempts=2)
+    with pytest.raises(ServerUnreachable, match=f": {says}$"):
+        t.request("GET", "/x")
+
+
+@pytest.mark.parametrize(
+    "error",
+    [requests.ConnectionError("Connection reset by peer"), requests.ConnectTimeout("slow")],
+)
+def test_reset_or_slow_connection_is_not_unreachable(error: Exception) -> None:
+    """A dropped answer or a slow connect may be a live server on a bad link: 'did not answer'."""
+    t, _, _ = transport([error, error], max_attempts=2)
+    with pytest.raises(TransportError, match="did not answer in time") as info:
+        t.request("GET", "/x")
+    assert not isinstance(info.value, ServerUnreachable)

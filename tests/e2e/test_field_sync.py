@@ -54,7 +54,8 @@ def test_offline_then_sync(server: LiveServer, tmp_path: Path) -> None:
     server.stop()
     ids = [dev.create(incident(title=f"Offline report {i}")) for i in range(5)]
     result = dev.sync(max_attempts=2, max_elapsed=2)
-    assert not result.complete and "did not answer" in result.reason
+    assert not result.complete and result.unreachable
+    assert result.reason == f"could not reach the server at {server.url}: connection refused"
     assert dev.store.counts()["pending"] == 5
     server.start()
     result = dev.sync()
