@@ -8,6 +8,7 @@ import re
 import pytest
 
 from server.localtime import local
+from tests.dashboard.scenarios import make_conflict
 from tests.web.pages import sign_in
 from tests.world import World, incident
 
@@ -82,6 +83,25 @@ def test_english_report_page_uses_english_words(world: World) -> None:
     assert _cells(html, "Document") == ["Passport P0012345", "—"]
     assert "Referred" in html and "Person 1 (Witness)" in html
     assert WITNESS not in html
+
+
+def test_person_conflict_reads_in_words(world: World) -> None:
+    """Both sides of a person conflict show Indonesian keys and words, never the raw codes."""
+    kept = {"role": "victim", "sex": "F", "age": 16, "document": {"type": "passport"}}
+    lost = {"role": "victim", "sex": "F", "age": 17, "nationality": "MY"}
+    _, record = make_conflict(world, "persons.p1", kept, lost)
+    commander = world.app.test_client()
+    sign_in(commander, "cmd.nnk")
+    html = commander.get(f"/conflicts/{record['id']}").get_data(as_text=True)
+    sides = html[html.index('id="sides"') : html.index('id="merge"')]
+    rows = re.findall(r"<th>([^<]*)</th><td>([^<]*)</td>", sides)
+    assert ("Peran", "Korban") in rows and ("Jenis kelamin", "Perempuan") in rows
+    assert ("Dokumen", "Paspor") in rows and ("Kewarganegaraan", "Malaysia") in rows
+    assert not {"role", "sex", "victim", "passport", "nationality"} & {
+        k for row in rows for k in row
+    }
+    text = re.sub(r"<[^>]+>", " ", html.split('id="merge"')[0])
+    assert "Konflik pada “Orang ke-1 (Korban)”" in text and not re.search(r"\bp1\b", text)
 
 
 @pytest.mark.parametrize("lang", ["id", "en"])
