@@ -154,19 +154,29 @@ def test_commander_pages_fit_a_phone(browser: Any, site: Site) -> None:
         _reachable(browser, browser.find_element(By.CSS_SELECTOR, selector), selector)
 
 
-def test_hq_pages_fit_a_phone(browser: Any, site: Site) -> None:
-    """The dashboard (with hidden counts), queue, conflicts and a report, read only."""
+@pytest.mark.parametrize("user", ["hq.1", "admin"])
+def test_hq_and_admin_pages_fit_a_phone(browser: Any, site: Site, user: str) -> None:
+    """Dashboard (with hidden counts), queue, conflicts, a report; the admin in English,
+    with the longest top bar (four page links) and the devices of every post."""
     url = site.server.url
     _size(browser, PHONE)
-    sign_in(browser, url, "hq.1")
+    sign_in(browser, url, user)
+    lang = "en" if user == "admin" else "id"
     pages = {
-        "/dashboard?min_count=2": TOP_BAR + (".panel-head a", "#dashboard-filters .btn-primary"),
+        f"/dashboard?min_count=2&lang={lang}": TOP_BAR
+        + (".panel-head a", "#dashboard-filters .btn-primary"),
         "/queue": TOP_BAR + QUEUE_COLUMNS,
         "/conflicts": TOP_BAR + ("#conflicts-table tbody tr a.btn",),
         f"/reports/{site.crowded}": TOP_BAR + ("#review",),
     }
+    if user == "admin":
+        pages["/devices"] = TOP_BAR + (
+            "#devices-table td.state .badge",
+            "#devices-table button[id^=revoke-]",
+        )
     for path, selectors in pages.items():
         _check_page(browser, f"{url}{path}", selectors)
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == lang
 
 
 def test_report_decision_comes_first_on_a_phone(browser: Any, site: Site) -> None:
