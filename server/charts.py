@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from typing import Any
 
 import pygal
@@ -56,8 +57,8 @@ def _series(rows: list[dict[str, Any]], measures: dict[str, str]) -> dict[str, l
     return {label: [row.get(m) for row in rows] for m, label in measures.items()}
 
 
-def hidden(rows: list[dict[str, Any]], measures: dict[str, str]) -> bool:
-    """True when some count of the chart is hidden (and so not drawn)."""
+def hidden(rows: list[dict[str, Any]], measures: Iterable[str]) -> bool:
+    """True when some count of ``measures`` is hidden (and so not drawn)."""
     return any(row.get(m) is None for row in rows for m in measures)
 
 

@@ -52,7 +52,7 @@ def _panel(
         "title": title,
         "svg": _svg(svg),
         "rows": rows,
-        "hidden": charts.hidden(rows, measures),
+        "hidden": charts.hidden(rows, TABLE_MEASURES),  # the table's "·" too
         "label": label,
         "csv": url_for("aggregates.aggregates", group_by=key, format="csv", **export),
     }
