@@ -64,8 +64,8 @@ def field(unit: str, doc: dict[str, Any] | None = None) -> str:
     """A report field or unit; an element of a map is named by its place in ``doc``.
 
     Element ids (``persons.w1``) are device-made keys that mean nothing to a
-    reader, so they are never shown: the person, action or attachment is
-    described by its position and role, type or caption instead.
+    reader, so they are never shown: a person, action or attachment is
+    described by its position in the report (and its role or type) instead.
     """
     head, _dot, tail = unit.partition(".")
     if tail and head in ("persons", "actions", "attachments"):
@@ -98,19 +98,17 @@ def _field_names() -> dict[str, str]:
 
 def _element(head: str, key: str, doc: dict[str, Any] | None) -> str:
     """One person, action or attachment of ``doc``, by position and what it is."""
-    elements = list(((doc or {}).get(head) or {}).items())
-    found = [(n, item) for n, (k, item) in enumerate(elements, 1) if k == key]
-    if not found:
+    elements = ((doc or {}).get(head)) or {}
+    if key not in elements:  # no report at hand, or the element was removed since
         return {"persons": _("Person"), "actions": _("Action"), "attachments": _("Attachment")}[
             head
         ]
-    number, item = found[0]
-    item = item or {}
+    number, item = list(elements).index(key) + 1, elements[key] or {}
     if head == "persons":
         return _("Person %(number)d (%(role)s)", number=number, role=role(item.get("role") or ""))
     if head == "actions":
-        kind_ = action_type(item.get("type") or "")
-        return _("Action %(number)d (%(type)s)", number=number, type=kind_)
+        done = action_type(item.get("type"))
+        return _("Action %(number)d (%(type)s)", number=number, type=done)
     return _("Attachment %(number)d", number=number)
 
 
