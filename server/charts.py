@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from typing import Any
 
 import pygal
@@ -46,15 +47,25 @@ _COMMON = {
 }
 
 
-def _series(rows: list[dict[str, Any]], measures: dict[str, str]) -> dict[str, list[int]]:
-    """One list of values per measure, in row order."""
-    return {label: [row.get(m) or 0 for row in rows] for m, label in measures.items()}
+def _series(rows: list[dict[str, Any]], measures: dict[str, str]) -> dict[str, list[int | None]]:
+    """One list of values per measure, in row order; a hidden count stays None.
+
+    The aggregates give None for a count hidden by ``min_count``.  It is a
+    small number, not zero: drawn as 0 it would tell a reader the week had
+    no victims.  pygal leaves None out (a gap in a line, no bar).
+    """
+    return {label: [row.get(m) for row in rows] for m, label in measures.items()}
 
 
-def _whole_ticks(series: dict[str, list[int]]) -> list[int]:
+def hidden(rows: list[dict[str, Any]], measures: Iterable[str]) -> bool:
+    """True when some count of ``measures`` is hidden (and so not drawn)."""
+    return any(row.get(m) is None for row in rows for m in measures)
+
+
+def _whole_ticks(series: dict[str, list[int | None]]) -> list[int]:
     # Counts are whole numbers; pygal would otherwise label 0.2, 0.4, ...
     """Whole-number axis ticks covering every value."""
-    top = max([v for values in series.values() for v in values] or [0])
+    top = max([v for values in series.values() for v in values if v is not None] or [0])
     step = max(1, -(-top // 8))
     return list(range(0, top + step + 1, step))
 
@@ -66,6 +77,7 @@ def trend(rows: list[dict[str, Any]], measures: dict[str, str]) -> str:
         x_label_rotation=30,
         dots_size=3,
         include_x_axis=True,
+        allow_interruptions=True,  # a hidden week breaks the line instead of joining over it
         y_labels=_whole_ticks(series),
         **_COMMON,
     )

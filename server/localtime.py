@@ -21,6 +21,9 @@ ABBREVIATIONS = {
     "Asia/Jayapura": "WIT",
 }
 DEFAULT_TZ = "Asia/Jakarta"
+#: Day, abbreviated month, year in every language: the locales' numeric short
+#: dates read 9/11/26 (id) and 11/9/26 (en) for the same day.
+DATE_PATTERN = "d MMM y"
 
 
 def post_zones() -> dict[str, str]:
@@ -50,7 +53,11 @@ def to_datetime(value: datetime | str | int | None) -> datetime | None:
 
 
 def local(value: datetime | str | int | None, post: str | None, fmt: str = "medium") -> str:
-    """``value`` in the post's local time with its zone, e.g. ``20 Nov 2026 11.15 WITA``."""
+    """``value`` in the post's local time with its zone, e.g. ``20 Nov 2026 11.15 WITA``.
+
+    ``fmt`` ("medium" or "short") is still accepted from templates, but both
+    give the same unambiguous date.
+    """
     moment = to_datetime(value)
     if moment is None:
         return "—"
@@ -61,8 +68,8 @@ def local(value: datetime | str | int | None, post: str | None, fmt: str = "medi
         name, zone = "UTC", ZoneInfo("UTC")
     locale = str(get_locale() or "id")
     there = moment.astimezone(zone)
-    # The locale's date pattern, but minutes are enough for field reports.
-    day = format_date(there.date(), format=fmt, locale=locale)
+    # Minutes are enough for field reports.
+    day = format_date(there.date(), format=DATE_PATTERN, locale=locale)
     clock = format_time(there.time(), format="short", locale=locale)
     return f"{day} {clock} {ABBREVIATIONS.get(name, name)}"
 

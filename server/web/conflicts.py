@@ -14,7 +14,7 @@ from server import conflicts as service
 from server.db import db
 from server.models import Report
 from server.problems import Problem
-from server.web import diff
+from server.web import diff, readable
 from server.web.access import current, page
 from sync import hlc as H
 from sync import units as U
@@ -68,8 +68,11 @@ def show(conflict_id: str) -> ResponseReturnValue:
         "conflict.html",
         conflict=conflict,
         doc=doc,
-        comparison=diff.compare(conflict["kept"], conflict["lost"]),
-        current_value=current_value,
+        comparison=diff.compare(
+            readable.value(conflict["field"], conflict["kept"]),
+            readable.value(conflict["field"], conflict["lost"]),
+        ),
+        current_value=readable.value(conflict["field"], current_value),
         moved_on=current_value != conflict["kept"],
         kept_at=hlc_ms(conflict["kept_hlc"]),
         lost_at=hlc_ms(conflict["lost_hlc"]),

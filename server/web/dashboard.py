@@ -52,6 +52,7 @@ def _panel(
         "title": title,
         "svg": _svg(svg),
         "rows": rows,
+        "hidden": charts.hidden(rows, TABLE_MEASURES),  # the table's "·" too
         "label": label,
         "csv": url_for("aggregates.aggregates", group_by=key, format="csv", **export),
     }
@@ -71,7 +72,7 @@ def index() -> ResponseReturnValue:
     panels = [
         _panel("week", _("Reports per week"), args, None, trend=True),
         _panel("post", _("By post"), args, None),
-        _panel("destination_country", _("By destination country"), args, None),
+        _panel("destination_country", _("By destination country"), args, labels.country),
         _panel("modus", _("By modus"), args, labels.modus),
     ]
     return render_template(

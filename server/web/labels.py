@@ -1,8 +1,11 @@
-"""Words for codes (statuses, kinds, modus, roles, fields) in the page language."""
+"""Words for codes (statuses, kinds, modus, roles, fields, countries) in the page language."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 
@@ -57,10 +60,22 @@ def role(code: str) -> str:
     }.get(code, code)
 
 
-def field(unit: str) -> str:
-    """A report field or unit (``persons.<id>`` reads as "Person <id>")."""
+def field(unit: str, doc: dict[str, Any] | None = None) -> str:
+    """A report field or unit; an element of a map is named by its place in ``doc``.
+
+    Element ids (``persons.w1``) are device-made keys that mean nothing to a
+    reader, so they are never shown: a person, action or attachment is
+    described by its position in the report (and its role or type) instead.
+    """
     head, _dot, tail = unit.partition(".")
-    names = {
+    if tail and head in ("persons", "actions", "attachments"):
+        return _element(head, tail, doc)
+    return _field_names().get(unit, unit)
+
+
+def _field_names() -> dict[str, str]:
+    """Names of the report's fields (built per call: the language is per request)."""
+    return {
         "post": _("Post"),
         "kind": _("Kind"),
         "occurred_at": _("Occurred at"),
@@ -79,13 +94,22 @@ def field(unit: str) -> str:
         "review.status": _("Review status"),
         "review.note": _("Review note"),
     }
-    if tail and head == "persons":
-        return _("Person %(id)s", id=tail)
-    if tail and head == "actions":
-        return _("Action %(id)s", id=tail)
-    if tail and head == "attachments":
-        return _("Attachment %(id)s", id=tail[:12])
-    return names.get(unit, unit)
+
+
+def _element(head: str, key: str, doc: dict[str, Any] | None) -> str:
+    """One person, action or attachment of ``doc``, by position and what it is."""
+    elements = ((doc or {}).get(head)) or {}
+    if key not in elements:  # no report at hand, or the element was removed since
+        return {"persons": _("Person"), "actions": _("Action"), "attachments": _("Attachment")}[
+            head
+        ]
+    number, item = list(elements).index(key) + 1, elements[key] or {}
+    if head == "persons":
+        return _("Person %(number)d (%(role)s)", number=number, role=role(item.get("role") or ""))
+    if head == "actions":
+        done = action_type(item.get("type"))
+        return _("Action %(number)d (%(type)s)", number=number, type=done)
+    return _("Attachment %(number)d", number=number)
 
 
 def measure(code: str) -> str:
@@ -103,6 +127,55 @@ def measure(code: str) -> str:
     }.get(code, code)
 
 
+def sex(code: str | None) -> str:
+    """A person's sex as the short letter of the page language (Indonesian writes L/P)."""
+    return {"F": _("F"), "M": _("M"), "X": "X"}.get(code or "", code or "—")
+
+
+def sex_name(code: str | None) -> str:
+    """A person's sex in words (for the short letter's tooltip)."""
+    return {"F": _("Female"), "M": _("Male"), "X": _("Other or not stated")}.get(
+        code or "", code or ""
+    )
+
+
+def document_type(code: str | None) -> str:
+    """An identity document's type."""
+    return {
+        "passport": _("Passport"),
+        "national_id": _("National ID card"),
+        "stay_permit": _("Stay permit"),
+        "work_permit": _("Work permit"),
+        "travel_document": _("Travel document"),
+        "other": _("Other"),
+    }.get(code or "", code or "—")
+
+
+def action_type(code: str | None) -> str:
+    """What was done (an action of a report)."""
+    return {
+        "referred": _("Referred"),
+        "rescued": _("Rescued"),
+        "arrested": _("Arrested"),
+        "detained": _("Detained"),
+        "deported": _("Deported"),
+        "returned": _("Returned home"),
+        "warned": _("Warned"),
+        "deferred": _("Deferred"),
+        "investigated": _("Investigated"),
+        "other": _("Other"),
+    }.get(code or "", code or "—")
+
+
+def country(code: str | None) -> str:
+    """A country's name in the page language (Babel's CLDR data), from its ISO code."""
+    if not code:
+        return "—"
+    locale = get_locale()
+    names = locale.territories if locale is not None else {}
+    return names.get(code.upper(), code)
+
+
 def register(app: Flask) -> None:
     """Make the label functions available to every template."""
     for name, func in (
@@ -112,5 +185,10 @@ def register(app: Flask) -> None:
         ("role_label", role),
         ("field_label", field),
         ("measure_label", measure),
+        ("sex_label", sex),
+        ("sex_name", sex_name),
+        ("document_label", document_type),
+        ("action_label", action_type),
+        ("country_label", country),
     ):
         app.add_template_global(func, name)

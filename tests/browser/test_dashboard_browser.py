@@ -7,22 +7,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from selenium.common.exceptions import (
-    StaleElementReferenceException,
-    TimeoutException,
-    WebDriverException,
-)
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
 
+from tests.browser.driving import click_and_wait as _click_and_wait
+from tests.browser.driving import sign_in as _sign_in
+from tests.browser.driving import wait as _wait
 from tests.browser.seed import Seeded, seed_site
 from tests.live import LiveServer, live_server
-from tests.world import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
-
-WAIT_S = 15
 
 
 @pytest.fixture
@@ -31,60 +25,6 @@ def site(tmp_path: Path) -> Iterator[tuple[LiveServer, Seeded]]:
     posts = {"NNK": ["ofc.nnk.1", "ofc.nnk.2"], "DUM": ["ofc.dum.1"]}
     with live_server(tmp_path, "sqlite", posts) as server:
         yield server, seed_site(server)
-
-
-def _wait(driver: Any) -> WebDriverWait:
-    """A wait of at most WAIT_S seconds."""
-    return WebDriverWait(driver, WAIT_S)
-
-
-def _gone(element: Any) -> bool:
-    """True when the element's page has been replaced.
-
-    Chromium sometimes answers a question about a node of a page being torn
-    down with "Node ... does not belong to the document" instead of a stale
-    reference; that, too, means the page has gone.
-    """
-    try:
-        element.is_enabled()
-    except StaleElementReferenceException:
-        return True
-    except WebDriverException as exc:
-        if "does not belong to the document" in str(exc.msg):
-            return True
-        raise
-    return False
-
-
-def _sign_in(driver: Any, url: str, username: str, password: str = PASSWORD) -> None:
-    """Sign in through the form."""
-    driver.get(f"{url}/sign-in")
-    driver.find_element(By.ID, "username").send_keys(username)
-    driver.find_element(By.ID, "password").send_keys(password)
-    _click_and_wait(driver, driver.find_element(By.ID, "sign-in"))
-
-
-def _click_and_wait(driver: Any, element: Any) -> None:
-    """Click something that loads a new page, and wait until it has.
-
-    On a loaded CI machine a click can land while the page is still wiring
-    itself up and be lost; it is repeated (at most three times) until the
-    old page goes away.
-    """
-    for attempt in range(3):
-        if attempt == 0 or not _gone(element):
-            try:
-                element.click()
-            except StaleElementReferenceException:
-                break
-        try:
-            WebDriverWait(driver, WAIT_S / 3).until(lambda _d: _gone(element))
-            break
-        except TimeoutException:
-            continue
-    _wait(driver).until(lambda _d: _gone(element))
-    # The old page is gone; wait for the new one (after any redirect) to finish.
-    _wait(driver).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
 def test_sign_in_refuses_wrong_password_then_opens_the_queue(browser: Any, site: Any) -> None:

@@ -217,7 +217,7 @@ def test_conflict_page_json_merge(world: World, commander: Any) -> None:
     report_id, record = make_conflict(world, "persons.p1", kept, lost)
     page = f"/conflicts/{record['id']}"
     html = commander.get(page).get_data(as_text=True)
-    assert 'class="changed"' in html and "nationality" in html
+    assert 'class="changed"' in html and "Kewarganegaraan" in html
     url = f"{page}/resolve"
     post_form(commander, page, url, {"choice": "value", "mode": "json", "value": "{oops"})
     assert world.report(report_id)["conflicts"][0]["status"] == "open"
