@@ -12,7 +12,7 @@ import click
 from flask import Flask
 from werkzeug.security import generate_password_hash
 
-from server import create_app
+from server import accounts, create_app
 from server.auth import utcnow
 from server.config import DEFAULT_SECRET_KEY
 from server.db import db, upgrade_schema, write_session
@@ -158,6 +158,65 @@ def enroll_code(username: str, ttl_hours: int | None) -> None:
             raise click.ClickException(f"{username} is not an officer of a post.") from exc
     click.echo(f"One-time enrollment code for {username}:")
     click.echo(code)
+
+
+def _account_change(change: str, ended: accounts.Ended) -> None:
+    """Say what an account change did and which sessions and tokens it ended."""
+    click.echo(f"{change} Ended {ended.sessions} web session(s) and {ended.tokens} API token(s).")
+
+
+@admin.command("set-password")
+@click.argument("username")
+@click.option("--password", help="The new password (generated when left out).")
+def set_password(username: str, password: str | None) -> None:
+    """Give a commander, HQ analyst or admin a new password; ends their sessions and tokens."""
+    generated = None
+    if password is None:
+        password = generated = secrets.token_urlsafe(12)
+    try:
+        with app_with_schema().app_context():
+            ended = accounts.set_password(username, password)
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    _account_change(f"New password set for {username}.", ended)
+    if generated:
+        click.echo(f"Generated password: {generated}")
+
+
+@admin.command("disable-user")
+@click.argument("username")
+def disable_user(username: str) -> None:
+    """Disable a person: no sign-in, no API token, no device sync; ends their sessions."""
+    try:
+        with app_with_schema().app_context():
+            ended = accounts.set_active(username, False)
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    _account_change(f"Disabled {username}.", ended)
+
+
+@admin.command("enable-user")
+@click.argument("username")
+def enable_user(username: str) -> None:
+    """Enable a disabled person again (they sign in anew)."""
+    try:
+        with app_with_schema().app_context():
+            accounts.set_active(username, True)
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Enabled {username}.")
+
+
+@admin.command("sign-out-everywhere")
+@click.argument("username")
+def sign_out_everywhere(username: str) -> None:
+    """End every web session and API token of a person at once."""
+    try:
+        with app_with_schema().app_context():
+            ended = accounts.sign_out_everywhere(username)
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    _account_change(f"Signed {username} out everywhere.", ended)
 
 
 @click.group()
