@@ -7,6 +7,8 @@ import os
 import re
 import secrets
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 from flask import Flask
@@ -160,6 +162,22 @@ def enroll_code(username: str, ttl_hours: int | None) -> None:
     click.echo(code)
 
 
+@contextmanager
+def _account_context() -> Iterator[None]:
+    """An app context for an account change, its connections closed afterwards."""
+    # Closed here, not at exit: the commands also run inside other
+    # processes (tests, scripts), where a left-open pool would linger.
+    app = app_with_schema()
+    try:
+        with app.app_context():
+            yield
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+
+
 def _account_change(change: str, ended: accounts.Ended) -> None:
     """Say what an account change did and which sessions and tokens it ended."""
     click.echo(f"{change} Ended {ended.sessions} web session(s) and {ended.tokens} API token(s).")
@@ -173,11 +191,8 @@ def set_password(username: str, password: str | None) -> None:
     generated = None
     if password is None:
         password = generated = secrets.token_urlsafe(12)
-    try:
-        with app_with_schema().app_context():
-            ended = accounts.set_password(username, password)
-    except accounts.AccountError as exc:
-        raise click.ClickException(str(exc)) from exc
+    with _account_context():
+        ended = accounts.set_password(username, password)
     _account_change(f"New password set for {username}.", ended)
     if generated:
         click.echo(f"Generated password: {generated}")
@@ -187,11 +202,8 @@ def set_password(username: str, password: str | None) -> None:
 @click.argument("username")
 def disable_user(username: str) -> None:
     """Disable a person: no sign-in, no API token, no device sync; ends their sessions."""
-    try:
-        with app_with_schema().app_context():
-            ended = accounts.set_active(username, False)
-    except accounts.AccountError as exc:
-        raise click.ClickException(str(exc)) from exc
+    with _account_context():
+        ended = accounts.set_active(username, False)
     _account_change(f"Disabled {username}.", ended)
 
 
@@ -199,11 +211,8 @@ def disable_user(username: str) -> None:
 @click.argument("username")
 def enable_user(username: str) -> None:
     """Enable a disabled person again (they sign in anew)."""
-    try:
-        with app_with_schema().app_context():
-            accounts.set_active(username, True)
-    except accounts.AccountError as exc:
-        raise click.ClickException(str(exc)) from exc
+    with _account_context():
+        accounts.set_active(username, True)
     click.echo(f"Enabled {username}.")
 
 
@@ -211,11 +220,8 @@ def enable_user(username: str) -> None:
 @click.argument("username")
 def sign_out_everywhere(username: str) -> None:
     """End every web session and API token of a person at once."""
-    try:
-        with app_with_schema().app_context():
-            ended = accounts.sign_out_everywhere(username)
-    except accounts.AccountError as exc:
-        raise click.ClickException(str(exc)) from exc
+    with _account_context():
+        ended = accounts.sign_out_everywhere(username)
     _account_change(f"Signed {username} out everywhere.", ended)
 
 
