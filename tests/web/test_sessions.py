@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -11,6 +12,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import event, func, select
 
 from patroli.cli import main
+from server import sessions
+from server.auth import utcnow
 from server.db import db
 from server.models import ApiToken, User, WebSession
 from tests.web.pages import post_form, sign_in
@@ -187,3 +190,22 @@ def test_session_rows_hold_only_hashes_and_a_session_check_is_one_query(
     finally:
         event.remove(engine, "before_cursor_execute", record)
     assert sum("web_sessions" in s for s in statements) == 1
+
+
+def test_a_sign_in_clears_expired_session_rows(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows of sessions past their end go at the next sign-in, anyone's; live ones stay."""
+    _signed_in(world, "cmd.nnk")
+    later = utcnow() + timedelta(hours=7)
+    monkeypatch.setattr(sessions, "utcnow", lambda: later)
+    _signed_in(world, "hq.1")
+    assert _accounts(world.app)[1] == 2
+    monkeypatch.setattr(sessions, "utcnow", lambda: later + timedelta(hours=2))
+    _signed_in(world, "cmd.dum")
+    with world.app.app_context():
+        owners = db.session.scalars(
+            select(User.username).join(WebSession, WebSession.user_id == User.id)
+        ).all()
+        db.session.remove()
+    assert sorted(owners) == ["cmd.dum", "hq.1"]
