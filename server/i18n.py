@@ -2,8 +2,9 @@
 
 The choice comes from ``?lang=`` on any page (remembered in the session
 before the view runs, so it survives the redirect to the sign-in page and
-the sign-in itself) or the session; the browser's Accept-Language is not consulted, because a shared
-post computer should show the language the post works in.
+the sign-in itself) or the session; the browser's Accept-Language is not
+consulted, because a shared post computer should show the language the
+post works in.
 """
 
 from __future__ import annotations
