@@ -7,12 +7,14 @@ import os
 import re
 import secrets
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 from flask import Flask
 from werkzeug.security import generate_password_hash
 
-from server import create_app
+from server import accounts, create_app
 from server.auth import utcnow
 from server.config import DEFAULT_SECRET_KEY
 from server.db import db, upgrade_schema, write_session
@@ -158,6 +160,69 @@ def enroll_code(username: str, ttl_hours: int | None) -> None:
             raise click.ClickException(f"{username} is not an officer of a post.") from exc
     click.echo(f"One-time enrollment code for {username}:")
     click.echo(code)
+
+
+@contextmanager
+def _account_context() -> Iterator[None]:
+    """An app context for an account change, its connections closed afterwards."""
+    # Closed here, not at exit: the commands also run inside other
+    # processes (tests, scripts), where a left-open pool would linger.
+    app = app_with_schema()
+    try:
+        with app.app_context():
+            yield
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+
+
+def _account_change(change: str, ended: accounts.Ended) -> None:
+    """Say what an account change did and which sessions and tokens it ended."""
+    click.echo(f"{change} Ended {ended.sessions} web session(s) and {ended.tokens} API token(s).")
+
+
+@admin.command("set-password")
+@click.argument("username")
+@click.option("--password", help="The new password (generated when left out).")
+def set_password(username: str, password: str | None) -> None:
+    """Give a commander, HQ analyst or admin a new password; ends their sessions and tokens."""
+    generated = None
+    if password is None:
+        password = generated = secrets.token_urlsafe(12)
+    with _account_context():
+        ended = accounts.set_password(username, password)
+    _account_change(f"New password set for {username}.", ended)
+    if generated:
+        click.echo(f"Generated password: {generated}")
+
+
+@admin.command("disable-user")
+@click.argument("username")
+def disable_user(username: str) -> None:
+    """Disable a person: no sign-in, no API token, no device sync; ends their sessions."""
+    with _account_context():
+        ended = accounts.set_active(username, False)
+    _account_change(f"Disabled {username}.", ended)
+
+
+@admin.command("enable-user")
+@click.argument("username")
+def enable_user(username: str) -> None:
+    """Enable a disabled person again (they sign in anew)."""
+    with _account_context():
+        accounts.set_active(username, True)
+    click.echo(f"Enabled {username}.")
+
+
+@admin.command("sign-out-everywhere")
+@click.argument("username")
+def sign_out_everywhere(username: str) -> None:
+    """End every web session and API token of a person at once."""
+    with _account_context():
+        ended = accounts.sign_out_everywhere(username)
+    _account_change(f"Signed {username} out everywhere.", ended)
 
 
 @click.group()

@@ -99,6 +99,21 @@ class ApiToken(db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class WebSession(db.Model):
+    """A signed-in page session; the cookie holds its random id, the row only the id's hash.
+
+    Deleting the row ends the session at once, whatever copies of the
+    cookie exist (sign-out, a disabled account, a new password, an admin's
+    sign-out-everywhere).
+    """
+
+    __tablename__ = "web_sessions"
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class Report(db.Model):
     """A report's current state, merge metadata and change sequence."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
@@ -33,13 +33,27 @@ class SignInForm(FlaskForm):
 
 
 def safe_next(target: str | None) -> str | None:
-    """``target`` when it is a path on this site (no open redirects), else None."""
-    if not target:
+    """``target`` when it is a path on this site (no open redirects), else None.
+
+    Control characters would split the Location header (and Werkzeug
+    refuses them with a 500); browsers read a backslash as a slash, so
+    ``/\\evil.example`` would leave the site like ``//evil.example``.
+    """
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
         return None
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+    if parts.scheme or parts.netloc:
         return None
     return target
+
+
+def _without_lang(target: str) -> str:
+    """``target`` without its ``lang`` parameter, which would undo the switch just made."""
+    parts = urlsplit(target)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "lang"]
+    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 @bp.get("/")
@@ -94,4 +108,5 @@ def language() -> ResponseReturnValue:
     lang = request.form.get("lang")
     if lang in LANGUAGES:
         session["lang"] = lang
-    return redirect(safe_next(request.form.get("next")) or url_for("web_auth.home"))
+    target = safe_next(request.form.get("next"))
+    return redirect(_without_lang(target) if target else url_for("web_auth.home"))

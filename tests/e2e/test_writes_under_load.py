@@ -1,4 +1,5 @@
-"""People's writes (script tokens, enrollment codes, revocations) while devices push hard.
+"""People's writes (script tokens, web sign-ins and sign-outs, enrollment codes, revocations)
+while devices push hard.
 
 On SQLite these went through a session transaction that read first and wrote
 later; with pushes committing every few milliseconds the write found its
@@ -19,6 +20,7 @@ from bench import records, workload
 from bench.server import Credentials
 from sync.transport import Transport
 from tests.live import PASSWORD, live_server
+from tests.web.pages import csrf_token
 
 LOAD_S = 4.0
 
@@ -36,8 +38,34 @@ def _pushers(url: str, creds: list[Credentials], until: float) -> list[threading
     return [threading.Thread(target=push, args=(c, i), daemon=True) for i, c in enumerate(creds)]
 
 
+def _sign_in_and_out(url: str) -> list[tuple[str, int]]:
+    """Sign in through the form, open the queue, sign out: each step's status."""
+    web = requests.Session()
+    form = web.get(f"{url}/sign-in", timeout=30)
+    signed_in = web.post(
+        f"{url}/sign-in",
+        data={"username": "cmd.nnk", "password": PASSWORD, "csrf_token": csrf_token(form.text)},
+        allow_redirects=False,
+        timeout=30,
+    )
+    queue = web.get(f"{url}/queue", allow_redirects=False, timeout=30)
+    signed_out = web.post(
+        f"{url}/sign-out",
+        data={"csrf_token": csrf_token(queue.text)},
+        allow_redirects=False,
+        timeout=30,
+    )
+    # Both forms answer with a redirect; anything else (a 500 for a locked
+    # database, a 401 for a lost session) is a failure.
+    return [
+        ("sign-in", 200 if signed_in.status_code == 302 else signed_in.status_code),
+        ("queue", queue.status_code),
+        ("sign-out", 200 if signed_out.status_code == 302 else signed_out.status_code),
+    ]
+
+
 def test_people_writes_succeed_while_devices_push(tmp_path: Path, backend: str) -> None:
-    """Every token, code and revocation request during a push load answers 2xx."""
+    """Every token, sign-in, sign-out, code and revocation during a push load succeeds."""
     posts = {"NNK": ["ofc.1", "ofc.2", "ofc.3"]}
     with live_server(tmp_path, backend, posts) as server:
         creds = []
@@ -69,6 +97,7 @@ def test_people_writes_succeed_while_devices_push(tmp_path: Path, backend: str) 
                 timeout=30,
             )
             statuses.append(("code", code.status_code))
+            statuses += _sign_in_and_out(server.url)
         revoked = requests.post(
             f"{server.url}/api/v1/devices/{spare['device_id']}/revoke",
             json={"reason": "lost at the river crossing"},

@@ -8,10 +8,13 @@ import sys
 from pathlib import Path
 
 import requests
+from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import MetaData, create_engine, select
 
 from tests.field import FieldDevice
-from tests.live import PASSWORD, live_server
+from tests.live import PASSWORD, LiveServer, live_server
+from tests.web.pages import csrf_token
 from tests.world import incident
 
 POSTS = {"NNK": ["ofc.1"]}
@@ -31,8 +34,27 @@ def _database_text(url: str) -> str:
     return "\n".join(parts)
 
 
+def _web_session_id(server: LiveServer) -> str:
+    """Sign in through the form; the random session id inside the signed cookie."""
+    web = requests.Session()
+    form = web.get(f"{server.url}/sign-in", timeout=10)
+    signed_in = web.post(
+        f"{server.url}/sign-in",
+        data={"username": "cmd.nnk", "password": PASSWORD, "csrf_token": csrf_token(form.text)},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert signed_in.status_code == 302
+    reader = Flask(__name__)
+    reader.secret_key = server.env()["PATROLI_SECRET_KEY"]
+    serializer = SecureCookieSessionInterface().get_signing_serializer(reader)
+    assert serializer is not None
+    return serializer.loads(web.cookies["session"])["sid"]
+
+
 def test_no_secret_in_log_or_database(tmp_path: Path, backend: str) -> None:
-    """Enroll, sign in, push, pull, revoke, fail a sign-in: no token, password or code leaks."""
+    """Enroll, sign in, push, pull, revoke, fail a sign-in, sign in on the web: no token,
+    password, code or session id leaks."""
     env = {"PATROLI_LOG_LEVEL": "DEBUG"}
     with live_server(tmp_path, backend, POSTS, extra_env=env) as server:
         code = server.code_for("ofc.1")
@@ -67,6 +89,7 @@ def test_no_secret_in_log_or_database(tmp_path: Path, backend: str) -> None:
             timeout=10,
         )
         assert signin.status_code in (200, 400)
+        session_id = _web_session_id(server)
         log = server.log_text()
         db_text = _database_text(server.database_url)
     secrets = {
@@ -76,10 +99,18 @@ def test_no_secret_in_log_or_database(tmp_path: Path, backend: str) -> None:
         "enrollment code (raw)": code.replace("-", ""),
         "password": PASSWORD,
         "wrong password": wrong_password,
+        "web session id": session_id,
     }
     for name, secret in secrets.items():
         assert secret not in log, f"{name} appears in the server log"
-    for name in ("device token", "person token", "enrollment code", "enrollment code (raw)"):
+    stored_as_hashes = (
+        "device token",
+        "person token",
+        "enrollment code",
+        "enrollment code (raw)",
+        "web session id",
+    )
+    for name in stored_as_hashes:
         assert secrets[name] not in db_text, f"{name} is stored in clear in the database"
     assert device["device_id"] in db_text  # the dump did read the tables
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
-import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 
-from server import create_app
+from server import create_app, web_sessions
+from server.auth import utcnow
 from server.db import db
 from tests.dashboard.scenarios import make_conflict
 from tests.web.pages import csrf_token, post_form, sign_in
@@ -51,11 +52,15 @@ def test_officer_and_wrong_password_cannot_sign_in(world: World) -> None:
     assert client.get("/queue").status_code == 302
 
 
-def test_session_expires_after_configured_hours(world: World, commander: Any) -> None:
+def test_session_expires_after_configured_hours(
+    world: World, commander: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A session older than PATROLI_SESSION_HOURS no longer opens pages."""
     assert commander.get("/queue").status_code == 200
-    with commander.session_transaction() as session:
-        session["signed_in_at"] = int(time.time()) - 9 * 3600
+    signed_in = utcnow()
+    monkeypatch.setattr(web_sessions, "utcnow", lambda: signed_in + timedelta(hours=7, minutes=59))
+    assert commander.get("/queue").status_code == 200
+    monkeypatch.setattr(web_sessions, "utcnow", lambda: signed_in + timedelta(hours=8, seconds=1))
     resp = commander.get("/queue")
     assert resp.status_code == 302 and "/sign-in" in resp.headers["Location"]
 
