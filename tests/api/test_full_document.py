@@ -5,40 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import update
 
 from server.db import db, write_connection
 from server.models import Report
-from tests.world import World, incident
-
-#: The keys of a report document, in the order DESIGN §2 shows them.
-KEYS = [
-    "id",
-    "post",
-    "kind",
-    "occurred_at",
-    "ended_at",
-    "location",
-    "route",
-    "title",
-    "narrative",
-    "modus",
-    "destination_country",
-    "agencies",
-    "audience_size",
-    "topics",
-    "persons",
-    "actions",
-    "attachments",
-    "retracted",
-    "retract_reason",
-    "author",
-    "device_id",
-    "created_at",
-    "received_at",
-    "review",
-    "rev",
-]
+from tests.documents import KEYS, patrols
+from tests.world import World, incident, new_id
 
 #: A patrol with only what its creation needs.
 BARE_PATROL = {
@@ -179,3 +153,25 @@ def test_every_document_of_a_mixed_pull_has_exactly_the_keys(world: World) -> No
     assert pulled[retracted]["retracted"] is True
     assert pulled[retracted]["retract_reason"] == "duplicate"
     assert pulled[ids[3]]["persons"] == {} and pulled[ids[3]]["route"] is None
+
+
+@given(creations=st.lists(patrols(), min_size=1, max_size=4))
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+def test_served_documents_always_have_exactly_the_keys(
+    world: World, creations: list[dict[str, Any]]
+) -> None:
+    """Random valid patrols pushed: pull and GET serve each with exactly the full key set."""
+    dev = world.devices["ofc.nnk.1"]
+    ops = [dev.op(new_id(), fields) for fields in creations]
+    results = dev.push(*ops)
+    assert [r["status"] for r in results] == ["applied"] * len(ops)
+    changes, _ = dev.pull_all()
+    pulled = {c["report"]["id"]: c["report"] for c in changes if "report" in c}
+    for op in ops:
+        doc = pulled[op["report_id"]]
+        assert list(doc) == KEYS
+        assert world.report(op["report_id"])["report"] == doc
