@@ -38,8 +38,8 @@ KEYS = [
     "rev",
 ]
 
-# Any text a device may send (NUL is refused: PostgreSQL cannot store it).
-_CHARS = st.characters(exclude_characters="\x00")
+# Any text a device may send: UTF-8 (no lone surrogates), no NUL (PostgreSQL cannot store it).
+_CHARS = st.characters(codec="utf-8", exclude_characters="\x00")
 
 _OPTIONAL: dict[str, st.SearchStrategy[Any]] = {
     "ended_at": st.just("2026-11-20T08:00:00+08:00"),
