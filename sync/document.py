@@ -63,8 +63,3 @@ def full(doc: Mapping[str, Any]) -> dict[str, Any]:
                 value = False
         out[name] = value
     return out
-
-
-def is_full(doc: Mapping[str, Any]) -> bool:
-    """True when ``doc`` already has exactly the keys of ``FIELDS`` in order."""
-    return tuple(doc) == FIELDS

@@ -87,6 +87,9 @@ def test_field_show_json_has_every_field_before_and_after_sync(
         synced = _shown(db, report_id)
         assert synced == _server_document(server, report_id) == _stored(db, report_id)
         assert list(synced) == KEYS and synced["rev"] == 1
+    text = _cli(db, "show", bare).splitlines()
+    assert '  route: "Sebuku river"' in text and "  rev: 1" in text
+    assert not [line for line in text if line.endswith((": null", ": false"))], text
     synced = _shown(db, empty)
     assert synced["persons"] == {} and synced["actions"] == {} and synced["attachments"] == {}
     assert synced["retracted"] is False and synced["retract_reason"] is None
