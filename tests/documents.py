@@ -38,6 +38,37 @@ KEYS = [
     "rev",
 ]
 
+#: A patrol with only what its creation needs.
+BARE_PATROL = {
+    "kind": "patrol",
+    "occurred_at": "2026-11-20T06:00:00+08:00",
+    "title": "Morning patrol",
+    "route": "Sebuku river",
+}
+
+#: A bare patrol's device fields as every document must show them.
+BARE_PATROL_FIELDS = {
+    "post": "NNK",
+    "kind": "patrol",
+    "occurred_at": "2026-11-20T06:00:00+08:00",
+    "ended_at": None,
+    "location": None,
+    "route": "Sebuku river",
+    "title": "Morning patrol",
+    "narrative": None,
+    "modus": None,
+    "destination_country": None,
+    "agencies": None,
+    "audience_size": None,
+    "topics": None,
+    "persons": {},
+    "actions": {},
+    "attachments": {},
+    "retracted": False,
+    "retract_reason": None,
+}
+
+
 # Any text a device may send: UTF-8 (no lone surrogates), no NUL (PostgreSQL cannot store it).
 _CHARS = st.characters(codec="utf-8", exclude_characters="\x00")
 

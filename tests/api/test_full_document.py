@@ -11,38 +11,8 @@ from sqlalchemy import update
 
 from server.db import db, write_connection
 from server.models import Report
-from tests.documents import KEYS, patrols
+from tests.documents import BARE_PATROL, BARE_PATROL_FIELDS, KEYS, patrols
 from tests.world import World, incident, new_id
-
-#: A patrol with only what its creation needs.
-BARE_PATROL = {
-    "kind": "patrol",
-    "occurred_at": "2026-11-20T06:00:00+08:00",
-    "title": "Morning patrol",
-    "route": "Sebuku river",
-}
-
-#: A bare patrol's device fields as every document must show them.
-BARE_PATROL_FIELDS = {
-    "post": "NNK",
-    "kind": "patrol",
-    "occurred_at": "2026-11-20T06:00:00+08:00",
-    "ended_at": None,
-    "location": None,
-    "route": "Sebuku river",
-    "title": "Morning patrol",
-    "narrative": None,
-    "modus": None,
-    "destination_country": None,
-    "agencies": None,
-    "audience_size": None,
-    "topics": None,
-    "persons": {},
-    "actions": {},
-    "attachments": {},
-    "retracted": False,
-    "retract_reason": None,
-}
 
 
 def _device_fields(doc: dict[str, Any]) -> dict[str, Any]:

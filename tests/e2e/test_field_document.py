@@ -11,8 +11,7 @@ import requests
 from click.testing import CliRunner
 
 from patroli.cli import main
-from tests.api.test_full_document import BARE_PATROL, BARE_PATROL_FIELDS
-from tests.documents import KEYS
+from tests.documents import BARE_PATROL, BARE_PATROL_FIELDS, KEYS
 from tests.live import LiveServer, live_server
 from tests.world import PASSWORD, incident
 
