@@ -18,7 +18,9 @@ def render_report(view: dict[str, Any]) -> str:
     doc = view["report"]
     lines = [f"Report {doc['id']}"]
     for key, value in doc.items():
-        if key not in _SKIP:
+        # Every field is in the document; the officer reads only those set
+        # (``retracted`` is false until a retraction).
+        if key not in _SKIP and value is not None and value is not False:
             lines.append(f"  {key}: {json.dumps(value, ensure_ascii=False)}")
     review = doc.get("review") or {}
     if review:

@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from client_sqlite.store import Store, listing_columns, now_iso
-from sync import report_schema
+from sync import document, report_schema
 from sync import units as U
 from sync.vocab import KINDS
 
@@ -139,7 +139,7 @@ def _write(c: sqlite3.Connection, report_id: str, doc: dict[str, Any]) -> None:
         "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET doc=excluded.doc, "
         "kind=excluded.kind, title=excluded.title, occurred_at=excluded.occurred_at, "
         "updated_at=excluded.updated_at",
-        (report_id, orjson.dumps(doc).decode(), *listing_columns(doc), now_iso()),
+        (report_id, orjson.dumps(document.full(doc)).decode(), *listing_columns(doc), now_iso()),
     )
 
 

@@ -16,6 +16,7 @@ import orjson
 
 from client_sqlite.connection import Transactions, open_database
 from client_sqlite.migrations import migrate
+from sync import document
 from sync import hlc as H
 from sync import units as U
 
@@ -210,11 +211,11 @@ class Store:
             with_ops = self._reports_with_ops(c, ids)
             rows, conflict_rows = [], []
             for ch in reports:
-                doc = ch["report"]
+                doc = document.full(ch["report"])
                 acked = orjson.dumps(doc).decode()
                 local = acked
                 if doc["id"] in with_ops:
-                    local = orjson.dumps(self._on_top(c, doc)).decode()
+                    local = orjson.dumps(document.full(self._on_top(c, doc))).decode()
                 rows.append((doc["id"], local, acked, doc["rev"], *listing_columns(doc), now))
                 conflict_rows += [
                     (x["id"], doc["id"], x["field"], orjson.dumps(x).decode())
@@ -277,9 +278,9 @@ class Store:
     # -- reading -------------------------------------------------------------
 
     def report(self, report_id: str) -> dict[str, Any] | None:
-        """The local document of a report, or None."""
+        """The local document of a report, full (also if an older version stored it), or None."""
         row = self.conn.execute("SELECT doc FROM reports WHERE id=?", (report_id,)).fetchone()
-        return orjson.loads(row[0]) if row else None
+        return document.full(orjson.loads(row[0])) if row else None
 
     def find_id(self, prefix: str) -> str | None:
         """A report id from its full form or an unambiguous prefix."""

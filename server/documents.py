@@ -6,6 +6,9 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
+import orjson
+
+from sync import document
 from sync import hlc as H
 from sync.units import SERVER_FIELDS
 
@@ -47,11 +50,31 @@ def server_fields(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def compose(report_id: str, device_doc: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
-    """The full current document: ``id``, device fields, then server fields."""
-    doc = {"id": report_id}
-    doc.update(device_doc)
-    doc.update(server_fields(row))
-    return doc
+    """The full current document: ``id``, every device field, then the server fields."""
+    return document.full({"id": report_id, **device_doc, **server_fields(row)})
+
+
+def stored_text(doc: dict[str, Any]) -> str:
+    """A document as ``reports.doc`` keeps it: full, as JSON text ending in a newline.
+
+    The newline (orjson never writes one, and nothing else writes the
+    column) marks a document stored full: rows written by older versions
+    hold only the fields ever sent and lack it, so ``served`` can splice
+    every other row into a pull answer without parsing it.
+    """
+    return orjson.dumps(document.full(doc), option=orjson.OPT_APPEND_NEWLINE).decode()
+
+
+def served(stored: str) -> bytes:
+    """A stored document's JSON text as it is served: full, whatever version stored it."""
+    if stored.endswith("\n"):
+        return stored.encode()[:-1]
+    return orjson.dumps(document.full(orjson.loads(stored)))
+
+
+def loaded(stored: str) -> dict[str, Any]:
+    """A stored document, full, whatever version stored it."""
+    return document.full(orjson.loads(stored))
 
 
 def device_part(full: dict[str, Any]) -> dict[str, Any]:

@@ -2,7 +2,9 @@
 
 A report's full current document (device fields plus the server-owned ones)
 is kept as JSON text in ``reports.doc`` so that a pull can splice it into
-its answer without decoding it; ``reports.meta`` holds the per-unit merge
+its answer without decoding it (``documents.stored_text``: full, ending in a
+newline; a row without the newline, stored by an older version, is made full
+when read); ``reports.meta`` holds the per-unit merge
 metadata of ``sync.merge``.  Columns next to them exist to be filtered,
 indexed or counted.
 """

@@ -5,7 +5,8 @@ allocated in commit order by ``report_store.allocate_seqs``), so "changed
 after the cursor" is ``seq > cursor`` and a report appears once, at its
 latest state.  Removals (a report leaving a post) come from the same
 sequence.  The answer is assembled from the stored JSON text of each
-document without decoding it.
+document without decoding it (``documents.served``: only a document an
+older version stored, without the fields never sent, is parsed and made full).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy.engine import Connection
 
 from server.auth import utcnow
 from server.db import write_connection
+from server.documents import served
 from server.models import Conflict, Counter, Device, Removal, Report
 from server.problems import Problem
 from sync import hlc as H
@@ -152,7 +154,7 @@ def pull(conn: Connection, posts: set[str] | None, cursor: str | None, limit: in
     for _, row in entries:
         if hasattr(row, "doc"):
             extra = orjson.dumps(open_map.get(row.id, []))
-            parts.append(b'{"report":' + row.doc.encode() + b',"open_conflicts":' + extra + b"}")
+            parts.append(b'{"report":' + served(row.doc) + b',"open_conflicts":' + extra + b"}")
         else:
             parts.append(orjson.dumps({"report_id": row.report_id, "removed": True}))
     last = entries[-1][0] if entries else since

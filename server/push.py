@@ -4,7 +4,9 @@ A batch runs in one write transaction.  Each op is evaluated in memory
 against the batch's working copy of its report and either contributes all
 of its writes or none (an op is atomic); the working copies, revisions,
 conflicts and op records are then written with one statement per table.
-A replayed ``op_id`` returns the stored result and changes nothing.
+A replayed ``op_id`` returns the stored result and changes nothing; an
+``op_id`` that another device already used is refused and reveals nothing
+of that device's op (idempotency keys belong to the device that sent them).
 """
 
 from __future__ import annotations
@@ -38,6 +40,9 @@ devices_table = Device.__table__
 _CHECK_REQUEST = validator(wire.PUSH_REQUEST)
 _CHECK_CHANGE = validator(wire.CHANGE)
 SCOPE_ERROR = {"report_id": ["is not a report of your post, or does not exist"]}
+FOREIGN_OP_ERROR = {
+    "op_id": ["was already used by another device; send the change with a new op_id"]
+}
 _RETRIES = 3
 
 
@@ -118,6 +123,27 @@ def _result(change: dict[str, Any], status: str, rev: int | None, **extra: Any) 
     return result
 
 
+@dataclass(frozen=True)
+class _Done:
+    """An op already applied: the device that sent it and the result it got."""
+
+    device_id: str
+    result: dict[str, Any]
+
+
+def _answer_done(change: dict[str, Any], done: _Done, device_id: str) -> dict[str, Any]:
+    """The answer to an op_id seen before: a replay for its own device only.
+
+    The op record's key is the op_id alone, so another device's op cannot
+    be recorded beside it: that op is refused (not recorded, so it is
+    refused the same way each time it is sent) with nothing of the stored
+    result in the answer, which belongs to another device, maybe another post.
+    """
+    if done.device_id != device_id:
+        return _result(change, M.REJECTED, None, errors=FOREIGN_OP_ERROR)
+    return dict(done.result, replayed=True)
+
+
 class _Batch:
     """One batch being applied: its working report states and bookkeeping."""
 
@@ -131,7 +157,7 @@ class _Batch:
         self.states: dict[str, store.ReportState] = {}
         self.op_rows: list[dict[str, Any]] = []
 
-    def load(self, changes: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    def load(self, changes: list[dict[str, Any]]) -> dict[str, _Done]:
         """Lock/load the batch's reports, then read which ops were already applied."""
         ids = [c.get("report_id") for c in changes if isinstance(c.get("report_id"), str)]
         self.states = store.load(self.conn, ids)
@@ -139,9 +165,11 @@ class _Batch:
         # replay of the same op on another process has committed by then.
         op_ids = [c["op_id"] for c in changes]
         rows = self.conn.execute(
-            select(ops_table.c.op_id, ops_table.c.result).where(ops_table.c.op_id.in_(op_ids))
+            select(ops_table.c.op_id, ops_table.c.device_id, ops_table.c.result).where(
+                ops_table.c.op_id.in_(op_ids)
+            )
         )
-        return {row.op_id: orjson.loads(row.result) for row in rows}
+        return {row.op_id: _Done(row.device_id, orjson.loads(row.result)) for row in rows}
 
     def apply(self, change: dict[str, Any], checked: _Checked) -> dict[str, Any]:
         """Evaluate one op against the working states; never raises for bad input."""
@@ -346,10 +374,10 @@ def _run_batch(
         for change, verdict in zip(changes, checked, strict=True):
             previous = done.get(change["op_id"])
             if previous is not None:
-                results.append(dict(previous, replayed=True))
+                results.append(_answer_done(change, previous, batch.device.id))
                 continue
             result = batch.apply(change, verdict)
-            done[change["op_id"]] = result
+            done[change["op_id"]] = _Done(batch.device.id, result)
             batch.record(change, result)
             results.append(result)
         batch.save(changes)
@@ -365,9 +393,10 @@ def push(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
             results = _run_batch(principal, changes, checked)
             break
         except DBAPIError as exc:
-            # Two processes creating the same report or replaying the same
-            # op at once: the loser's insert fails; rerun the whole batch,
-            # which now sees the winner's rows and answers with replays.
+            # Two processes creating the same report or sending the same op
+            # at once: the loser's insert fails; rerun the whole batch, which
+            # now sees the winner's rows and answers with replays (or, for an
+            # op_id another device won, with a refusal).
             if attempt == _RETRIES - 1 or not is_retryable(exc):
                 raise
             current_app.logger.info(

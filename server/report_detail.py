@@ -11,7 +11,7 @@ from server import blob_refs
 from server.auth import aware
 from server.blobstore import store_for
 from server.db import db
-from server.documents import iso_ms
+from server.documents import iso_ms, loaded
 from server.models import Conflict, Report, ReportRevision
 from server.pull import conflict_wire
 
@@ -29,7 +29,7 @@ def report_view(report: Report) -> dict[str, Any]:
         .order_by(Conflict.rev, Conflict.created_at)
     ).mappings()
     return {
-        "report": orjson.loads(report.doc),
+        "report": loaded(report.doc),
         "history": [
             {
                 "rev": h.rev,

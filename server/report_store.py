@@ -187,7 +187,7 @@ def _row_values(state: ReportState, now: datetime) -> dict[str, Any]:
     """The ``reports`` row of a state (without ``seq``)."""
     values = dict(state.row)
     values.update(documents.derived_columns(state.device_doc))
-    values["doc"] = orjson.dumps(state.document()).decode()
+    values["doc"] = documents.stored_text(state.document())
     values["meta"] = encode_meta(state.meta)
     values["updated_at"] = now
     return values

@@ -8,6 +8,7 @@ is what is stored.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -190,19 +191,21 @@ class ReportDocumentSchema(ReportFieldsSchema):
     """The full report document (DESIGN §2), as pulls and the API answer it.
 
     It describes, never validates: devices send units (``validate_units``).
-    Device fields are present once sent; ``persons``, ``actions`` and
-    ``attachments`` are maps keyed by element id (the sha256 for
-    attachments); the server-owned fields come last.  Open
-    (``unknown = INCLUDE``): a document is what was accepted unit by unit.
+    Every field is always present (``sync.document.full``): unset ones are
+    ``null``, ``retracted`` is ``false`` until a retraction; ``persons``,
+    ``actions`` and ``attachments`` are maps keyed by element id (the sha256
+    for attachments), ``{}`` when empty; the server-owned fields come last.
     """
 
     class Meta:
         unknown = INCLUDE
 
     id = fields.String(required=True)
-    persons = fields.Dict(keys=fields.String(), values=fields.Nested(PersonSchema))
-    actions = fields.Dict(keys=fields.String(), values=fields.Nested(ActionSchema))
-    attachments = fields.Dict(keys=fields.String(), values=fields.Nested(AttachmentSchema))
+    persons = fields.Dict(keys=fields.String(), values=fields.Nested(PersonSchema), required=True)
+    actions = fields.Dict(keys=fields.String(), values=fields.Nested(ActionSchema), required=True)
+    attachments = fields.Dict(
+        keys=fields.String(), values=fields.Nested(AttachmentSchema), required=True
+    )
     author = fields.String(required=True)
     device_id = fields.String(required=True, allow_none=True)
     created_at = fields.String(required=True, allow_none=True)
@@ -210,6 +213,13 @@ class ReportDocumentSchema(ReportFieldsSchema):
     review = fields.Nested(ReviewStateSchema, required=True)
     rev = fields.Integer(required=True)
 
+
+# The device fields, as a document has them: the same fields as in an op,
+# but present always (copies: the op schema's fields stay optional).
+for _name, _field in ReportFieldsSchema._declared_fields.items():
+    _present = copy.copy(_field)
+    _present.required = True
+    ReportDocumentSchema._declared_fields[_name] = _present
 
 FIELDS_SCHEMA = ReportFieldsSchema()
 ELEMENT_SCHEMAS: dict[str, Schema] = {

@@ -3,9 +3,22 @@
 from __future__ import annotations
 
 import pytest
+from flask import Flask
+from sqlalchemy import func, select
 
+from server.db import db
+from server.models import OpRecord, Report, ReportRevision
 from sync import hlc as H
 from tests.world import World, incident, new_id
+
+
+def _rows(app: Flask) -> tuple[int, int, int]:
+    """Reports, revisions and op records in the database."""
+    with app.app_context():
+        return tuple(
+            db.session.execute(select(func.count()).select_from(model)).scalar_one()
+            for model in (Report, ReportRevision, OpRecord)
+        )
 
 
 def test_create_applies_and_fills_server_fields(world: World) -> None:
@@ -44,6 +57,39 @@ def test_duplicate_op_in_one_batch_applies_once(world: World) -> None:
     first, second = dev.push(op, op)
     assert first["rev"] == 2 and second == dict(first, replayed=True)
     assert world.report(rid)["report"]["rev"] == 2
+
+
+def test_op_id_of_another_device_is_refused_revealing_nothing(world: World) -> None:
+    """DUM sending an op_id NNK used: refused on ``op_id``, nothing of NNK's op answered."""
+    nnk, dum = world.devices["ofc.nnk.1"], world.devices["ofc.dum.1"]
+    nnk_id = new_id()
+    nnk_op = nnk.op(nnk_id, incident())
+    (original,) = nnk.push(nnk_op)
+    nnk_before = world.report(nnk_id)
+    rows_before = _rows(world.app)
+    dum_id = new_id()
+    stolen = dict(dum.op(dum_id, incident(title="DUM's own report")), op_id=nnk_op["op_id"])
+    (answer,) = dum.push(stolen)
+    assert answer == {
+        "op_id": nnk_op["op_id"],
+        "report_id": dum_id,
+        "status": "rejected",
+        "rev": None,
+        "replayed": False,
+        "hlc_clamped": False,
+        "conflicts": [],
+        "errors": {
+            "op_id": ["was already used by another device; send the change with a new op_id"]
+        },
+    }
+    # Refused the same way when sent again: the refusal is not a stored result.
+    assert dum.push(stolen) == [answer]
+    assert _rows(world.app) == rows_before
+    missing = world.client.get(f"/api/v1/reports/{dum_id}", headers=world.token("cmd.dum"))
+    assert missing.status_code == 404
+    assert world.report(nnk_id) == nnk_before
+    (replay,) = nnk.push(nnk_op)
+    assert replay == dict(original, replayed=True)
 
 
 def test_same_field_same_base_conflict_higher_hlc_wins(world: World) -> None:

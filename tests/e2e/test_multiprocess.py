@@ -260,6 +260,83 @@ def test_replays_sent_to_every_process_at_once_apply_once(tmp_path: Path, backen
     assert counts == (len(created), len(created) + edits, len(op_ids))
 
 
+def _op_owners(database_url: str, op_ids: list[str]) -> dict[str, str]:
+    """The device each of these op records belongs to."""
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select(OpRecord.op_id, OpRecord.device_id).where(OpRecord.op_id.in_(op_ids))
+            )
+            return {row.op_id: row.device_id for row in rows}
+    finally:
+        engine.dispose()
+
+
+def _each_at_once(
+    devices: list[Device], servers: list[LiveServer], ops: list[dict[str, Any]]
+) -> list[requests.Response | None]:
+    """Device ``i`` pushes ``ops[i]`` to server ``i``, all at the same moment."""
+    answers: list[requests.Response | None] = [None] * len(devices)
+    barrier = threading.Barrier(len(devices))
+
+    def send(i: int) -> None:
+        barrier.wait(timeout=30)
+        body = {"batch_id": str(uuid.uuid4()), "changes": [ops[i]]}
+        answers[i] = devices[i].push(body, servers[i].url)
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(len(devices))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    return answers
+
+
+def test_one_op_id_from_two_devices_at_once_each_gets_its_own_answer(
+    tmp_path: Path, backend: str
+) -> None:
+    """NNK and DUM send one op_id at the same moment to two processes: one wins, the other
+    is refused on ``op_id`` with its own report id, never the winner's result."""
+    refusal = {"op_id": ["was already used by another device; send the change with a new op_id"]}
+    with cluster(tmp_path, backend, {"NNK": ["ofc.nnk"], "DUM": ["ofc.dum"]}, count=2) as servers:
+        devices = [Device(servers, "ofc.nnk"), Device(servers, "ofc.dum")]
+        winners: dict[str, str] = {}
+        created: list[str] = []
+        for _ in range(6):
+            op_id = str(uuid.uuid4())
+            ops = [dict(d.op(str(uuid.uuid4()), incident(), None), op_id=op_id) for d in devices]
+            answers = _each_at_once(devices, servers, ops)
+            assert all(a is not None and a.status_code == 200 for a in answers), answers
+            results = [a.json()["results"][0] for a in answers]  # type: ignore[union-attr]
+            won = [r["status"] == "applied" for r in results]
+            assert sorted(won) == [False, True], results
+            for i, result in enumerate(results):
+                assert result["report_id"] == ops[i]["report_id"] and not result["replayed"]
+                if won[i]:
+                    assert result["rev"] == 1 and result["errors"] == {}
+                    winners[op_id] = devices[i].id
+                    created.append(ops[i]["report_id"])
+                else:
+                    assert result["rev"] is None and result["errors"] == refusal
+        url = servers[0].database_url
+        counts = _counts(url, created, list(winners))
+        owners = _op_owners(url, list(winners))
+        every_report = _all_report_ids(url)
+    assert counts == (6, 6, 6) and owners == winners
+    assert sorted(every_report) == sorted(created), "a refused op created its report"
+
+
+def _all_report_ids(database_url: str) -> list[str]:
+    """Every report id in the database."""
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return list(conn.execute(select(Report.id)).scalars())
+    finally:
+        engine.dispose()
+
+
 _JOB_LINE = re.compile(r"^(\S+ \S+) INFO patroli\.jobs: job prune-ops: ", re.MULTILINE)
 
 
