@@ -286,3 +286,19 @@ def test_templates_reference_no_external_assets() -> None:
         text = path.read_text()
         assert not re.search(r"(src|href)=\"(https?:)?//", text), path
         assert "url(http" not in text, path
+
+
+def test_report_page_marks_attachments_not_uploaded_yet(world: World, commander: Any) -> None:
+    """An attachment whose bytes have not arrived carries a badge; an uploaded one does not."""
+    from tests.api.test_blobs import attach, content, put
+
+    dev = world.devices["ofc.nnk.1"]
+    report_id, _ = dev.create(incident())
+    (data_a, sha_a), (_, sha_b) = content(100, 21), content(200, 22)
+    attach(dev, report_id, sha_a, sha_b)
+    assert put(dev, sha_a, data_a).status_code == 201
+    html = commander.get(f"/reports/{report_id}").get_data(as_text=True)
+    items = re.findall(r"<li>(.*?)</li>", html, flags=re.S)
+    by_sha = {sha: next(i for i in items if f"{sha[:12]}…" in i) for sha in (sha_a, sha_b)}
+    assert "badge-warn" not in by_sha[sha_a]
+    assert "badge-warn" in by_sha[sha_b] and "belum diunggah" in by_sha[sha_b]
