@@ -26,6 +26,17 @@ def row_counts(app: Flask) -> dict[str, int]:
         return {t.__tablename__: db.session.query(t).count() for t in TABLES}
 
 
+def database_state(app: Flask) -> dict[str, list[tuple[str, ...]]]:
+    """Every row of every table, sorted: equal before and after means nothing changed."""
+    with app.app_context():
+        return {
+            table.name: sorted(
+                tuple(str(v) for v in row) for row in db.session.execute(table.select())
+            )
+            for table in db.metadata.sorted_tables
+        }
+
+
 def assert_problem(resp: Any, status: int, slug: str) -> dict[str, Any]:
     """The response is problem+json with ``status`` and the ``slug`` type; return its body."""
     assert resp.status_code == status, resp.get_data(as_text=True)[:500]
