@@ -200,9 +200,11 @@ def test_server_sigkilled_mid_batch(server: LiveServer, tmp_path: Path) -> None:
 
 
 #: A kill fires after this many bytes (either way) of the sync in progress.
-#: A whole sync of the 120 reports moves about 21 kB, and a run moves the
-#: work on by at most what it carried, so at least 7 runs are killed.
+#: A whole sync of the 120 reports moves about 21 kB; a run moves the work
+#: on by at most what it carried (the count plus one 500-byte step of the
+#: throttled link), so at least 6 runs are needed: the first 5 are killed.
 KILL_AFTER_BYTES = (200, 3_000)
+KILL_LINK = FaultPlan(bandwidth_bps=10_000)
 
 
 def _kill_after(proxy: FaultProxy, proc: subprocess.Popen, count: int) -> bool:
@@ -229,7 +231,7 @@ def test_client_sigkilled_at_random_points(server: LiveServer, tmp_path: Path) -
     """
     db = tmp_path / "cli.sqlite3"
     rng = random.Random(2026)
-    with FaultProxy(server.port, lifetime_s=120, default=FaultPlan(bandwidth_bps=40_000)) as proxy:
+    with FaultProxy(server.port, lifetime_s=120, default=KILL_LINK) as proxy:
         dev = FieldDevice.enroll(db, proxy.url, server.code_for("ofc.2"))
         expected = _offline_work(dev, 120, "sigkill")
         dev.store.close()
@@ -246,7 +248,7 @@ def test_client_sigkilled_at_random_points(server: LiveServer, tmp_path: Path) -
                 assert proc.returncode == 0
                 break
             kills += 1
-        assert kills >= 5
+        assert kills >= 5, kills
     device = FieldDevice(Store(db), server.url)
     result = device.sync(base_url=server.url)
     assert result.complete, result.reason
