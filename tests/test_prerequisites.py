@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -69,3 +70,22 @@ def test_unknown_requirement_is_a_usage_error():
     with pytest.raises(pytest.UsageError, match="names postgresql; known: postgres, browser"):
         prerequisites.required("postgresql,browser")
     assert prerequisites.required(" postgres , browser ,") == {"postgres", "browser"}
+
+
+def test_not_run_counts_only_the_tests_that_needed_what_is_missing(monkeypatch, tmp_path):
+    """The summary counts tests by the fixtures that need PostgreSQL or the browser."""
+    monkeypatch.setattr(prerequisites, "CHROMIUM", str(tmp_path / "chromium"))
+    monkeypatch.setattr(backends, "POSTGRES_URL", "")
+    items = [
+        SimpleNamespace(fixturenames=["browser", "tmp_path"]),
+        SimpleNamespace(fixturenames=["app", "database_url"]),
+        SimpleNamespace(fixturenames=["backend", "tmp_path"]),
+        SimpleNamespace(fixturenames=["tmp_path"]),
+    ]
+    lines = prerequisites.not_run(items)  # type: ignore[arg-type]
+    assert [line.split(":")[1] for line in lines] == [
+        " the PostgreSQL half of 2 tests",
+        " 1 browser tests",
+    ]
+    monkeypatch.setattr(backends, "POSTGRES_URL", "postgresql://unused")
+    assert prerequisites.not_run(items[1:]) == []  # type: ignore[arg-type]
