@@ -1,4 +1,4 @@
-"""Row counts before and after a hostile request: nothing may be partly stored."""
+"""Row counts and database state around a refused request: nothing may be partly stored."""
 
 from __future__ import annotations
 
