@@ -28,11 +28,11 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 # The web tests drive /usr/bin/chromium; without root we cannot install it,
-# and those tests skip themselves instead.
+# and `make test` then fails (run pytest directly to go without them).
 browsers:
 	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then :; \
 	elif [ "$$(id -u)" != 0 ]; then \
-	  echo "browsers: chromium missing and not root; skipping (browser tests will be skipped)" >&2; \
+	  echo "browsers: chromium missing and not root; not installing it (make test requires it)" >&2; \
 	else \
 	  echo "browsers: installing chromium and chromium-driver with apt-get" >&2; \
 	  $(APT) update && $(APT) install --no-install-recommends chromium chromium-driver fonts-liberation; \
@@ -41,7 +41,9 @@ browsers:
 # One shell so the trap can stop the throwaway cluster whatever happens.
 # ruff runs first but does not hide the test results: pytest always runs, and
 # the recipe fails if either failed (pytest's own status wins when non-zero,
-# so "no tests collected" (5) fails too).
+# so "no tests collected" (5) fails too).  PATROLI_TEST_REQUIRE makes a missing
+# PostgreSQL or Chromium an error instead of a quietly shorter run.
+PATROLI_TEST_REQUIRE ?= postgres,browser
 test: venv browsers
 	@set -u; \
 	url=$$(bash .ci/postgres.sh start) || exit 1; \
@@ -49,7 +51,8 @@ test: venv browsers
 	echo "==> ruff check"; \
 	$(BIN)/ruff check .; ruff=$$?; \
 	echo "==> pytest $(ARGS)"; \
-	PATH="$(CURDIR)/$(BIN):$$PATH" PATROLI_TEST_POSTGRES_URL="$$url" $(BIN)/pytest $(ARGS); st=$$?; \
+	PATH="$(CURDIR)/$(BIN):$$PATH" PATROLI_TEST_POSTGRES_URL="$$url" \
+	  PATROLI_TEST_REQUIRE="$(PATROLI_TEST_REQUIRE)" $(BIN)/pytest $(ARGS); st=$$?; \
 	if [ $$st -eq 0 ] && [ $$ruff -ne 0 ]; then echo "ruff check failed" >&2; st=1; fi; \
 	exit $$st
 

@@ -148,22 +148,60 @@ def _refusal(resp: requests.Response) -> BlobUploadError:
     return cls(f"{status}: {detail}", status, slug)
 
 
+@dataclass(frozen=True, kw_only=True)
+class _Settings:
+    """How one upload behaves: chunking, budget, and the hooks tests replace."""
+
+    chunk_size: int | None
+    progress: Progress | None
+    timeout: float | tuple[float, float]
+    max_attempts: int
+    deadline: float | None
+    sleep: Callable[[float], None]
+    clock: Callable[[], float]
+    rng: Callable[[], float]
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Target:
+    """Where the blob goes and what it is."""
+
+    session: requests.Session
+    url: str
+    headers: dict[str, str]
+    path: str | os.PathLike[str]
+    mime: str
+
+
 class _Upload:
     """One upload in progress: the file, where the server is, and the retry budget."""
 
-    def __init__(self, session: requests.Session, url: str, headers: dict[str, str], **opts: Any):
-        self.session, self.url, self.headers = session, url, headers
-        self.path, self.mime, self.size = opts["path"], opts["mime"], opts["size"]
-        self.adaptive = opts["chunk_size"] is None
-        self.chunk_size = opts["chunk_size"] or DEFAULT_CHUNK
-        self.timeout = opts["timeout"]
-        self.progress, self.max_attempts = opts["progress"], opts["max_attempts"]
-        self.deadline, self.sleep, self.clock = opts["deadline"], opts["sleep"], opts["clock"]
-        self.rng = opts["rng"]
+    def __init__(self, target: _Target, settings: _Settings):
+        self.session, self.url, self.headers = target.session, target.url, target.headers
+        self.path, self.mime = target.path, target.mime
+        self.size = os.path.getsize(target.path)
+        self.adaptive = settings.chunk_size is None
+        self.chunk_size = settings.chunk_size or DEFAULT_CHUNK
+        self.timeout = settings.timeout
+        self.progress, self.max_attempts = settings.progress, settings.max_attempts
+        self.deadline, self.sleep, self.clock = settings.deadline, settings.sleep, settings.clock
+        self.rng = settings.rng
         self.offset: int | None = None
         self.reported = -1
         self.failures = self.requests = self.bytes_sent = 0
         self.resumed_from: int | None = None
+
+    def run(self, sha256: str) -> UploadResult:
+        """Ask, send chunk by chunk and resume after transient failures until done."""
+        while True:
+            try:
+                if self.offset is None and self.ask():
+                    return self.result(sha256, "already-stored")
+                status = self.send()
+                if status is not None:
+                    return self.result(sha256, status)
+            except _Transient as exc:
+                self.fail(exc)
 
     def _report(self, done: int) -> None:
         # Progress only ever moves forward, whatever the server says later.
@@ -317,29 +355,21 @@ def upload(
         raise ValueError("sha256 must be 64 lowercase hex digits")
     if (chunk_size is not None and chunk_size < 1) or max_attempts < 1:
         raise ValueError("chunk_size and max_attempts must be positive")
-    url = f"{base_url.rstrip('/')}/api/v1/blobs/{sha256}"
-    job = _Upload(
-        session,
-        url,
-        dict(headers),
+    target = _Target(
+        session=session,
+        url=f"{base_url.rstrip('/')}/api/v1/blobs/{sha256}",
+        headers=dict(headers),
         path=path,
         mime=mime,
-        size=os.path.getsize(path),
+    )
+    settings = _Settings(
         chunk_size=chunk_size,
-        timeout=timeout,
         progress=progress,
+        timeout=timeout,
         max_attempts=max_attempts,
         deadline=deadline,
         sleep=sleep,
         clock=clock,
         rng=rng,
     )
-    while True:
-        try:
-            if job.offset is None and job.ask():
-                return job.result(sha256, "already-stored")
-            status = job.send()
-            if status is not None:
-                return job.result(sha256, status)
-        except _Transient as exc:
-            job.fail(exc)
+    return _Upload(target, settings).run(sha256)

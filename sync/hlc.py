@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 MAX_COUNTER = 99_999
 MS_DIGITS = 16
@@ -23,8 +23,6 @@ _HLC_RE = re.compile(PATTERN)
 
 #: How far ahead of the server clock a device HLC may be before it is clamped.
 MAX_DRIFT_MS = 60_000
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def now_ms() -> int:
@@ -96,12 +94,6 @@ def clamp(device: HLC, server_now: HLC, max_drift_ms: int = MAX_DRIFT_MS) -> tup
     if device.ms - server_now.ms > max_drift_ms:
         return HLC(server_now.ms, server_now.counter, device.node), True
     return device, False
-
-
-def from_datetime(dt: datetime, node: str, counter: int = 0) -> HLC:
-    """HLC for a wall-clock instant (used when the server reads ``server_time``)."""
-    # Integer arithmetic: float ``timestamp() * 1000`` truncates 1.001 s to 1000 ms.
-    return HLC((dt.astimezone(UTC) - _EPOCH) // timedelta(milliseconds=1), counter, node)
 
 
 def format_server_time(ms: int | None = None) -> str:

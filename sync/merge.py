@@ -33,7 +33,17 @@ class Op:
     author: str
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
+class Side:
+    """One side of a concurrent edit: a value and the stamp it was written with."""
+
+    value: Any
+    by: str | None
+    hlc: str
+    device: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
 class ConflictRecord:
     """A concurrent edit that lost: the losing value is kept here, never dropped."""
 
@@ -41,11 +51,31 @@ class ConflictRecord:
     kept: Any
     lost: Any
     kept_by: str | None
-    lost_by: str
-    kept_hlc: str | None
+    lost_by: str | None
+    kept_hlc: str
     lost_hlc: str
     kept_device: str | None
-    lost_device: str
+    lost_device: str | None
+
+    @classmethod
+    def between(cls, unit: str, one: Side, other: Side) -> ConflictRecord:
+        """The record of two concurrent edits of ``unit``: the higher HLC is kept.
+
+        Symmetric in its two sides, so the record does not depend on which
+        edit arrived first (HLC strings end in the device id, which breaks ties).
+        """
+        kept, lost = (one, other) if one.hlc > other.hlc else (other, one)
+        return cls(
+            field=unit,
+            kept=kept.value,
+            lost=lost.value,
+            kept_by=kept.by,
+            lost_by=lost.by,
+            kept_hlc=kept.hlc,
+            lost_hlc=lost.hlc,
+            kept_device=kept.device,
+            lost_device=lost.device,
+        )
 
 
 @dataclass
@@ -77,6 +107,37 @@ def _copy_doc(doc: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+@dataclass(kw_only=True)
+class _Merge:
+    """The outcome of one op as it is built, unit by unit."""
+
+    op: Op
+    new_rev: int
+    doc: dict[str, Any]
+    meta: dict[str, Any]
+    written: list[str] = field(default_factory=list)
+    conflicts: list[ConflictRecord] = field(default_factory=list)
+    affirmed: list[str] = field(default_factory=list)
+
+    def stamp(self, hlc: str | None = None) -> dict[str, Any]:
+        op = self.op
+        return {
+            "r": self.new_rev,
+            "h": op.hlc if hlc is None else hlc,
+            "d": op.device,
+            "b": op.author,
+        }
+
+    def write(self, unit: str, value: Any, stamp: dict[str, Any]) -> None:
+        U.put(self.doc, unit, value)
+        self.meta[unit] = stamp
+        self.written.append(unit)
+
+    def affirm(self, unit: str, stamp: Mapping[str, Any]) -> None:
+        self.meta[unit] = stamp
+        self.affirmed.append(unit)
+
+
 def merge_op(
     doc: Mapping[str, Any],
     meta: Mapping[str, Mapping[str, Any]],
@@ -93,91 +154,66 @@ def merge_op(
     """
     if current_rev == 0 and not doc and not meta:
         return _create(op)
-    new_doc = _copy_doc(doc)
-    new_meta = dict(meta)
-    new_rev = current_rev + 1
+    work = _Merge(op=op, new_rev=current_rev + 1, doc=_copy_doc(doc), meta=dict(meta))
     base = op.base_rev or 0
-    written: list[str] = []
-    conflicts: list[ConflictRecord] = []
-    affirmed: list[str] = []
-
     for unit, value in op.units.items():
         m = meta.get(unit)
-        current = U.get(new_doc, unit)
-        stamp = {"r": new_rev, "h": op.hlc, "d": op.device, "b": op.author}
         if m is None or m["r"] <= base or m.get("d") == op.device:
-            # Rule 1: the device had seen the current value (or wrote it
-            # itself in an earlier offline op), so its edit is causally newer.
-            if current != value:
-                if m is not None and m["h"] > op.hlc:
-                    stamp["h"] = m["h"]
-                U.put(new_doc, unit, value)
-                new_meta[unit] = stamp
-                written.append(unit)
-            elif m is not None and op.hlc > m["h"]:
-                # The current value re-sent: no new revision, but the larger HLC.
-                new_meta[unit] = {**m, "h": op.hlc, "d": op.device, "b": op.author}
-                affirmed.append(unit)
-            continue
-        if current == value:
-            # Rule 2: concurrent, but both sides agree: the document stays.  The
-            # stored HLC still becomes the larger one (else a third value with
-            # an HLC between the two would win or lose by arrival order), and
-            # the value no longer belongs to one device: a later op of either
-            # device is concurrent with the other's edit, so replacing the value
-            # leaves a conflict record whatever the arrival order.
-            newer = op.hlc > m["h"]
-            agreed = {
-                **m,
-                "h": op.hlc if newer else m["h"],
-                "d": None,
-                "b": op.author if newer else m.get("b"),
-            }
-            if agreed != m:
-                new_meta[unit] = agreed
-                affirmed.append(unit)
-            continue
-        # Rule 3: concurrent edits; the higher HLC wins whatever the arrival
-        # order (HLC strings end in the device id, which breaks ties).
-        if op.hlc > m["h"]:
-            conflicts.append(
-                ConflictRecord(
-                    unit,
-                    value,
-                    current,
-                    op.author,
-                    m.get("b"),
-                    op.hlc,
-                    m["h"],
-                    op.device,
-                    m.get("d"),
-                )
-            )
-            U.put(new_doc, unit, value)
-            new_meta[unit] = stamp
-            written.append(unit)
+            _seen(work, unit, value, m)
+        elif U.get(work.doc, unit) == value:
+            _agreed(work, unit, m)
         else:
-            conflicts.append(
-                ConflictRecord(
-                    unit,
-                    current,
-                    value,
-                    m.get("b"),
-                    op.author,
-                    m["h"],
-                    op.hlc,
-                    m.get("d"),
-                    op.device,
-                )
-            )
-
-    if conflicts:
+            _concurrent(work, unit, value, m)
+    if work.conflicts:
         status = CONFLICT
     elif op.base_rev is None and current_rev == 0 or base == current_rev:
         status = APPLIED
     else:
         status = MERGED
-    return Outcome(new_doc, new_meta, status, written, conflicts, affirmed)
+    return Outcome(work.doc, work.meta, status, work.written, work.conflicts, work.affirmed)
+
+
+def _seen(work: _Merge, unit: str, value: Any, m: Mapping[str, Any] | None) -> None:
+    """Rule 1: the device had seen the current value (or wrote it itself in
+    an earlier offline op), so its edit is causally newer."""
+    op = work.op
+    if U.get(work.doc, unit) != value:
+        # Never lower a unit's HLC: a later concurrent edit compares against it.
+        work.write(unit, value, work.stamp(m["h"] if m is not None and m["h"] > op.hlc else None))
+    elif m is not None and op.hlc > m["h"]:
+        # The current value re-sent: no new revision, but the larger HLC.
+        work.affirm(unit, {**m, "h": op.hlc, "d": op.device, "b": op.author})
+
+
+def _agreed(work: _Merge, unit: str, m: Mapping[str, Any]) -> None:
+    """Rule 2: concurrent, but both sides agree: the document stays.
+
+    The stored HLC still becomes the larger one (else a third value with an
+    HLC between the two would win or lose by arrival order), and the value
+    no longer belongs to one device: a later op of either device is
+    concurrent with the other's edit, so replacing the value leaves a
+    conflict record whatever the arrival order.
+    """
+    op = work.op
+    newer = op.hlc > m["h"]
+    agreed = {
+        **m,
+        "h": op.hlc if newer else m["h"],
+        "d": None,
+        "b": op.author if newer else m.get("b"),
+    }
+    if agreed != m:
+        work.affirm(unit, agreed)
+
+
+def _concurrent(work: _Merge, unit: str, value: Any, m: Mapping[str, Any]) -> None:
+    """Rule 3: concurrent edits; the higher HLC wins whatever the arrival order."""
+    op = work.op
+    mine = Side(value=value, by=op.author, hlc=op.hlc, device=op.device)
+    theirs = Side(value=U.get(work.doc, unit), by=m.get("b"), hlc=m["h"], device=m.get("d"))
+    work.conflicts.append(ConflictRecord.between(unit, mine, theirs))
+    if op.hlc > m["h"]:
+        work.write(unit, value, work.stamp())
 
 
 def _create(op: Op) -> Outcome:

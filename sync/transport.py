@@ -119,6 +119,39 @@ _BY_SLUG = {
 }
 
 
+def _encode(json_body: Any) -> tuple[bytes | None, dict[str, str]]:
+    """The request body and its content headers (gzip above ``GZIP_MIN_BYTES``)."""
+    if json_body is None:
+        return None, {}
+    body = orjson.dumps(json_body)
+    headers = {"Content-Type": "application/json"}
+    if len(body) >= GZIP_MIN_BYTES:
+        body = gzip.compress(body, compresslevel=6)
+        headers["Content-Encoding"] = "gzip"
+    return body, headers
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Call:
+    """One request as every attempt sends it."""
+
+    method: str
+    url: str
+    body: bytes | None
+    headers: dict[str, str]
+    params: dict[str, Any] | None
+    read_timeout: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Failure:
+    """Why an attempt brought no answer; the caller retries or gives up."""
+
+    reason: str
+    retry_after: str | None = None
+    unreachable: str | None = None
+
+
 @dataclass
 class Traffic:
     """Bytes on the wire, as sent and as received (compressed sizes)."""
@@ -177,64 +210,71 @@ class Transport:
         timeout: float | None = None,
     ) -> Any:
         """Send a request, retrying transient failures; return the decoded JSON answer."""
-        body, headers = None, {}
-        if json_body is not None:
-            body = orjson.dumps(json_body)
-            headers["Content-Type"] = "application/json"
-            if len(body) >= GZIP_MIN_BYTES:
-                body = gzip.compress(body, compresslevel=6)
-                headers["Content-Encoding"] = "gzip"
+        body, headers = _encode(json_body)
+        call = _Call(
+            method=method,
+            url=self.base_url.rstrip("/") + path,
+            body=body,
+            headers=self._headers(headers),
+            params=params,
+            read_timeout=timeout or self.read_timeout,
+        )
         started = time.monotonic()
-        read_timeout = timeout or self.read_timeout
         for attempt in range(self.max_attempts):
-            retry_after, unreachable = None, None
-            try:
-                self.traffic.requests += 1
-                self.traffic.sent += len(body or b"")
-                resp = self.session.request(
-                    method,
-                    self.base_url.rstrip("/") + path,
-                    data=body,
-                    params=params,
-                    headers=self._headers(headers),
-                    timeout=(self.connect_timeout, read_timeout),
-                )
-                self.traffic.received += int(
-                    resp.headers.get("Content-Length") or len(resp.content)
-                )
-                if resp.status_code < 400:
-                    # Every answer of the protocol has a JSON body: an empty
-                    # one is a response cut off in its headers, not a reply.
-                    return _decode(resp.content)
-                if resp.status_code != 429 and resp.status_code < 500:
-                    raise self._problem(resp)
-                retry_after = resp.headers.get("Retry-After")
-                failure: str = f"HTTP {resp.status_code}"
-            except (
-                requests.ConnectionError,
-                requests.Timeout,
-                requests.exceptions.ChunkedEncodingError,
-                ValueError,
-            ) as exc:
-                # ValueError: a truncated or garbled JSON answer, as good as none.
-                failure = type(exc).__name__
-                unreachable = unreachable_cause(exc)
-            delay = self._delay(attempt, retry_after)
+            outcome = self._attempt(call)
+            if not isinstance(outcome, _Failure):
+                return outcome
+            delay = self._delay(attempt, outcome.retry_after)
             if (
                 attempt + 1 >= self.max_attempts
                 or time.monotonic() - started + delay > self.max_elapsed
             ):
-                if unreachable:
-                    raise ServerUnreachable(
-                        f"could not reach the server at {self.base_url}: {unreachable}"
-                    )
-                raise TransportError(
-                    f"the server did not answer in time ({failure}); "
-                    "everything stays on the device for the next sync"
-                )
+                raise self._given_up(outcome)
             self.traffic.retries += 1
             self.sleep(delay)
         raise AssertionError("unreachable")
+
+    def _attempt(self, call: _Call) -> Any:
+        """One try: the decoded answer, a ``_Failure`` worth retrying, or a problem raised."""
+        try:
+            self.traffic.requests += 1
+            self.traffic.sent += len(call.body or b"")
+            resp = self.session.request(
+                call.method,
+                call.url,
+                data=call.body,
+                params=call.params,
+                headers=call.headers,
+                timeout=(self.connect_timeout, call.read_timeout),
+            )
+            self.traffic.received += int(resp.headers.get("Content-Length") or len(resp.content))
+            if resp.status_code < 400:
+                # Every answer of the protocol has a JSON body: an empty
+                # one is a response cut off in its headers, not a reply.
+                return _decode(resp.content)
+            if resp.status_code != 429 and resp.status_code < 500:
+                raise self._problem(resp)
+        except (
+            requests.ConnectionError,
+            requests.Timeout,
+            requests.exceptions.ChunkedEncodingError,
+            ValueError,
+        ) as exc:
+            # ValueError: a truncated or garbled JSON answer, as good as none.
+            return _Failure(reason=type(exc).__name__, unreachable=unreachable_cause(exc))
+        return _Failure(
+            reason=f"HTTP {resp.status_code}", retry_after=resp.headers.get("Retry-After")
+        )
+
+    def _given_up(self, last: _Failure) -> TransportError:
+        if last.unreachable:
+            return ServerUnreachable(
+                f"could not reach the server at {self.base_url}: {last.unreachable}"
+            )
+        return TransportError(
+            f"the server did not answer in time ({last.reason}); "
+            "everything stays on the device for the next sync"
+        )
 
     def _problem(self, resp: requests.Response) -> ProblemError:
         try:

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 
 from server import create_app
 from server.db import db
-from tests import backends
+from tests import backends, prerequisites
 from tests.world import World
 
 
@@ -70,8 +70,23 @@ def backend(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
+_NOT_RUN = pytest.StashKey[list[str]]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Stop before any test when ``PATROLI_TEST_REQUIRE`` names something missing."""
+    prerequisites.check_required()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say what a local run left out because PostgreSQL or Chromium is missing."""
+    for line in terminalreporter.config.stash.get(_NOT_RUN, []):
+        terminalreporter.write_line(line, yellow=True, bold=True)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Skip ``soak``-marked tests (the long soak, the full field link) unless ``-m soak``."""
+    config.stash[_NOT_RUN] = prerequisites.not_run(items)
     if "soak" in (config.getoption("-m") or ""):
         return
     skip = pytest.mark.skip(reason="long run: select it with -m soak")

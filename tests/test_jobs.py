@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from flask import Flask
 from sqlalchemy import func, select, update
 
@@ -37,21 +38,28 @@ def test_failing_job_is_recorded_and_lease_released(app: Flask) -> None:
         raise ValueError("disk full")
 
     names()
-    REGISTRY["boom"] = REGISTRY["prune-ops"].__class__("boom", boom, "X", 60, "boom")
+    job = REGISTRY["prune-ops"].__class__
+    REGISTRY["boom"] = job("boom", boom, "X", 60, "boom")
     try:
-        try:
+        with pytest.raises(ValueError, match="disk full"):
             run_job(app, "boom", force=True)
-        except ValueError:
-            pass
-        with app.app_context():
-            row = db.session.execute(
-                db.text(
-                    "SELECT last_status, last_error, lease_until FROM job_runs WHERE name='boom'"
-                )
-            ).one()
-        assert row[0] == "failed" and "disk full" in row[1] and row[2] is None
+        assert _job_row(app, "boom") == ("failed", "ValueError: disk full", None)
+        # Released, not held for the lease's 30 minutes: the next run goes ahead.
+        REGISTRY["boom"] = job("boom", lambda _app: {"fixed": True}, "X", 60, "boom")
+        assert run_job(app, "boom", force=True) == {"fixed": True}
+        assert _job_row(app, "boom") == ("ok", None, None)
     finally:
         del REGISTRY["boom"]
+
+
+def _job_row(app: Flask, name: str) -> tuple:
+    with app.app_context():
+        return tuple(
+            db.session.execute(
+                db.text("SELECT last_status, last_error, lease_until FROM job_runs WHERE name=:n"),
+                {"n": name},
+            ).one()
+        )
 
 
 def test_prune_ops_keeps_unacknowledged(app: Flask, world: World) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from tests.hostile.counts import assert_problem, database_state
 from tests.world import DeviceAPI, World
 
 JPEG = "image/jpeg"
@@ -63,6 +64,13 @@ def leftovers(app: Flask) -> list[str]:
     """Files in partial/ and tmp/."""
     root = Path(app.config["PATROLI_BLOB_DIR"])
     return sorted(p.name for sub in ("partial", "tmp") for p in (root / sub).glob("*"))
+
+
+def assert_stored(app: Flask, sha: str, data: bytes) -> None:
+    """The blob named ``sha`` is on disk with exactly ``data``; no partial or temp file left."""
+    (stored,) = [p for p in objects(app) if p.name == sha]
+    assert stored.read_bytes() == data
+    assert leftovers(app) == []
 
 
 class CountingStream:
@@ -168,6 +176,7 @@ def test_chunked_hash_mismatch_discards_partial(app: Flask, world: World) -> Non
     assert head.status_code == 404 and "Upload-Offset" not in head.headers
     assert objects(app) == [] and leftovers(app) == []
     assert put(dev, sha, data).status_code == 201
+    assert_stored(app, sha, data)
 
 
 @pytest.mark.parametrize("how", ["content-length", "content-range"])
@@ -195,6 +204,7 @@ def test_oversize_blob_is_allowed_past_the_batch_limit(app: Flask, world: World)
     dev = world.devices["ofc.nnk.1"]
     data, sha = content(50_000, 7)
     assert put(dev, sha, data).status_code == 201
+    assert_stored(app, sha, data)
 
 
 @pytest.mark.parametrize(
@@ -215,7 +225,7 @@ def test_wrong_type_refused(app: Flask, world: World, mime: str, extra: dict[str
     resp = put(dev, sha, data, mime=mime, **extra)
     assert resp.status_code == 415
     assert resp.get_json()["type"] == "urn:patroli:problem:unsupported-media-type"
-    assert objects(app) == []
+    assert objects(app) == [] and leftovers(app) == []
 
 
 @pytest.mark.parametrize("mime", ["application/pdf", "image/png", "image/heic"])
@@ -223,6 +233,7 @@ def test_allowed_types(app: Flask, world: World, mime: str) -> None:
     """PDF and any image type are accepted."""
     data, sha = content(100, 9)
     assert put(world.devices["ofc.nnk.1"], sha, data, mime=mime).status_code == 201
+    assert_stored(app, sha, data)
 
 
 TRICKS = [
@@ -324,9 +335,13 @@ def test_who_may_upload(app: Flask, world: World) -> None:
     """People cannot upload (403); an unauthenticated caller gets 401; a revoked device 401."""
     data, sha = content(100, 11)
     headers = {"Content-Type": JPEG}
-    resp = world.client.put(url(sha), data=data, headers={**headers, **world.token("cmd.nnk")})
-    assert resp.status_code == 403
-    assert world.client.put(url(sha), data=data, headers=headers).status_code == 401
+    person = world.token("cmd.nnk")
+    before = database_state(app)
+    resp = world.client.put(url(sha), data=data, headers={**headers, **person})
+    assert_problem(resp, 403, "forbidden")
+    assert_problem(world.client.put(url(sha), data=data, headers=headers), 401, "unauthorized")
+    assert database_state(app) == before
+    assert objects(app) == [] and leftovers(app) == []
     dev = world.devices["ofc.dum.1"]
     revoke = world.client.post(
         f"/api/v1/devices/{dev.device_id}/revoke", headers=world.token("cmd.dum")
@@ -366,7 +381,8 @@ def test_missing_blobs_in_report_view_and_index(app: Flask, world: World) -> Non
     assert world.report(report_id)["missing_blobs"] == [sha_b]
     assert "missing_blobs" not in world.report(report_id)["report"]
     cmd = world.token("cmd.nnk")
-    assert fetch(world.client, sha_a, cmd).status_code == 200
+    served = fetch(world.client, sha_a, cmd)
+    assert served.status_code == 200 and served.data == a
     (result,) = dev.push(dev.op(report_id, {f"attachments.{sha_a}": None}, dev.revs[report_id]))
     assert result["status"] == "applied"
     assert fetch(world.client, sha_a, cmd).status_code == 404
@@ -386,7 +402,7 @@ def test_attachment_in_creation_op_is_indexed(app: Flask, world: World) -> None:
     assert world.report(report_id)["missing_blobs"] == [sha]
     assert put(dev, sha, data, mime="application/pdf").status_code == 201
     resp = fetch(world.client, sha, world.token("hq.1"))
-    assert resp.status_code == 200 and resp.mimetype == "application/pdf"
+    assert resp.status_code == 200 and resp.mimetype == "application/pdf" and resp.data == data
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.hostile.counts import assert_problem, database_state
 from tests.world import PASSWORD, World, incident, new_id
 
 
@@ -32,10 +33,12 @@ def test_enrollment_code_is_case_and_dash_insensitive(world: World) -> None:
 def test_expired_enrollment_code_refused(world: World) -> None:
     """An expired code does not enroll."""
     code = world.issue_code("ofc.nnk.1", ttl_s=-1)
+    before = database_state(world.app)
     resp = world.client.post(
         "/api/v1/devices/enroll", json={"enrollment_code": code, "device_name": "x"}
     )
-    assert resp.status_code == 401
+    assert_problem(resp, 401, "unauthorized")
+    assert database_state(world.app) == before
 
 
 def test_officer_may_have_two_devices(world: World) -> None:
@@ -65,10 +68,11 @@ def test_revoked_device_gets_device_revoked(world: World) -> None:
 def test_commander_of_other_post_cannot_revoke(world: World) -> None:
     """Revocation is limited to the commander of the device's post."""
     dev = world.devices["ofc.nnk.1"]
-    resp = world.client.post(
-        f"/api/v1/devices/{dev.device_id}/revoke", headers=world.token("cmd.dum"), json={}
-    )
-    assert resp.status_code == 404
+    headers = world.token("cmd.dum")
+    before = database_state(world.app)
+    resp = world.client.post(f"/api/v1/devices/{dev.device_id}/revoke", headers=headers, json={})
+    assert_problem(resp, 404, "not-found")
+    assert database_state(world.app) == before
     assert dev.push_raw([dev.op(new_id(), incident())]).status_code == 200
 
 
@@ -93,10 +97,12 @@ def test_bad_tokens_unauthorized(world: World, header: str) -> None:
 
 def test_officer_cannot_get_a_person_token(world: World) -> None:
     """An officer's password does not make a commander's token."""
+    before = database_state(world.app)
     resp = world.client.post(
         "/api/v1/auth/token", json={"username": "ofc.nnk.1", "password": PASSWORD}
     )
-    assert resp.status_code == 403
+    assert_problem(resp, 403, "forbidden")
+    assert database_state(world.app) == before
 
 
 def test_wrong_password(world: World) -> None:
@@ -131,6 +137,9 @@ def test_get_report_scope(world: World, who: str, status: int) -> None:
     assert world.client.get(f"/api/v1/reports/{rid}", headers=headers).status_code == status
 
 
+SLUGS = {403: "forbidden", 404: "not-found"}
+
+
 @pytest.mark.parametrize(
     ("who", "status"),
     [
@@ -142,13 +151,19 @@ def test_get_report_scope(world: World, who: str, status: int) -> None:
     ],
 )
 def test_review_roles(world: World, who: str, status: int) -> None:
-    """Only the commander of the report's post reviews it."""
+    """Only the commander of the report's post reviews it; a refusal changes nothing."""
     rid, _ = world.devices["ofc.nnk.1"].create()
     headers = world.devices["ofc.nnk.2"].headers if who == "device" else world.token(who)
+    before = database_state(world.app)
     resp = world.client.post(
         f"/api/v1/reports/{rid}/review", headers=headers, json={"status": "in_review", "rev": 1}
     )
-    assert resp.status_code == status
+    if status == 200:
+        assert resp.status_code == 200
+        assert world.report(rid)["report"]["review"]["status"] == "in_review"
+        return
+    assert_problem(resp, status, SLUGS[status])
+    assert database_state(world.app) == before
 
 
 def test_review_on_stale_revision_is_409(world: World) -> None:
@@ -156,13 +171,13 @@ def test_review_on_stale_revision_is_409(world: World) -> None:
     dev = world.devices["ofc.nnk.1"]
     rid, _ = dev.create()
     dev.push(dev.op(rid, {"narrative": "late detail"}, base_rev=1))
+    headers = world.token("cmd.nnk")
+    before = database_state(world.app)
     resp = world.client.post(
-        f"/api/v1/reports/{rid}/review",
-        headers=world.token("cmd.nnk"),
-        json={"status": "approved", "rev": 1},
+        f"/api/v1/reports/{rid}/review", headers=headers, json={"status": "approved", "rev": 1}
     )
-    assert resp.status_code == 409
-    assert resp.get_json()["type"] == "urn:patroli:problem:stale-revision"
+    assert_problem(resp, 409, "stale-revision")
+    assert database_state(world.app) == before
     assert world.report(rid)["report"]["review"]["status"] == "submitted"
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+from tests.prerequisites import CHROMIUM, DRIVER, chromium_missing
+
 FLAGS = (
     "--headless",
     "--no-sandbox",
@@ -21,14 +20,6 @@ FLAGS = (
     "--disable-dev-shm-usage",
     "--window-size=1400,1000",
 )
-
-
-def chromium_missing() -> str | None:
-    """Why the browser tests cannot run here, or None when they can."""
-    for path, package in ((CHROMIUM, "chromium"), (DRIVER, "chromium-driver")):
-        if not Path(path).exists():
-            return f"{path} not found: apt-get install -y {package}"
-    return None
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from tests.dashboard.scenarios import make_conflict
+from tests.hostile.counts import assert_problem, database_state
 from tests.world import World
 
 
@@ -60,9 +61,10 @@ def test_resolving_twice_is_409_and_changes_nothing(world: World) -> None:
     report_id, record = make_conflict(world)
     assert _resolve(world, record["id"], {"choose": "lost"}).status_code == 200
     rev = world.report(report_id)["report"]["rev"]
+    before = database_state(world.app)
     again = _resolve(world, record["id"], {"choose": "kept"})
-    assert again.status_code == 409
-    assert again.get_json()["type"] == "urn:patroli:problem:conflict"
+    assert_problem(again, 409, "conflict")
+    assert database_state(world.app) == before
     after = world.report(report_id)["report"]
     assert after["rev"] == rev and after["narrative"] == "Seen at dusk."
 
@@ -84,24 +86,26 @@ def test_open_conflict_count_and_listing(world: World) -> None:
 
 
 @pytest.mark.parametrize(
-    ("body", "status", "field"),
+    ("body", "status", "slug", "field"),
     [
-        ({}, 400, "choose"),
-        ({"choose": "both"}, 400, "choose"),
-        ({"choose": "kept", "value": "x"}, 400, "choose"),
-        ({"value": 42}, 422, "narrative"),
-        ({"value": "x" * 20_001}, 422, "narrative"),
-        ({"choose": "kept", "rev": 1}, 409, None),
+        ({}, 400, "validation-failed", "choose"),
+        ({"choose": "both"}, 400, "validation-failed", "choose"),
+        ({"choose": "kept", "value": "x"}, 400, "validation-failed", "choose"),
+        ({"value": 42}, 422, "validation-failed", "narrative"),
+        ({"value": "x" * 20_001}, 422, "validation-failed", "narrative"),
+        ({"choose": "kept", "rev": 1}, 409, "stale-revision", None),
     ],
 )
 def test_bad_resolutions_refused_and_conflict_stays_open(
-    world: World, body: dict[str, Any], status: int, field: str | None
+    world: World, body: dict[str, Any], status: int, slug: str, field: str | None
 ) -> None:
     """Bad bodies, invalid merged values and stale revisions change nothing."""
     report_id, record = make_conflict(world)
     rev = world.report(report_id)["report"]["rev"]
+    before = database_state(world.app)
     resp = _resolve(world, record["id"], body)
-    assert resp.status_code == status, resp.get_json()
+    assert_problem(resp, status, slug)
+    assert database_state(world.app) == before
     if field:
         assert field in resp.get_json()["errors"]
     view = world.report(report_id)
@@ -136,13 +140,18 @@ def test_stale_offline_edit_after_resolution_is_a_new_conflict(world: World) -> 
 
 
 def test_scope_and_roles(world: World) -> None:
-    """Another post's commander gets 404; HQ and devices may not resolve."""
+    """Another post's commander gets 404; HQ and devices may not resolve; nothing changes."""
     _, record = make_conflict(world)
-    assert _resolve(world, record["id"], {"choose": "kept"}, "cmd.dum").status_code == 404
-    assert _resolve(world, record["id"], {"choose": "kept"}, "hq.1").status_code == 403
+    for who in ("cmd.dum", "hq.1", "cmd.nnk"):
+        world.token(who)  # issued now, so the refusals below are the only requests
+    before = database_state(world.app)
+    choose = {"choose": "kept"}
+    assert_problem(_resolve(world, record["id"], choose, "cmd.dum"), 404, "not-found")
+    assert_problem(_resolve(world, record["id"], choose, "hq.1"), 403, "forbidden")
     dev = world.devices["ofc.nnk.1"]
     resp = world.client.post(
-        f"/api/v1/conflicts/{record['id']}/resolve", json={"choose": "kept"}, headers=dev.headers
+        f"/api/v1/conflicts/{record['id']}/resolve", json=choose, headers=dev.headers
     )
-    assert resp.status_code == 403
-    assert _resolve(world, "no-such-id", {"choose": "kept"}).status_code == 404
+    assert_problem(resp, 403, "forbidden")
+    assert_problem(_resolve(world, "no-such-id", choose), 404, "not-found")
+    assert database_state(world.app) == before

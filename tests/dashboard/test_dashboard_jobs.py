@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
+import queue
 import threading
-import time
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Flask
 from sqlalchemy import func, select, update
 
+from server import jobs
 from server.auth import utcnow
 from server.db import db, write_connection
 from server.jobs import REGISTRY, Job, names, run_job, start_scheduler
@@ -95,59 +98,90 @@ def test_aggregate_rollup_job_fills_summary_table(app: Flask, world: World) -> N
     assert after["rows"] == before and after["source"]["rolled_until"] is not None
 
 
-def _probe(calls: list[float], pause: float = 0.0) -> Job:
-    """A registry entry that records when it ran."""
+def _probe(
+    calls: list[object], stamp: Callable[[], object], hold: threading.Event | None = None
+) -> Job:
+    """A 1-second job that records ``stamp()`` when it runs, held until ``hold`` is set."""
 
     def run(_app: Flask) -> dict:
-        """Record the run."""
-        calls.append(time.monotonic())
-        time.sleep(pause)
+        """Record the run, then wait for the test's go-ahead."""
+        calls.append(stamp())
+        if hold is not None:
+            assert hold.wait(timeout=30), "the test never released the job"
         return {"n": len(calls)}
 
     return Job("probe-lease", run, "PATROLI_JOB_PROBE_LEASE_S", 1, "probe")
 
 
 def test_two_processes_racing_run_the_job_once(app: Flask) -> None:
-    """Two runners released at the same instant: one runs, the other gets None."""
-    calls: list[float] = []
+    """A second runner while the job is running gets None; the job ran once."""
+    calls: list[object] = []
+    hold = threading.Event()
     names()
-    REGISTRY["probe-lease"] = _probe(calls, pause=0.3)
-    barrier = threading.Barrier(2)
-    results: list[object] = []
+    REGISTRY["probe-lease"] = _probe(calls, lambda: "run", hold)
+    results: queue.Queue[object] = queue.Queue()
 
     def runner() -> None:
-        """Start at the barrier together with the other runner."""
-        barrier.wait(timeout=10)
-        results.append(run_job(app, "probe-lease"))
+        """Run the job and hand back what run_job answered."""
+        results.put(run_job(app, "probe-lease"))
 
+    threads = [threading.Thread(target=runner) for _ in range(2)]
     try:
-        threads = [threading.Thread(target=runner) for _ in range(2)]
         for t in threads:
             t.start()
+        # The job holds until released, so whichever runner is second finds
+        # the lease taken and answers first, whatever the threads' timing.
+        assert results.get(timeout=30) is None
+        hold.set()
+        assert results.get(timeout=30) == {"n": 1}
+    finally:
+        hold.set()
         for t in threads:
             t.join(timeout=30)
+        del REGISTRY["probe-lease"]
+    assert calls == ["run"]
+
+
+def test_two_schedulers_share_each_interval(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two processes' schedulers fire a 1 s job at unrelated phases for 6 s: it runs 6
+    times, once per interval, not 12, and never twice within 0.9 s (a clock, not a sleep)."""
+    start = datetime(2026, 11, 30, 4, 0, tzinfo=UTC)
+    now = [start]
+    monkeypatch.setattr(jobs, "utcnow", lambda: now[0])
+    calls: list[object] = []
+    names()
+    REGISTRY["probe-lease"] = _probe(calls, lambda: now[0])
+    # Scheduler A fires a little early each second (as APScheduler may);
+    # scheduler B fires 0.3 s after A.
+    fires = sorted([k - 0.02 for k in range(1, 7)] + [k + 0.3 for k in range(1, 7)])
+    try:
+        for at in fires:
+            now[0] = start + timedelta(seconds=at)
+            jobs._safe_run(app, "probe-lease")
     finally:
         del REGISTRY["probe-lease"]
-    assert len(calls) == 1
-    assert sorted(results, key=lambda r: r is None) == [{"n": 1}, None]
+    assert len(calls) == 6, calls
+    gaps = [b - a for a, b in itertools.pairwise(calls)]
+    assert all(g >= timedelta(seconds=0.9) for g in gaps), gaps
 
 
-def test_two_schedulers_share_each_interval(app: Flask) -> None:
-    """Two schedulers firing a 1 s job for about 3.5 s run it about 3 times, not 6."""
-    calls: list[float] = []
+def test_scheduler_fires_each_job_at_its_interval_one_at_a_time(app: Flask) -> None:
+    """start_scheduler registers every job at its interval, one instance, missed runs merged."""
+    app.config["PATROLI_JOB_PROBE_LEASE_S"] = 3600  # never due while the test looks
     names()
     saved = dict(REGISTRY)
     REGISTRY.clear()
-    REGISTRY["probe-lease"] = _probe(calls)
-    schedulers = []
+    REGISTRY["probe-lease"] = _probe([], lambda: None)
+    scheduler = None
     try:
-        schedulers = [start_scheduler(app), start_scheduler(app)]
-        time.sleep(3.5)
+        scheduler = start_scheduler(app)
+        (entry,) = scheduler.get_jobs()
     finally:
-        for s in schedulers:
-            s.shutdown(wait=True)
+        if scheduler is not None:
+            scheduler.shutdown(wait=True)
         REGISTRY.clear()
         REGISTRY.update(saved)
-    assert 2 <= len(calls) <= 4, calls
-    gaps = [b - a for a, b in zip(calls, calls[1:], strict=False)]
-    assert all(g >= 0.4 for g in gaps), gaps
+    assert entry.id == "probe-lease" and entry.args == (app, "probe-lease")
+    assert entry.func is jobs._safe_run
+    assert entry.trigger.interval == timedelta(seconds=3600)
+    assert entry.max_instances == 1 and entry.coalesce is True

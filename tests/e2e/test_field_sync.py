@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -10,6 +9,7 @@ import requests
 from click.testing import CliRunner
 
 from patroli.cli import main
+from sync import hlc as H
 from sync.engine import SyncEngine
 from tests.field import FieldDevice
 from tests.live import LiveServer, live_server
@@ -81,9 +81,11 @@ def test_two_devices_edit_same_report_offline_and_converge(
     rid = a.create(incident())
     assert a.sync().complete and b.sync().complete
     a.edit(rid, {"narrative": "A's account", "route": "Sebuku river"})
-    # B edits later; within the same millisecond the device ids would break
-    # the tie and the test would depend on which id sorts higher.
-    time.sleep(0.01)
+    # B edits later: its clock is moved past A's edit (as a server_time one
+    # millisecond later would), not left to the wall clock, where within the
+    # same millisecond the device ids would break the tie.
+    a_ms = H.HLC.parse(a.store.device()["hlc"]).ms
+    b.store.observe_server_time(H.format_server_time(a_ms + 1), H.now_ms())
     b.edit(rid, {"narrative": "B's account", "persons.p9": {"role": "witness"}})
     assert a.sync().complete
     result_b = b.sync()

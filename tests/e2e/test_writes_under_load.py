@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import random
 import threading
-import time
 from pathlib import Path
 
 import requests
@@ -22,20 +21,51 @@ from sync.transport import Transport
 from tests.live import PASSWORD, live_server
 from tests.web.pages import csrf_token
 
-LOAD_S = 4.0
+#: Rounds of people's writes; after each, the test waits for more pushes to land.
+PEOPLE_ROUNDS = 3
+BATCH = 500
+#: A bound on each pusher (it stops when told to, long before this).
+MAX_BATCHES = 200
 
 
-def _pushers(url: str, creds: list[Credentials], until: float) -> list[threading.Thread]:
-    """One thread per device pushing new reports in batches of 500 until ``until``."""
+class _Pushers:
+    """One thread per device pushing new reports in batches until told to stop."""
 
-    def push(c: Credentials, seed: int) -> None:
-        """Push batches until the deadline (bounded by it)."""
-        ops = records.DeviceOps(c.device_id, random.Random(seed))
-        while time.monotonic() < until:
-            bodies = records.bodies(ops.creations(1000), 500, random.Random(seed))
-            workload.push(url, [(c, bodies)], {"applied"})
+    def __init__(self, url: str, creds: list[Credentials]):
+        self.url, self.creds = url, creds
+        self.stop = threading.Event()
+        self.landed = threading.Condition()
+        self.batches = 0
+        self.errors: list[BaseException] = []
+        self.threads = [
+            threading.Thread(target=self._push, args=(c, i), daemon=True)
+            for i, c in enumerate(creds)
+        ]
 
-    return [threading.Thread(target=push, args=(c, i), daemon=True) for i, c in enumerate(creds)]
+    def _push(self, c: Credentials, seed: int) -> None:
+        ops, rng = records.DeviceOps(c.device_id, random.Random(seed)), random.Random(seed)
+        try:
+            for _ in range(MAX_BATCHES):
+                if self.stop.is_set():
+                    return
+                bodies = records.bodies(ops.creations(BATCH), BATCH, rng)
+                workload.push(self.url, [(c, bodies)], {"applied"})
+                with self.landed:
+                    self.batches += 1
+                    self.landed.notify_all()
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            self.errors.append(exc)
+        finally:
+            with self.landed:
+                self.landed.notify_all()
+
+    def wait_for(self, batches: int) -> None:
+        """Block until ``batches`` batches have landed in all (bounded in time)."""
+        with self.landed:
+            arrived = self.landed.wait_for(
+                lambda: self.batches >= batches or bool(self.errors), timeout=120
+            )
+        assert arrived and not self.errors, (self.batches, self.errors)
 
 
 def _sign_in_and_out(url: str) -> list[tuple[str, int]]:
@@ -74,14 +104,15 @@ def test_people_writes_succeed_while_devices_push(tmp_path: Path, backend: str) 
             headers = {"Authorization": f"Bearer {enrolled['token']}"}
             creds.append(Credentials(enrolled["device_id"], headers))
         spare = Transport(server.url).enroll(server.code_for("ofc.3"), "spare phone")
-        until = time.monotonic() + LOAD_S
-        threads = _pushers(server.url, creds, until)
-        for t in threads:
+        pushers = _Pushers(server.url, creds)
+        for t in pushers.threads:
             t.start()
         statuses: list[tuple[str, int]] = []
         token = None
-        time.sleep(0.3)  # let the pushes get going
-        while time.monotonic() < until - 0.5:
+        # Each round starts once more pushes have landed, so the people's
+        # writes always meet a push load however fast or slow the machine.
+        for _ in range(PEOPLE_ROUNDS):
+            pushers.wait_for(pushers.batches + len(creds))
             got = requests.post(
                 f"{server.url}/api/v1/auth/token",
                 json={"username": "cmd.nnk", "password": PASSWORD},
@@ -105,11 +136,16 @@ def test_people_writes_succeed_while_devices_push(tmp_path: Path, backend: str) 
             timeout=30,
         )
         statuses.append(("revoke", revoked.status_code))
-        for t in threads:
-            t.join(timeout=60)
+        pushers.stop.set()
+        for t in pushers.threads:
+            t.join(timeout=120)
+        assert not any(t.is_alive() for t in pushers.threads)
         pushed = requests.get(
             f"{server.url}/api/v1/reports", headers={"Authorization": f"Bearer {token}"}, timeout=30
         ).json()["total"]
     failures = [(what, status) for what, status in statuses if not 200 <= status < 300]
     assert failures == [], failures
-    assert len(statuses) >= 5 and pushed >= 2_000
+    assert pushers.errors == []
+    assert len(statuses) == PEOPLE_ROUNDS * 5 + 1
+    # Every batch that landed is there in full (a count, not a speed).
+    assert pushed == pushers.batches * BATCH

@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -82,6 +83,23 @@ def _edit_some(dev: FieldDevice, expected: dict[str, dict], tag: str) -> None:
         expected[rid]["fields"]["route"] = f"{tag} route {i}"
 
 
+def _record_failures(session: requests.Session) -> list[str]:
+    """The names of the exceptions the session's requests raise from now on."""
+    failures: list[str] = []
+    send = session.request
+
+    def request(*args: Any, **kwargs: Any) -> requests.Response:
+        """The session's own request, noting what it raised."""
+        try:
+            return send(*args, **kwargs)
+        except Exception as exc:
+            failures.append(type(exc).__name__)
+            raise
+
+    session.request = request  # type: ignore[method-assign]
+    return failures
+
+
 PLANS = {
     # connection 0 is /meta, 1 the first push.
     "drop-before-request": [FaultPlan(), FaultPlan(reject=True), FaultPlan(cut_up_after=120)],
@@ -101,8 +119,13 @@ def test_link_fault_during_push(server: LiveServer, tmp_path: Path, name: str) -
             proxy.queue(*PLANS[name])
             transport = dev.transport(base_url=proxy.url, read_timeout=1.0)
             transport.session.headers["Connection"] = "close"
+            failures = _record_failures(transport.session)
             result = SyncEngine(dev.store, transport).run()
-            assert proxy.faults >= 1 or name == "answer-after-timeout"
+            if name == "answer-after-timeout":
+                # The server answers, but only after the device stopped waiting.
+                assert "ReadTimeout" in failures, failures
+            else:
+                assert proxy.faults >= 1
         assert result.complete, result.reason
         assert transport.traffic.retries >= 1
         if round_ == 0:
@@ -176,11 +199,39 @@ def test_server_sigkilled_mid_batch(server: LiveServer, tmp_path: Path) -> None:
     assert_exactly_once(server, dev, expected)
 
 
+#: A kill fires after this many bytes (either way) of the sync in progress.
+#: A whole sync of the 120 reports moves about 21 kB; a run moves the work
+#: on by at most what it carried (the count plus one 500-byte step of the
+#: throttled link), so at least 6 runs are needed: the first 5 are killed.
+KILL_AFTER_BYTES = (200, 3_000)
+KILL_LINK = FaultPlan(bandwidth_bps=10_000)
+
+
+def _kill_after(proxy: FaultProxy, proc: subprocess.Popen, count: int) -> bool:
+    """SIGKILL ``proc`` once ``count`` more bytes crossed the proxy; False if it ended first."""
+    start = proxy.bytes_up + proxy.bytes_down
+    end = time.monotonic() + 60
+    while proc.poll() is None and time.monotonic() < end:
+        if proxy.bytes_up + proxy.bytes_down - start >= count:
+            proc.kill()
+            return True
+        time.sleep(0.005)  # a poll interval over the proxy's counters, not an ordering
+    if proc.poll() is None:
+        proc.kill()
+        raise AssertionError("the sync neither finished nor moved a byte for 60 s")
+    return False
+
+
 def test_client_sigkilled_at_random_points(server: LiveServer, tmp_path: Path) -> None:
-    """``patroli field sync`` killed with SIGKILL at ~10 random points, then run to the end."""
+    """``patroli field sync`` SIGKILLed mid-sync at random byte counts, then run to the end.
+
+    The kill points are bytes of the sync carried so far, not times: a
+    process still starting up is never the one killed, and a slow machine
+    gets the same faults as a fast one.
+    """
     db = tmp_path / "cli.sqlite3"
     rng = random.Random(2026)
-    with FaultProxy(server.port, lifetime_s=120, default=FaultPlan(bandwidth_bps=400_000)) as proxy:
+    with FaultProxy(server.port, lifetime_s=120, default=KILL_LINK) as proxy:
         dev = FieldDevice.enroll(db, proxy.url, server.code_for("ofc.2"))
         expected = _offline_work(dev, 120, "sigkill")
         dev.store.close()
@@ -191,12 +242,13 @@ def test_client_sigkilled_at_random_points(server: LiveServer, tmp_path: Path) -
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
-            time.sleep(rng.uniform(0.2, 1.2))
-            if proc.poll() is None:
-                proc.kill()
-                kills += 1
+            killed = _kill_after(proxy, proc, rng.randint(*KILL_AFTER_BYTES))
             proc.wait(timeout=10)
-        assert kills >= 5
+            if not killed:
+                assert proc.returncode == 0
+                break
+            kills += 1
+        assert kills >= 5, kills
     device = FieldDevice(Store(db), server.url)
     result = device.sync(base_url=server.url)
     assert result.complete, result.reason

@@ -1,4 +1,4 @@
-"""Row counts before and after a hostile request: nothing may be partly stored."""
+"""Row counts and database state around a refused request: nothing may be partly stored."""
 
 from __future__ import annotations
 
@@ -24,6 +24,17 @@ def row_counts(app: Flask) -> dict[str, int]:
     """How many rows each table that a request could write holds."""
     with app.app_context():
         return {t.__tablename__: db.session.query(t).count() for t in TABLES}
+
+
+def database_state(app: Flask) -> dict[str, list[tuple[str, ...]]]:
+    """Every row of every table, sorted: equal before and after means nothing changed."""
+    with app.app_context():
+        return {
+            table.name: sorted(
+                tuple(str(v) for v in row) for row in db.session.execute(table.select())
+            )
+            for table in db.metadata.sorted_tables
+        }
 
 
 def assert_problem(resp: Any, status: int, slug: str) -> dict[str, Any]:

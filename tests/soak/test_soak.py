@@ -6,20 +6,20 @@ Short version always runs; the long one: ``.venv/bin/pytest -m soak tests/soak -
 
 from __future__ import annotations
 
-import json
 import random
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 
-from sync.engine import SyncEngine
-from tests.e2e.test_simulation import Recorder, _random_edit
+from sync.engine import SyncResult
+from sync.transport import Transport
+from tests.convergence import Convergence, Fleet
 from tests.faults.proxy import FaultPlan, FaultProxy
 from tests.field import FieldDevice
-from tests.live import PASSWORD, live_server
-from tests.world import incident
+from tests.live import live_server
 
 
 @dataclass
@@ -45,100 +45,58 @@ def _chooser(rng: random.Random):
     return choose
 
 
+class Soak(Convergence):
+    """The convergence run with faulty links in the rounds and a commander per post."""
+
+    faulty_rounds = True
+
+    def __init__(self, *, proxy: FaultProxy, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.proxy = proxy
+        self.figures = {"replays": 0, "conflicts": 0, "reviews": 0, "resolved": 0}
+        self.commanders: dict[str, dict[str, str]] = {}
+
+    def transport(self, dev: FieldDevice, faulty: bool) -> Transport:
+        """Over the fault proxy when the link is faulty, one request per connection."""
+        transport = dev.transport(base_url=self.proxy.url if faulty else self.server.url)
+        transport.session.headers["Connection"] = "close"
+        return transport
+
+    def synced(self, result: SyncResult, faulty: bool) -> None:
+        """A faulty link may cut a sync short; count what the syncs met."""
+        assert result.complete or faulty, result.reason
+        self.figures["replays"] += result.replayed
+        self.figures["conflicts"] += result.conflicts
+
+    def after_post(self, code: str) -> None:
+        """The post's commander reviews or resolves something."""
+        if code not in self.commanders:
+            self.commanders[code] = self.person(f"cmd.{code.lower()}")
+        _commander_turn(
+            self.server.url, self.commanders[code], self.rng, self.shared[code], self.figures
+        )
+
+
 def _soak(tmp_path: Path, backend: str, size: Size) -> dict[str, int]:
     rng = random.Random(4242)
     codes = ["NNK", "DUM", "PLM", "TAR"][: size.posts]
     posts = {c: [f"ofc.{c.lower()}{i}" for i in range(size.devices_per_post)] for c in codes}
-    figures = {"values pushed": 0, "replays": 0, "conflicts": 0, "reviews": 0, "resolved": 0}
+    fleet = Fleet(
+        posts=posts, shared=dict.fromkeys(codes, size.shared_per_post), rounds=size.rounds
+    )
     with (
         live_server(tmp_path, backend, posts) as server,
         FaultProxy(server.port, lifetime_s=1800, chooser=_chooser(rng)) as proxy,
     ):
-        devices = {
-            n: FieldDevice.enroll(tmp_path / f"{n}.sqlite3", server.url, server.code_for(n))
-            for names in posts.values()
-            for n in names
-        }
-        recorder = Recorder()
-
-        def sync(dev: FieldDevice, faulty: bool) -> None:
-            transport = recorder.wrap(dev.transport(base_url=proxy.url if faulty else server.url))
-            transport.session.headers["Connection"] = "close"
-            result = SyncEngine(dev.store, transport).run()
-            assert result.complete or faulty, result.reason
-            figures["replays"] += result.replayed
-            figures["conflicts"] += result.conflicts
-
-        def person(name: str) -> dict[str, str]:
-            token = requests.post(
-                f"{server.url}/api/v1/auth/token",
-                json={"username": name, "password": PASSWORD},
-                timeout=10,
-            ).json()["token"]
-            return {"Authorization": f"Bearer {token}"}
-
-        shared: dict[str, list[str]] = {}
-        for code, names in posts.items():
-            creator = devices[names[0]]
-            shared[code] = [
-                creator.create(incident(title=f"{code} shared {i}"))
-                for i in range(size.shared_per_post)
-            ]
-            sync(creator, False)
-            for n in names:
-                sync(devices[n], False)
-        commanders = {code: person(f"cmd.{code.lower()}") for code in codes}
-        edits = 0
-        for _ in range(size.rounds):
-            for code, names in posts.items():
-                for n in names:
-                    for _ in range(rng.randrange(4)):
-                        edits += 1
-                        devices[n].edit(rng.choice(shared[code]), _random_edit(rng, n, edits))
-                    if rng.random() < 0.5:
-                        sync(devices[n], faulty=True)
-                _commander_turn(server.url, commanders[code], rng, shared[code], figures)
-        for _ in range(2):
-            for dev in devices.values():
-                sync(dev, False)
-        figures["values pushed"] = len(recorder.sent)
-        admin = person("admin")
-        views = {
-            rid: requests.get(
-                f"{server.url}/api/v1/reports/{rid}", headers=admin, timeout=10
-            ).json()
-            for ids in shared.values()
-            for rid in ids
-        }
-        divergent = 0
-        duplicated = 0
-        for code, names in posts.items():
-            for n in names:
-                local = devices[n].docs()
-                if set(local) != set(shared[code]) or any(
-                    local[r] != views[r]["report"] for r in shared[code]
-                ):
-                    divergent += 1
-        for view in views.values():
-            revs = [h["rev"] for h in view["history"]]
-            duplicated += len(revs) - len(set(revs)) + (view["report"]["rev"] != len(revs))
-        lost = 0
-        for rid, unit, value in recorder.sent:
-            view = views[rid]
-            history = [h for h in view["history"] if unit in h["changes"]]
-            written = [json.dumps(h["changes"][unit], sort_keys=True) for h in history]
-            aside = [
-                json.dumps(c["lost"], sort_keys=True)
-                for c in view["conflicts"]
-                if c["field"] == unit
-            ]
-            # Removing an element that was absent when the removal arrived is a
-            # no-op (merge rule 2): absent before its first write counts.
-            absent_once = value == "null" and (not history or history[0]["rev"] > 1)
-            if not (value in written or value in aside or absent_once):
-                lost += 1
-        figures.update(lost=lost, duplicated=duplicated, divergent=divergent, edits=edits)
-        figures["link faults"] = proxy.faults
+        soak = Soak(proxy=proxy, server=server, directory=tmp_path, fleet=fleet, rng=rng)
+        verdict = soak.run()
+        figures = dict(soak.figures, **{"link faults": proxy.faults})
+    figures.update(
+        {"values pushed": verdict.sent, "edits": verdict.edits},
+        lost=len(verdict.lost),
+        duplicated=len(verdict.duplicated),
+        divergent=len(verdict.divergent),
+    )
     print("\nsoak figures:", figures)
     return figures
 

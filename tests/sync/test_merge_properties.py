@@ -18,12 +18,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from sync import hlc as H
 from sync import units as U
-from sync.merge import APPLIED, CONFLICT, MERGED, ConflictRecord, Op, merge_op
+from sync.merge import APPLIED, CONFLICT, MERGED, ConflictRecord, Op, Side, merge_op
 
 SCALAR_UNITS = ("title", "narrative", "route")
 ELEMENT_UNITS = ("persons.p1", "persons.p2", "persons.p3")
@@ -219,3 +219,37 @@ def test_conflict_records_name_the_higher_hlc_as_kept(scenario, data):
         assert c.kept != c.lost
         for device, stamp in ((c.kept_device, c.kept_hlc), (c.lost_device, c.lost_hlc)):
             assert device is None or stamp.endswith("-" + device)
+
+
+@st.composite
+def sides(draw: st.DrawFn) -> Side:
+    """One side of a concurrent edit; its HLC node is its device, as on the wire."""
+    device = draw(st.sampled_from(DEVICES))
+    ms = draw(st.integers(min_value=OP_START_MS, max_value=OP_START_MS + 5))
+    stamp = H.HLC(ms, draw(st.integers(min_value=0, max_value=2)), device)
+    by = draw(st.sampled_from((None, f"ofc.{device}")))
+    return Side(value=draw(st.sampled_from(SCALAR_VALUES)), by=by, hlc=str(stamp), device=device)
+
+
+@given(one=sides(), other=sides())
+@PROPS
+def test_conflict_record_does_not_depend_on_arrival_order(one, other):
+    """A record between two sides is the same whichever side came first, and keeps
+    the side with the higher HLC whole (value, author, HLC and device together)."""
+    # Equal HLC strings mean one device and one event: never concurrent.
+    assume(one.hlc != other.hlc)
+    record = ConflictRecord.between("title", one, other)
+    assert record == ConflictRecord.between("title", other, one)
+    kept, lost = sorted((one, other), key=lambda s: s.hlc, reverse=True)
+    assert (record.kept, record.kept_by, record.kept_hlc, record.kept_device) == (
+        kept.value,
+        kept.by,
+        kept.hlc,
+        kept.device,
+    )
+    assert (record.lost, record.lost_by, record.lost_hlc, record.lost_device) == (
+        lost.value,
+        lost.by,
+        lost.hlc,
+        lost.device,
+    )

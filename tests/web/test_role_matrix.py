@@ -14,6 +14,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from tests.dashboard.scenarios import make_conflict
+from tests.hostile.counts import assert_problem, database_state
 from tests.web.pages import csrf_token, sign_in
 from tests.world import World
 
@@ -91,6 +92,10 @@ PAGES = [
 ]
 
 
+#: The problem type of each refusal the API answers in this table.
+SLUGS = {401: "unauthorized", 403: "forbidden", 404: "not-found"}
+
+
 def _outcome(resp: Any) -> str | int:
     """A response as ok, login or its status code."""
     if resp.status_code in (301, 302, 303):
@@ -139,9 +144,13 @@ def test_api_role_matrix(world: World, caller: str) -> None:
     actual, expected = {}, {}
     for method, path, body, outcomes in API:
         url = _fill(path, ids)
+        before = database_state(world.app)
         resp = world.client.open(url, method=method, json=_fill(body, ids), headers=headers)
-        actual[(method, path)] = _outcome(resp)
+        actual[(method, path)] = outcome = _outcome(resp)
         expected[(method, path)] = outcomes[column]
+        if outcome != "ok":
+            assert_problem(resp, outcome, SLUGS[outcome])
+            assert database_state(world.app) == before, (method, path)
     assert actual == expected
 
 
@@ -165,9 +174,12 @@ def test_page_role_matrix(world: World, caller: str) -> None:
     for method, path, body, outcomes in PAGES:
         url = _fill(path, ids)
         data = {**_fill(body, ids), "csrf_token": token} if body else None
+        before = database_state(world.app)
         resp = client.open(url, method=method, data=data, headers=headers)
-        actual[(method, path)] = _outcome(resp)
+        actual[(method, path)] = outcome = _outcome(resp)
         expected[(method, path)] = outcomes[column]
+        if outcome != "ok":
+            assert database_state(world.app) == before, (method, path)
     assert actual == expected
 
 
