@@ -14,7 +14,7 @@ import requests
 from flask import Flask
 
 from sync import hlc as H
-from tests.hostile.counts import assert_problem, assert_still_serving, row_counts
+from tests.hostile.counts import assert_problem, assert_still_serving, live_row_counts, row_counts
 from tests.live import LiveServer, live_server
 from tests.world import World, incident, new_id
 
@@ -147,14 +147,13 @@ def test_chunked_push_through_a_real_server(server: LiveServer) -> None:
     """Chunked: a valid batch plus 12 MiB of spaces and spaces alone are 413; nothing stored;
     a valid chunked batch is still applied."""
     body, headers = _batch(*_device(server))
-    app = server._app()
-    before = row_counts(app)
+    before = live_row_counts(server)
     for data in (body + b" " * PADDING, b" " * PADDING):
         status, problem = _chunked_push(server, data, headers)
         assert status == 413, problem
         assert problem["type"] == "urn:patroli:problem:payload-too-large"
-        assert row_counts(app) == before
+        assert live_row_counts(server) == before
     status, answer = _chunked_push(server, body, headers)
     assert status == 200, answer
     assert [r["status"] for r in answer["results"]] == ["applied"]
-    assert row_counts(app)["reports"] == before["reports"] + 1
+    assert live_row_counts(server)["reports"] == before["reports"] + 1

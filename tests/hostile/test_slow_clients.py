@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from tests.e2e.test_blob_upload import enroll
-from tests.hostile.counts import row_counts
+from tests.hostile.counts import live_row_counts
 from tests.live import live_server
 
 THREADS = 4  # patroli serve's default --threads
@@ -89,7 +89,7 @@ def test_slow_clients_do_not_stall_a_good_device(
     posts = {"NNK": ["ofc.nnk.1", "ofc.nnk.2"]}
     with live_server(tmp_path, backend, posts, workers=workers, extra_env=extra) as server:
         slow_device, good_device = enroll(server, "ofc.nnk.1"), enroll(server, "ofc.nnk.2")
-        before = row_counts(server._app())
+        before = live_row_counts(server)
         socks = [_open_slow(server.port, slow_device) for _ in range(THREADS * workers + 2)]
         dribbler = Dribbler(socks)
         dribbler.start()
@@ -110,6 +110,6 @@ def test_slow_clients_do_not_stall_a_good_device(
             dribbler.stop.set()
             for sock in socks:
                 sock.close()
-        assert row_counts(server._app()) == before
+        assert live_row_counts(server) == before
         health = requests.get(f"{server.url}/healthz", timeout=10)
         assert health.status_code == 200
