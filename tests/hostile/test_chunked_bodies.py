@@ -157,3 +157,6 @@ def test_chunked_push_through_a_real_server(server: LiveServer) -> None:
     assert status == 200, answer
     assert [r["status"] for r in answer["results"]] == ["applied"]
     assert live_row_counts(server)["reports"] == before["reports"] + 1
+    # The access log still has one line per request, the refusals too.
+    assert '"POST /api/v1/sync/push HTTP/1.1" 413' in server.log_text()
+    assert '"POST /api/v1/sync/push HTTP/1.1" 200' in server.log_text()
