@@ -160,3 +160,28 @@ def test_chunked_push_through_a_real_server(server: LiveServer) -> None:
     # The access log still has one line per request, the refusals too.
     assert '"POST /api/v1/sync/push HTTP/1.1" 413' in server.log_text()
     assert '"POST /api/v1/sync/push HTTP/1.1" 200' in server.log_text()
+
+
+@pytest.mark.e2e
+def test_bad_chunked_encoding_is_a_problem(server: LiveServer) -> None:
+    """A chunk size that is not hex is 400 malformed-body as problem+json; nothing stored."""
+    _, token = _device(server)
+    before = live_row_counts(server)
+    request = (
+        "POST /api/v1/sync/push HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+        "Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n"
+    ).encode()
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        conn.connect()
+        assert conn.sock is not None
+        conn.sock.sendall(request)
+        resp = http.client.HTTPResponse(conn.sock)
+        resp.begin()
+        body = json.loads(resp.read())
+    finally:
+        conn.close()
+    assert resp.status == 400 and resp.getheader("Content-Type") == "application/problem+json"
+    assert body["type"] == "urn:patroli:problem:malformed-body" and body["detail"]
+    assert live_row_counts(server) == before
