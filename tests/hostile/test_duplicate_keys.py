@@ -103,3 +103,19 @@ def test_conflict_form_json_with_a_repeated_key_saves_nothing(world: World, app:
     view = world.report(report_id)
     assert view["conflicts"][0]["status"] == "open"
     assert view["report"]["persons"]["p1"] == kept
+
+
+def test_objects_nested_near_the_parser_limit_are_400(world: World, app: Flask) -> None:
+    """orjson takes 1,023 levels, the duplicate-key pass fewer: the deep body is still a
+    clean 400, never a 500; nothing stored."""
+    body = b'{"batch_id": ' + b'{"a":' * 1020 + b"1" + b"}" * 1020 + b', "changes": []}'
+    orjson.loads(body)
+    before = row_counts(app)
+    resp = world.client.post(
+        "/api/v1/sync/push",
+        data=body,
+        content_type="application/json",
+        headers=world.devices["ofc.nnk.1"].headers,
+    )
+    assert_problem(resp, 400, "malformed-body")
+    assert row_counts(app) == before
