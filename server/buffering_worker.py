@@ -42,8 +42,8 @@ def waitress_options(config: dict[str, Any], threads: int) -> dict[str, Any]:
     return {
         "threads": threads,
         "channel_timeout": read_timeout,
-        # How often idle connections are looked for: a timeout is kept to
-        # within half of itself.
+        # How often silent connections are looked for: one is closed at most
+        # half a timeout late.
         "cleanup_interval": max(1, min(30, read_timeout // 2)),
         # Anything larger is refused by the app anyway (with its own, more
         # precise problem); past this waitress stops reading and answers 413.
