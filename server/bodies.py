@@ -1,5 +1,10 @@
 """Reading request bodies: content type, gzip, size limits, JSON.
 
+A body is read to its real end, or refused as soon as it passes the limit:
+one ``read(n)`` of a WSGI stream may return fewer bytes than are coming (a
+chunked body arrives chunk by chunk), and parsing what the first read gave
+would apply a prefix of a larger, refused body.
+
 The size limit holds after decompression too: a gzip body is inflated in
 bounded steps and refused as soon as it would pass ``max_batch_bytes``, so
 a gzip bomb costs the server at most that much memory.
@@ -10,9 +15,9 @@ from __future__ import annotations
 import zlib
 from typing import Any
 
-import orjson
 from flask import current_app, request
 
+from server import strict_json
 from server.input_guard import has_nul, nul_problem
 from server.problems import Problem
 
@@ -46,14 +51,25 @@ def _inflate(raw: bytes, limit: int) -> bytes:
     return bytes(out)
 
 
+def _read_to_end(limit: int) -> bytes:
+    """Every byte of the body, or a 413 once more than ``limit`` have come."""
+    stream = request.stream
+    out = bytearray()
+    while True:
+        piece = stream.read(min(_CHUNK, limit + 1 - len(out)))
+        if not piece:
+            return bytes(out)
+        out += piece
+        if len(out) > limit:
+            raise _too_large(limit)
+
+
 def raw_body(limit: int | None = None) -> bytes:
     """The request body, decompressed if gzip, refused past ``limit`` bytes."""
     limit = limit or current_app.config["PATROLI_MAX_BATCH_BYTES"]
     if request.content_length is not None and request.content_length > limit:
         raise _too_large(limit)
-    raw = request.stream.read(limit + 1)
-    if len(raw) > limit:
-        raise _too_large(limit)
+    raw = _read_to_end(limit)
     encoding = (request.headers.get("Content-Encoding") or "identity").strip().lower()
     if encoding == "gzip":
         return _inflate(raw, limit)
@@ -79,9 +95,9 @@ def json_body(limit: int | None = None) -> Any:
     if not data:
         raise Problem(400, "malformed-body", "The request body is empty; JSON was expected.")
     try:
-        body = orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        raise Problem(400, "malformed-body", f"The body is not valid JSON: {exc}.") from None
+        body = strict_json.loads(data)
+    except strict_json.InvalidJSON as exc:
+        raise Problem(400, "malformed-body", str(exc)) from None
     # orjson turns only the escape \u0000 into a NUL (a raw one is invalid JSON).
     if b"u0000" in data and has_nul(body):
         raise nul_problem()

@@ -46,7 +46,11 @@ def from_environment() -> dict[str, Any]:
         or "memory://",
         "PATROLI_PARTIAL_UPLOAD_TTL_HOURS": _int("PATROLI_PARTIAL_UPLOAD_TTL_HOURS", 48),
         "PATROLI_BLOB_LOCK_WAIT_S": _int("PATROLI_BLOB_LOCK_WAIT_S", 10),
-        "PATROLI_BLOB_READ_TIMEOUT_S": _int("PATROLI_BLOB_READ_TIMEOUT_S", 60),
+        # A connection silent this long is closed (its request, if cut, is
+        # dropped whole); PATROLI_BLOB_READ_TIMEOUT_S is its former name.
+        "PATROLI_READ_TIMEOUT_S": _int(
+            "PATROLI_READ_TIMEOUT_S", _int("PATROLI_BLOB_READ_TIMEOUT_S", 60)
+        ),
         "PATROLI_GZIP_LEVEL": _int("PATROLI_GZIP_LEVEL", 3),
         # Flask refuses bodies over this before any view reads them; gzip
         # bodies are bounded again after decompression (server.bodies).

@@ -1,4 +1,9 @@
-"""Running the app under gunicorn from ``patroli serve``."""
+"""Running the app from ``patroli serve``: gunicorn's processes, waitress's buffering.
+
+gunicorn's master manages the worker processes (start, restart, signals);
+each worker serves with waitress (server.buffering_worker), which holds a
+request back from the app's threads until all of it has arrived.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from server import create_app
+from server.buffering_worker import BufferingWorker
 
 log = logging.getLogger("patroli.serve")
 
@@ -55,13 +61,13 @@ def serve(
         "bind": f"{host}:{port}",
         "workers": workers,
         "threads": threads,
-        "worker_class": "gthread",
-        "accesslog": "-",
+        "worker_class": BufferingWorker,
         "errorlog": "-",
         "loglevel": "info",
+        # A worker's loop beats every second whatever its requests do; one
+        # silent this long is stuck and is replaced.
         "timeout": 120,
         "graceful_timeout": 10,
-        "access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(M)sms',
         "post_worker_init": _post_worker_init,
         # gunicorn >= 25.1 opens one control socket per user at a fixed
         # path; several servers on one host (or a test cluster) would take

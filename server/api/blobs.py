@@ -196,7 +196,6 @@ def put_blob(sha256: str) -> ResponseReturnValue:
     # Flask's own limit is the push body's; ours bounds what is read (one
     # byte past the limit is how a body without Content-Length is caught).
     request.max_content_length = limit + 1
-    _bound_socket_reads()
     store = bs.store_for(current_app)
     try:
         if declared is None:
@@ -235,19 +234,6 @@ def put_blob(sha256: str) -> ResponseReturnValue:
             headers=_offset_headers(exc.offset),
             upload_offset=exc.offset,
         ) from None
-
-
-def _bound_socket_reads() -> None:
-    """Give up on a body that stops arriving, instead of holding a server thread forever.
-
-    A satellite link can vanish without a FIN; gunicorn's threads read with
-    no timeout, so a stalled upload would keep its thread until TCP gives
-    up (never, for a socket that only receives).  With a timeout the read
-    fails, the bytes that came are committed, and the device resumes.
-    """
-    sock = request.environ.get("gunicorn.socket")
-    if sock is not None and hasattr(sock, "settimeout"):
-        sock.settimeout(current_app.config["PATROLI_BLOB_READ_TIMEOUT_S"])
 
 
 def _stored(sha256: str, size: int, status: int) -> ResponseReturnValue:

@@ -11,6 +11,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from server import conflicts as service
+from server import strict_json
 from server.db import db
 from server.models import Report
 from server.problems import Problem
@@ -106,8 +107,8 @@ def _body_from_form() -> dict[str, Any] | None:
     if request.form.get("mode") == "text":
         return {**body, "value": text.strip() or None}
     try:
-        return {**body, "value": json.loads(text)}
-    except ValueError:
+        return {**body, "value": strict_json.loads(text)}
+    except strict_json.InvalidJSON:
         flash(_("The merged value is not valid JSON; nothing was saved."), "error")
         return None
 

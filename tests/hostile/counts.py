@@ -50,3 +50,13 @@ def assert_problem(resp: Any, status: int, slug: str) -> dict[str, Any]:
 def assert_still_serving(client: Any) -> None:
     """A follow-up request succeeds."""
     assert client.get("/api/v1/meta").status_code == 200
+
+
+def live_row_counts(server: Any) -> dict[str, int]:
+    """``row_counts`` of a live server's database, its connections closed afterwards."""
+    app = server._app()
+    try:
+        return row_counts(app)
+    finally:
+        with app.app_context():
+            db.engine.dispose()
