@@ -113,16 +113,23 @@ def enroll(ctx: click.Context, server: str, code: str, name: str | None) -> None
         raise click.ClickException(
             "This device is already enrolled; use a new --db to enroll another officer."
         )
+    from sync import signing
+
     transport = Transport(server, max_attempts=3, max_elapsed=30)
+    # A new key for every enrollment: a re-enrolled phone signs with a key
+    # the server has never seen from anyone else.
+    key = signing.new_private_key()
     try:
-        answer = transport.enroll(code, name or os.uname().nodename)
+        answer = transport.enroll(
+            code, name or os.uname().nodename, public_key=signing.public_key_text(key)
+        )
     except ProblemError as exc:
         raise click.ClickException(f"Enrollment refused: {exc}") from None
     except ServerUnreachable as exc:
         raise click.ClickException(f"{_sentence(str(exc))}.") from None
     except TransportError as exc:
         raise click.ClickException(f"Cannot reach {server}: {exc}.") from None
-    store.save_enrollment(server, answer)
+    store.save_enrollment(server, answer, signing_key=signing.private_key_pem(key))
     click.echo(
         f"Enrolled as {answer['officer']} at post {answer['post']} (device {answer['device_id']})."
     )

@@ -16,7 +16,7 @@ import orjson
 
 from client_sqlite.connection import Transactions, open_database
 from client_sqlite.migrations import migrate
-from sync import document
+from sync import document, signing
 from sync import hlc as H
 from sync import units as U
 
@@ -42,6 +42,7 @@ class Store:
         self.conn: sqlite3.Connection = open_database(self.path)
         self.tx = Transactions(self.conn)
         migrate(self.tx)
+        self._signer: Any = None  # the device's signing key, loaded on first use
 
     def close(self) -> None:
         """Close the database."""
@@ -62,12 +63,14 @@ class Store:
         """True once the device has an id and a token."""
         return bool(self.device()["token"])
 
-    def save_enrollment(self, server_url: str, answer: dict[str, Any]) -> None:
-        """Keep the identity the server issued at enrollment."""
+    def save_enrollment(
+        self, server_url: str, answer: dict[str, Any], signing_key: str | None = None
+    ) -> None:
+        """Keep the identity the server issued at enrollment and the key it registered."""
         with self.atomic() as c:
             c.execute(
                 "UPDATE device SET device_id=?, token=?, server_url=?, officer=?, post=?, "
-                "enrolled_at=?, revoked=0 WHERE id=1",
+                "enrolled_at=?, revoked=0, signing_key=? WHERE id=1",
                 (
                     answer["device_id"],
                     answer["token"],
@@ -75,8 +78,10 @@ class Store:
                     answer["officer"],
                     answer["post"],
                     now_iso(),
+                    signing_key,
                 ),
             )
+        self._signer = None
         self.observe_server_time(answer["server_time"], H.now_ms())
 
     def node_id(self) -> str:
@@ -129,7 +134,7 @@ class Store:
             "WHERE state != 'rejected' ORDER BY seq LIMIT ?",
             (limit,),
         )
-        return [
+        ops = [
             {
                 "op_id": r[0],
                 "report_id": r[1],
@@ -139,6 +144,19 @@ class Store:
             }
             for r in rows
         ]
+        signer = self._signing_key()
+        if signer is not None:
+            # Signed as sent: an op is final once it is handed to the engine
+            # (mark_in_flight stops edits folding into it).
+            for op in ops:
+                op["signature"] = signing.sign_op(signer, op)
+        return ops
+
+    def _signing_key(self) -> Any:
+        if self._signer is None:
+            pem = self.device().get("signing_key")
+            self._signer = signing.load_private_key(pem) if pem else False
+        return self._signer or None
 
     def mark_in_flight(self, op_ids: list[str]) -> None:
         """These ops may reach the server from now on: never fold more edits into them."""

@@ -75,6 +75,10 @@ class ChangeSchema(Schema):
         validate=validate.Range(min=0, error="must be 0 or more"),
     )
     hlc = HLCString(required=True)
+    #: ES256 signature (sync.signing) over the other five fields; required
+    #: from a device that registered a public key, refused from one that did not.
+    #: (Declared before ``fields``, whose name shadows the module below it.)
+    signature = fields.String()
     fields = fields.Dict(required=True)
 
 
