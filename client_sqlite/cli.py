@@ -106,6 +106,7 @@ def field(ctx: click.Context, db_path: str) -> None:
 @click.pass_context
 def enroll(ctx: click.Context, server: str, code: str, name: str | None) -> None:
     """Enroll this device with a one-time code."""
+    from client_sqlite.enrollment import enroll as enroll_store
     from sync.transport import ProblemError, ServerUnreachable, Transport, TransportError
 
     store = _store(ctx)
@@ -113,23 +114,15 @@ def enroll(ctx: click.Context, server: str, code: str, name: str | None) -> None
         raise click.ClickException(
             "This device is already enrolled; use a new --db to enroll another officer."
         )
-    from sync import signing
-
     transport = Transport(server, max_attempts=3, max_elapsed=30)
-    # A new key for every enrollment: a re-enrolled phone signs with a key
-    # the server has never seen from anyone else.
-    key = signing.new_private_key()
     try:
-        answer = transport.enroll(
-            code, name or os.uname().nodename, public_key=signing.public_key_text(key)
-        )
+        answer = enroll_store(store, transport, code, name or os.uname().nodename)
     except ProblemError as exc:
         raise click.ClickException(f"Enrollment refused: {exc}") from None
     except ServerUnreachable as exc:
         raise click.ClickException(f"{_sentence(str(exc))}.") from None
     except TransportError as exc:
         raise click.ClickException(f"Cannot reach {server}: {exc}.") from None
-    store.save_enrollment(server, answer, signing_key=signing.private_key_pem(key))
     click.echo(
         f"Enrolled as {answer['officer']} at post {answer['post']} (device {answer['device_id']})."
     )

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from client_sqlite import editing
+from client_sqlite import editing, enrollment
 from client_sqlite.store import Store
 from sync.engine import SyncEngine, SyncResult
 from sync.transport import Transport
@@ -23,7 +23,7 @@ class FieldDevice:
     def enroll(cls, path: Path, server_url: str, code: str, name: str = "phone") -> FieldDevice:
         """Create a store and enroll it with ``code``."""
         store = Store(path)
-        store.save_enrollment(server_url, Transport(server_url).enroll(code, name))
+        enrollment.enroll(store, Transport(server_url), code, name)
         return cls(store, server_url)
 
     def transport(self, **kwargs: Any) -> Transport:
