@@ -148,6 +148,16 @@ class PullResponseSchema(Schema):
     server_time = fields.String(required=True)
 
 
+class EvidenceKeySchema(Schema):
+    """The server's current checkpoint-signing key, as ``/meta`` publishes it."""
+
+    key_id = fields.String(required=True)
+    alg = fields.String(required=True, validate=validate.OneOf(["ES256"]))
+    public_key = fields.String(required=True)
+    created_at = fields.String(required=True)
+    retired_at = fields.String(allow_none=True)
+
+
 class MetaSchema(Schema):
     """``GET /api/v1/meta`` answer."""
 
@@ -156,6 +166,8 @@ class MetaSchema(Schema):
     max_batch_bytes = fields.Integer(required=True)
     max_blob_bytes = fields.Integer(required=True)
     server_time = fields.String(required=True)
+    #: None until the server has made its first key (``patroli serve`` does).
+    evidence_key = fields.Nested(EvidenceKeySchema, allow_none=True)
 
 
 PUSH_REQUEST = PushRequestSchema()
