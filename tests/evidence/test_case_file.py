@@ -119,8 +119,11 @@ def _resign_with_own_key(case: dict[str, Any]) -> None:
     ("case_change", "files_change", "expected"),
     [
         (None, _flip_photo, "attachment {sha} does not match its hash"),
-        (None, lambda m: m.pop(next(n for n in m if n.startswith("attachments/"))),
-         "attachment {sha} is missing"),
+        (
+            None,
+            lambda m: m.pop(next(n for n in m if n.startswith("attachments/"))),
+            "attachment {sha} is missing",
+        ),
         (_edit_field, None, "revision 2: its content does not match its hash"),
         (_edit_signed_op, None, "revision 1: signature invalid"),
         (lambda c: _drop_revision(c, 3), None, "revision 3: missing or out of order"),
@@ -130,8 +133,11 @@ def _resign_with_own_key(case: dict[str, Any]) -> None:
         (_edit_and_rehash, None, "revision 2: not in checkpoint"),
         (_foreign_device_key, None, "revision 1: signature invalid"),
         (_resign_with_own_key, None, "revision 1: not in checkpoint"),
-        (lambda c: c["conflicts"][0].update(lost="edited"), None,
-         "the server's signature of case.json is invalid"),
+        (
+            lambda c: c["conflicts"][0].update(lost="edited"),
+            None,
+            "the server's signature of case.json is invalid",
+        ),
     ],
 )
 def test_tampering_is_named(
