@@ -233,7 +233,7 @@ def _case_file(env: dict[str, str], work: Path, report_id: str) -> None:
         ["evidence", "export", report_id, "--out", str(out)],
         ["evidence", "verify", str(out)],
     ]
-    console.print("[bold]5.[/] A case file for the prosecutor, verified offline:")
+    console.print("[bold]6.[/] A case file for the prosecutor, verified offline:")
     for args in commands:
         console.print(f"  $ patroli {' '.join(args)}")
         proc = subprocess.run(
