@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from client_sqlite.display import progress_for, render_report, render_status
+from client_sqlite.encryption import PIN_ENV
 from client_sqlite.store import Store
 from sync.vocab import KINDS
 
@@ -35,8 +36,14 @@ class _Device:
 
     def open(self) -> Store:
         if self.store is None:
+            pin = None
+            if not os.environ.get(PIN_ENV) and sys.stdin.isatty():
+                # Asked when the store is opened; scripts set PATROLI_FIELD_PIN.
+                pin = click.prompt(
+                    "PIN", hide_input=True, confirmation_prompt=not Path(self.path).exists()
+                )
             try:
-                self.store = Store(self.path)
+                self.store = Store(self.path, pin=pin)
             except Exception as exc:  # noqa: BLE001 - shown to the officer as one sentence
                 raise click.ClickException(f"Cannot open the store {self.path}: {exc}.") from None
         return self.store

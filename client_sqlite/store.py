@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from client_sqlite.connection import Transactions, open_database
+from client_sqlite.encryption import seal_plain_blobs
 from client_sqlite.migrations import migrate
 from sync import document, signing
 from sync import hlc as H
@@ -37,12 +38,26 @@ def listing_columns(doc: dict[str, Any]) -> tuple[Any, ...]:
 class Store:
     """One device's local store."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, pin: str | None = None):
+        """Open (or create) the store; ``pin`` defaults to ``PATROLI_FIELD_PIN``."""
         self.path = Path(path)
-        self.conn: sqlite3.Connection = open_database(self.path)
+        self.conn: sqlite3.Connection
+        self.conn, self.keys = open_database(self.path, pin)
         self.tx = Transactions(self.conn)
         migrate(self.tx)
+        # Attachments of a store written before encryption (or left in the
+        # clear by a migration cut short) are sealed now.
+        seal_plain_blobs(self.blob_dir, self.keys)
         self._signer: Any = None  # the device's signing key, loaded on first use
+
+    @property
+    def blob_dir(self) -> Path:
+        """The folder holding this store's (encrypted) attachment files."""
+        return self.path.with_name(self.path.name + ".blobs")
+
+    def blob_source(self, blob: dict[str, Any]) -> bytes:
+        """An attachment's bytes, decrypted, for upload."""
+        return self.keys.open_blob(blob["sha256"], Path(blob["path"]).read_bytes())
 
     def close(self) -> None:
         """Close the database."""

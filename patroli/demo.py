@@ -87,12 +87,16 @@ def _seed(database_url: str) -> dict[str, str]:
     return codes
 
 
+#: The officers' PIN in the demo (their stores are encrypted under it).
+DEVICE_PIN = "246810"
+
+
 class Device:
     """A simulated officer's phone with its own store file."""
 
     def __init__(self, name: str, post: str, path: Path, url: str, code: str):
         self.name, self.post, self.url = name, post, url
-        self.store = Store(path)
+        self.store = Store(path, pin=DEVICE_PIN)
         enroll(self.store, Transport(url), code, f"{name}'s phone")
         self.results: list[SyncResult] = []
 

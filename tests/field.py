@@ -7,9 +7,16 @@ from pathlib import Path
 from typing import Any
 
 from client_sqlite import editing, enrollment
+from client_sqlite.connection import open_database
 from client_sqlite.store import Store
 from sync.engine import SyncEngine, SyncResult
 from sync.transport import Transport
+
+
+def raw_connection(path: Path) -> Any:
+    """The store file opened with the test PIN but not through ``Store`` (no migration)."""
+    conn, _keys = open_database(path)
+    return conn
 
 
 @dataclass
