@@ -57,6 +57,39 @@ def role(code: str) -> str:
     }.get(code, code)
 
 
+def sex(code: str) -> str:
+    """A person's sex as recorded."""
+    return {"F": _("Female"), "M": _("Male"), "X": _("Other or unknown")}.get(code, code)
+
+
+def document_type(code: str) -> str:
+    """The type of a person's identity document."""
+    return {
+        "passport": _("Passport"),
+        "national_id": _("National ID card"),
+        "stay_permit": _("Stay permit"),
+        "work_permit": _("Work permit"),
+        "travel_document": _("Travel document"),
+        "other": _("Other"),
+    }.get(code, code)
+
+
+def action_type(code: str) -> str:
+    """An action taken in a report."""
+    return {
+        "referred": _("Referred"),
+        "rescued": _("Rescued"),
+        "arrested": _("Arrested"),
+        "detained": _("Detained"),
+        "deported": _("Deported"),
+        "returned": _("Returned"),
+        "warned": _("Warned"),
+        "deferred": _("Deferred"),
+        "investigated": _("Investigated"),
+        "other": _("Other"),
+    }.get(code, code)
+
+
 def field(unit: str) -> str:
     """A report field or unit (``persons.<id>`` reads as "Person <id>")."""
     head, _dot, tail = unit.partition(".")
