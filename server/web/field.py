@@ -12,23 +12,28 @@ from __future__ import annotations
 
 import hashlib
 import json
+import mimetypes
 from functools import cache
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, send_from_directory
+from flask import Blueprint, Response, abort
 from flask.typing import ResponseReturnValue
+from werkzeug.security import safe_join
 
 FIELD_DIR = Path(__file__).resolve().parent.parent / "static" / "field"
 WORKER = "sw.js"
+#: What the shell is made of; anything else in the folder (the package.json
+#: that tells Node the modules are ES modules) is neither served nor cached.
+SUFFIXES = (".js", ".css", ".png", ".svg", ".webmanifest", ".html")
 CSP = (
     "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
     "connect-src 'self'; manifest-src 'self'; worker-src 'self'; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
 )
 _TYPES = {
-    ".js": "text/javascript; charset=utf-8",
+    ".js": "text/javascript",
     ".webmanifest": "application/manifest+json",
-    ".html": "text/html; charset=utf-8",
+    ".html": "text/html",
 }
 
 bp = Blueprint("field", __name__, url_prefix="/field")
@@ -41,7 +46,7 @@ def shell() -> tuple[str, tuple[str, ...]]:
     names = []
     for path in sorted(p for p in FIELD_DIR.rglob("*") if p.is_file()):
         name = path.relative_to(FIELD_DIR).as_posix()
-        if name == WORKER:
+        if name == WORKER or path.suffix not in SUFFIXES:
             continue
         names.append(name)
         digest.update(name.encode() + b"\0" + path.read_bytes())
@@ -65,7 +70,7 @@ bp.after_request(_headers)
 @bp.get("/")
 def index() -> ResponseReturnValue:
     """The app's one page."""
-    return send_from_directory(FIELD_DIR, "index.html", mimetype=_TYPES[".html"])
+    return _file("index.html")
 
 
 @bp.get("/sw.js")
@@ -81,7 +86,15 @@ def worker() -> ResponseReturnValue:
 @bp.get("/<path:name>")
 def asset(name: str) -> ResponseReturnValue:
     """A file of the app shell (modules, styles, icons, manifest)."""
+    return _file(name)
+
+
+def _file(name: str) -> Response:
+    # Read whole: shell files are a few kilobytes, and the service worker,
+    # not HTTP ranges or conditional requests, is what saves the phone's data.
     suffix = Path(name).suffix
-    if suffix not in (".js", ".css", ".png", ".svg", ".webmanifest", ".html"):
+    path = safe_join(str(FIELD_DIR), name)
+    if suffix not in SUFFIXES or path is None or not Path(path).is_file():
         abort(404)
-    return send_from_directory(FIELD_DIR, name, mimetype=_TYPES.get(suffix))
+    mimetype = _TYPES.get(suffix) or mimetypes.guess_type(name)[0] or "application/octet-stream"
+    return Response(Path(path).read_bytes(), mimetype=mimetype)
