@@ -12,8 +12,12 @@ from typing import Any
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from server.enrollment import normalize_code
+from tests.live import LiveServer
+
 PHONE = (412, 915)
 WAIT_S = 20
+SEBATIK = (4.137912, 117.667301, 15.0)
 
 
 def wait(driver: Any, seconds: float = WAIT_S) -> WebDriverWait:
@@ -126,3 +130,61 @@ def sync_until(driver: Any, states: set[str], attempts: int = 3) -> dict[str, di
         if listed and all(i["state"] in states for i in listed.values()):
             return listed
     return items(driver)
+
+
+def enroll_by_link(driver: Any, server: LiveServer, officer: str = "ofc.nnk.1") -> str:
+    """Open the QR code's link as a phone would, enroll; return the code used."""
+    code = normalize_code(server.code_for(officer))
+    as_phone(driver, server.url, *SEBATIK)
+    driver.get(f"{server.url}/field/#enroll={code}")
+    ready(driver)
+    form = driver.find_element(By.CSS_SELECTOR, "form[data-form=enroll]")
+    assert form.find_element(By.NAME, "enrollment_code").get_attribute("value") == code
+    click(driver, "enroll")
+    wait(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-action=new-report]"))
+    controlled(driver)
+    return code
+
+
+def record(driver: Any, kind: str, title: str, extra: dict[str, str]) -> None:
+    """Record a report through the form, with the GPS position."""
+    click(driver, "new-report")
+    choose(driver, "kind", kind)
+    fill(driver, "title", title)
+    for name, value in extra.items():
+        fill(driver, name, value)
+    use_gps(driver)
+    save(driver, title)
+
+
+def edit(driver: Any, report_id: str, name: str, value: str, title: str) -> None:
+    """Open a listed report, change one input and save."""
+    open_report(driver, report_id)
+    click(driver, "edit")
+    fill(driver, name, value)
+    save(driver, title)
+
+
+def inject_patrols(driver: Any, count: int) -> None:
+    """Record ``count`` patrol reports through the app's own store module (fast)."""
+    driver.set_script_timeout(120)
+    error = driver.execute_async_script(
+        "const [n, done] = arguments;"
+        "import('/field/js/store.js').then(async (m) => {"
+        "  const store = await m.Store.open();"
+        "  for (let i = 0; i < n; i++) await store.create('patrol', {title: `Bulk patrol ${i}`,"
+        "    occurred_at: '2026-11-20T05:00:00+08:00', route: 'East ridge path'});"
+        "  done(null);"
+        "}).catch((e) => done(String(e)));",
+        count,
+    )
+    assert error is None, error
+
+
+def device_id(driver: Any) -> str:
+    """The enrolled device's id, from the app's store."""
+    return driver.execute_async_script(
+        "const done = arguments[0];"
+        "import('/field/js/store.js').then(async (m) => done((await (await m.Store.open())"
+        ".device()).device_id));"
+    )

@@ -13,16 +13,14 @@ from typing import Any
 
 import pytest
 import requests
-from selenium.webdriver.common.by import By
 
-from server.enrollment import normalize_code
 from tests.browser import field_driver as F
 from tests.browser.seed import enroll
 from tests.live import LiveServer, live_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
-SEBATIK = (4.137912, 117.667301, 15.0)
+SEBATIK = F.SEBATIK
 # A JPEG as a camera writes it; the app must upload these exact bytes.
 PHOTO = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 40 + b"\xff\xd9"
 
@@ -34,54 +32,26 @@ def server(tmp_path: Path) -> Iterator[LiveServer]:
         yield live
 
 
-def _enroll_by_link(driver: Any, server: LiveServer) -> None:
-    code = server.code_for("ofc.nnk.1")
-    F.as_phone(driver, server.url, *SEBATIK)
-    driver.get(f"{server.url}/field/#enroll={normalize_code(code)}")
-    F.ready(driver)
-    form = driver.find_element(By.CSS_SELECTOR, "form[data-form=enroll]")
-    assert form.find_element(By.NAME, "enrollment_code").get_attribute("value") == normalize_code(
-        code
-    )
-    F.click(driver, "enroll")
-    F.wait(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-action=new-report]"))
-    F.controlled(driver)
-
-
-def _record(driver: Any, kind: str, title: str, extra: dict[str, str], photo: Path | None) -> None:
-    F.click(driver, "new-report")
-    F.choose(driver, "kind", kind)
-    F.fill(driver, "title", title)
-    for name, value in extra.items():
-        F.fill(driver, name, value)
-    F.use_gps(driver)
-    if photo is not None:
-        F.attach(driver, str(photo))
-    F.save(driver, title)
-
-
 def test_enroll_record_offline_reload_and_sync_once(
     browser: Any, server: LiveServer, tmp_path: Path
 ) -> None:
     photo = tmp_path / "boat.jpg"
     photo.write_bytes(PHOTO)
-    _enroll_by_link(browser, server)
+    F.enroll_by_link(browser, server)
 
     server.stop()  # no signal from here on
-    _record(
-        browser,
-        "incident",
-        "Boat at Aji Kuning",
-        {"location.place": "Aji Kuning", "narrative": "first words"},
-        photo,
-    )
-    _record(browser, "patrol", "East ridge patrol", {"route": "East ridge path"}, None)
+    F.click(browser, "new-report")
+    F.choose(browser, "kind", "incident")
+    F.fill(browser, "title", "Boat at Aji Kuning")
+    F.fill(browser, "location.place", "Aji Kuning")
+    F.fill(browser, "narrative", "first words")
+    F.use_gps(browser)
+    F.attach(browser, str(photo))
+    F.save(browser, "Boat at Aji Kuning")
+    F.record(browser, "patrol", "East ridge patrol", {"route": "East ridge path"})
     listed = F.items(browser)
     incident = next(i for i, item in listed.items() if "Boat at Aji Kuning" in item["text"])
-    F.open_report(browser, incident)
-    F.click(browser, "edit")
-    F.fill(browser, "narrative", "five workers, one boat")
-    F.save(browser, "Boat at Aji Kuning")
+    F.edit(browser, incident, "narrative", "five workers, one boat", "Boat at Aji Kuning")
 
     browser.refresh()  # the server is still down: the shell comes from the service worker
     F.ready(browser)

@@ -116,6 +116,7 @@ async function listView(device) {
 }
 
 async function render() {
+  state.open = null; // the list (or enrollment) replaces any open report
   const device = await state.store.device();
   document.getElementById("who").textContent = device ? `${device.officer} · ${device.post}` : "";
   document.querySelector("[data-action=language]").textContent = language() === "id" ? "EN" : "ID";

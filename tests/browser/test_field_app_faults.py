@@ -1,0 +1,130 @@
+"""The field app when things go wrong: a concurrent edit, a server killed in
+the middle of a sync, a revoked device.  Headless Chromium at phone size
+against a real ``patroli serve``."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from selenium.webdriver.common.by import By
+
+from server.db import db
+from server.models import Report
+from tests.browser import field_driver as F
+from tests.browser.seed import enroll
+from tests.field import FieldDevice
+from tests.live import PASSWORD, LiveServer, live_server
+
+pytestmark = [pytest.mark.browser, pytest.mark.e2e]
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[LiveServer]:
+    """A running server (SQLite) with post NNK and two officers."""
+    with live_server(tmp_path, "sqlite", {"NNK": ["ofc.nnk.1", "ofc.nnk.2"]}) as live:
+        yield live
+
+
+def _token(server: LiveServer, username: str) -> dict[str, str]:
+    resp = requests.post(
+        f"{server.url}/api/v1/auth/token",
+        json={"username": username, "password": PASSWORD},
+        timeout=10,
+    )
+    return {"Authorization": f"Bearer {resp.json()['token']}"}
+
+
+def _report_count(server: LiveServer) -> int:
+    app = server._app()
+    with app.app_context():
+        count = db.session.query(Report).count()
+        db.engine.dispose()
+        return count
+
+
+def test_concurrent_edit_shows_conflict_in_the_app_and_to_the_commander(
+    browser: Any, server: LiveServer, tmp_path: Path
+) -> None:
+    F.enroll_by_link(browser, server)
+    F.record(browser, "patrol", "Night patrol jetty", {"route": "Jetty path"})
+    (report_id,) = F.sync_until(browser, {"sent"})
+
+    cli = FieldDevice.enroll(tmp_path / "cli.sqlite3", server.url, server.code_for("ofc.nnk.2"))
+    assert cli.sync().complete
+    # Both edit the route without seeing each other's change; the phone is later.
+    cli.edit(report_id, {"route": "Jetty path, north end"})
+    F.edit(browser, report_id, "route", "Jetty path, south end", "Night patrol jetty")
+    assert cli.sync().complete
+    listed = F.sync_until(browser, {"conflict"})
+    message = browser.find_element(By.ID, "sync-message").text
+    assert listed[report_id]["state"] == "conflict", (listed, message)
+
+    conflicts = requests.get(
+        f"{server.url}/api/v1/conflicts", headers=_token(server, "cmd.nnk"), timeout=10
+    ).json()
+    assert [c["report_id"] for c in conflicts["conflicts"]] == [report_id]
+    browser.get(f"{server.url}/sign-in")
+    browser.find_element(By.ID, "username").send_keys("cmd.nnk")
+    browser.find_element(By.ID, "password").send_keys(PASSWORD)
+    browser.find_element(By.ID, "sign-in").click()
+    F.wait(browser).until(lambda d: "/sign-in" not in d.current_url)
+    browser.get(f"{server.url}/conflicts")
+    assert "Night patrol jetty" in browser.find_element(By.TAG_NAME, "main").text
+
+
+def test_server_killed_mid_sync_then_next_sync_duplicates_nothing(
+    browser: Any, server: LiveServer
+) -> None:
+    F.enroll_by_link(browser, server)
+    total = 400
+    F.inject_patrols(browser, total)
+    browser.refresh()
+    F.ready(browser)
+    done = int(browser.execute_script("return document.body.dataset.syncs || '0'"))
+    F.click(browser, "sync")
+    # Kill as soon as the first batch is committed: the rest of the push and
+    # the pull are then cut off (bounded: at most 60 s of polling the database).
+    deadline = time.monotonic() + 60
+    committed = 0
+    while committed == 0 and time.monotonic() < deadline:
+        committed = _report_count(server)
+    server.kill()
+    assert 0 < committed < total, committed
+    F.wait(browser, 60).until(
+        lambda d: int(d.execute_script("return document.body.dataset.syncs || '0'")) > done
+    )
+    assert "pending" in {i["state"] for i in F.items(browser).values()}
+
+    server.start()
+    listed = F.sync_until(browser, {"sent"})
+    assert len(listed) == total and {i["state"] for i in listed.values()} == {"sent"}
+    assert _report_count(server) == total
+    assert set(enroll(server, "ofc.nnk.2").pull()) == set(listed)
+
+
+def test_revoked_device_says_so_and_keeps_its_reports(browser: Any, server: LiveServer) -> None:
+    F.enroll_by_link(browser, server)
+    F.record(browser, "patrol", "Unsent patrol", {"route": "Beach path"})
+    device = F.device_id(browser)
+    revoked = requests.post(
+        f"{server.url}/api/v1/devices/{device}/revoke",
+        json={"reason": "phone lost at the jetty"},
+        headers=_token(server, "cmd.nnk"),
+        timeout=10,
+    )
+    assert revoked.status_code == 200, revoked.text
+
+    F.sync_once(browser)
+    assert browser.find_element(By.ID, "revoked").is_displayed()
+    assert not browser.find_element(By.CSS_SELECTOR, "[data-action=sync]").is_enabled()
+    browser.refresh()
+    F.ready(browser)
+    assert browser.find_element(By.ID, "revoked").is_displayed()
+    (item,) = F.items(browser).values()
+    assert item["state"] == "pending" and "Unsent patrol" in item["text"]
+    assert _report_count(server) == 0
