@@ -10,7 +10,8 @@ import { diff } from "./units.js";
 import { validateDocument } from "./validate.js";
 
 const main = document.getElementById("main");
-const state = { store: null, rules: null, open: null, syncing: false, message: "" };
+const PAGE = 300;
+const state = { store: null, rules: null, open: null, syncing: false, message: "", shown: PAGE };
 
 async function loadRules() {
   const [openapi, vocabularies] = await Promise.all([state.store.cached("openapi"), state.store.cached("vocabularies")]);
@@ -74,21 +75,24 @@ function vocabLabel(list, code) {
 async function listView(device) {
   const [rows, counts] = await Promise.all([state.store.listing(), state.store.counts()]);
   // Needs-information first: the commander is waiting on the officer.
-  const rank = (row) => ((row.doc.review || {}).status === "needs_info" ? 0 : 1);
-  rows.sort((a, b) => rank(a) - rank(b) || String(b.doc.occurred_at).localeCompare(String(a.doc.occurred_at)));
-  const items = rows.map((row) => {
-    const review = row.doc.review || {};
+  const rank = (row) => (row.review.status === "needs_info" ? 0 : 1);
+  rows.sort((a, b) => rank(a) - rank(b) || String(b.occurred_at).localeCompare(String(a.occurred_at)));
+  // Drawing thousands of items costs a low-end phone seconds; the newest
+  // PAGE are shown, and "more" adds the next PAGE.
+  const items = rows.slice(0, state.shown).map((row) => {
+    const review = row.review;
     return el(
       "li",
       { "data-report-id": row.id, "data-sync-state": row.state },
-      el("strong", { text: row.doc.title || "" }),
-      el("div", { class: "muted", text: `${vocabLabel("kinds", row.doc.kind)} · ${(row.doc.occurred_at || "").slice(0, 16).replace("T", " ")}` }),
+      el("strong", { text: row.title || "" }),
+      el("div", { class: "muted", text: `${vocabLabel("kinds", row.kind)} · ${(row.occurred_at || "").slice(0, 16).replace("T", " ")}` }),
       el("div", { class: "state", text: t(`state_${row.state}`) }),
       review.status ? el("div", { class: "muted", text: `${t("review")}: ${vocabLabel("review_statuses", review.status)}${review.note ? ` — ${review.note}` : ""}` }) : null,
       row.errors.map((errors) => el("div", { class: "error", text: Object.entries(errors).map(([k, v]) => `${k}: ${v.join(" ")}`).join("; ") })),
     );
   });
   const list = el("ul", { class: "reports" }, items.length ? items : el("li", { class: "muted", text: t("no_reports") }));
+  const more = rows.length > state.shown ? el("button", { type: "button", class: "secondary", "data-action": "more", text: t("more", { shown: state.shown, total: rows.length }) }) : null;
   list.addEventListener("click", (event) => {
     const item = event.target.closest("[data-report-id]");
     if (item) openReport(item.dataset.reportId);
@@ -112,6 +116,7 @@ async function listView(device) {
       el("button", { type: "button", class: "secondary", "data-action": "sync", disabled: state.syncing || device.revoked, text: state.syncing ? t("syncing") : t("sync") }),
     ),
     list,
+    more,
   );
 }
 
@@ -121,7 +126,10 @@ async function render() {
   document.getElementById("who").textContent = device ? `${device.officer} · ${device.post}` : "";
   document.querySelector("[data-action=language]").textContent = language() === "id" ? "EN" : "ID";
   for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+  const started = performance.now();
   main.replaceChildren(device ? await listView(device) : enrollView());
+  // For bench/field_app.py: how long the last list took to build and show.
+  document.body.dataset.renderMs = String(Math.round(performance.now() - started));
 }
 
 function detailView(row) {
@@ -258,6 +266,9 @@ main.addEventListener("click", async (event) => {
   if (action === "new-report") {
     state.open = null;
     main.replaceChildren(editView(null));
+  } else if (action === "more") {
+    state.shown += PAGE;
+    await render();
   } else if (action === "sync") {
     runSync();
   } else if (action === "edit") {
@@ -309,6 +320,7 @@ async function start() {
   window.addEventListener("online", () => runSync());
   window.addEventListener("hashchange", () => render());
   document.body.dataset.ready = "true";
+  document.body.dataset.readyMs = String(Math.round(performance.now())); // since navigation start
 }
 
 start().catch((err) => {

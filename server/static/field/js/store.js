@@ -8,12 +8,20 @@ import * as O from "./outbox.js";
 import { uuid7 } from "./uuid7.js";
 
 const NAME = "patroli-field";
-const STORES = ["device", "reports", "outbox", "conflicts", "blobs", "cache"];
+// "listing" holds what the report list shows, so that opening the app reads
+// a few fields per report rather than every whole document.
+const STORES = ["device", "reports", "listing", "outbox", "conflicts", "blobs", "cache"];
+
+function listingRow(doc) {
+  const review = doc.review || {};
+  return { id: doc.id, title: doc.title, kind: doc.kind, occurred_at: doc.occurred_at, review: { status: review.status || null, note: review.note || null } };
+}
 
 function upgrade(db, oldVersion) {
   if (oldVersion < 1) {
     db.createObjectStore("device");
     db.createObjectStore("reports", { keyPath: "id" });
+    db.createObjectStore("listing", { keyPath: "id" });
     const outbox = db.createObjectStore("outbox", { keyPath: "seq", autoIncrement: true });
     outbox.createIndex("op_id", "op_id", { unique: true });
     outbox.createIndex("report_id", "report_id");
@@ -107,12 +115,13 @@ export class Store {
   // A new report: its document, its outbox op, its files and the clock, at once.
   async create(kind, fields, files = []) {
     const reportId = uuid7();
-    await this.tx(["device", "reports", "outbox", "blobs"], "readwrite", async (s) => {
+    await this.tx(["device", "reports", "listing", "outbox", "blobs"], "readwrite", async (s) => {
       const device = await request(s.device.get("self"));
       const hlc = Store.tick(device);
       const op = O.createOp({ opId: uuid7(), reportId, hlc, kind, fields: { ...fields, post: device.post } });
       const doc = O.onTop({ id: reportId }, [op]);
       s.reports.put({ id: reportId, doc, acked: null, acked_rev: null, updated_at: Date.now() });
+      s.listing.put(listingRow(doc));
       s.outbox.add(op);
       for (const file of files) s.blobs.put(file);
       s.device.put(device, "self");
@@ -122,7 +131,7 @@ export class Store {
 
   // An edit (only the changed units), folded as client_sqlite folds it.
   async edit(reportId, fields, files = []) {
-    await this.tx(["device", "reports", "outbox", "blobs"], "readwrite", async (s) => {
+    await this.tx(["device", "reports", "listing", "outbox", "blobs"], "readwrite", async (s) => {
       const row = await request(s.reports.get(reportId));
       if (!row) throw new LocalError({ id: [`no report ${reportId} on this device`] });
       const device = await request(s.device.get("self"));
@@ -134,7 +143,9 @@ export class Store {
       }
       if (plan.update) s.outbox.put(plan.update);
       if (plan.insert) s.outbox.add(plan.insert);
-      s.reports.put({ ...row, doc: O.onTop(row.doc, [{ fields }]), updated_at: Date.now() });
+      const doc = O.onTop(row.doc, [{ fields }]);
+      s.reports.put({ ...row, doc, updated_at: Date.now() });
+      s.listing.put(listingRow(doc));
       for (const file of files) s.blobs.put(file);
       s.device.put(device, "self");
     });
@@ -193,7 +204,7 @@ export class Store {
 
   // One pull page and its cursor in one transaction; local edits stay on top.
   async applyPullPage(changes, cursor) {
-    await this.tx(["device", "reports", "outbox", "conflicts"], "readwrite", async (s) => {
+    await this.tx(["device", "reports", "listing", "outbox", "conflicts"], "readwrite", async (s) => {
       const outbox = await request(s.outbox.getAll());
       for (const change of changes) {
         if (change.removed) {
@@ -204,6 +215,7 @@ export class Store {
         const ops = outbox.filter((op) => op.report_id === acked.id);
         const doc = ops.length ? O.onTop(acked, ops) : acked;
         s.reports.put({ id: acked.id, doc, acked, acked_rev: acked.rev, updated_at: Date.now() });
+        s.listing.put(listingRow(doc));
         for (const key of await request(s.conflicts.index("report_id").getAllKeys(acked.id))) s.conflicts.delete(key);
         for (const c of change.open_conflicts || []) s.conflicts.put({ id: c.id, report_id: acked.id, field: c.field, record: c });
       }
@@ -215,6 +227,7 @@ export class Store {
   // The report left this post: unsent edits stay visible as rejected.
   async _drop(s, reportId, outbox) {
     s.reports.delete(reportId);
+    s.listing.delete(reportId);
     for (const key of await request(s.conflicts.index("report_id").getAllKeys(reportId))) s.conflicts.delete(key);
     for (const op of outbox.filter((o) => o.report_id === reportId)) {
       s.outbox.put({ ...op, state: "rejected", errors: { report_id: ["the report moved out of your post's scope"] } });
@@ -227,18 +240,18 @@ export class Store {
     return this.tx(["reports"], "readonly", async (s) => (await request(s.reports.get(reportId))) || null);
   }
 
-  // Every report with its sync state, for the list.
+  // What the list shows of every report, with its sync state.
   async listing() {
-    return this.tx(["reports", "outbox", "conflicts"], "readonly", async (s) => {
-      const [reports, outbox, conflicts] = await Promise.all([
-        request(s.reports.getAll()),
+    return this.tx(["listing", "outbox", "conflicts"], "readonly", async (s) => {
+      const [rows, outbox, conflicts] = await Promise.all([
+        request(s.listing.getAll()),
         request(s.outbox.getAll()),
         request(s.conflicts.getAll()),
       ]);
       const ops = new Map();
       for (const op of outbox) ops.set(op.report_id, [...(ops.get(op.report_id) || []), op]);
       const open = new Set(conflicts.filter((c) => (c.record.status || "open") === "open").map((c) => c.report_id));
-      return reports.map((row) => {
+      return rows.map((row) => {
         const mine = ops.get(row.id) || [];
         const rejected = mine.filter((op) => op.state === "rejected");
         let state = "sent";
