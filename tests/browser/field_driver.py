@@ -66,6 +66,7 @@ def items(driver: Any) -> dict[str, dict[str, str]]:
 
 def fill(driver: Any, name: str, value: str) -> None:
     """Type into the input named ``name`` (replacing what is there)."""
+    wait(driver).until(lambda d: d.find_elements(By.NAME, name))
     field = driver.find_element(By.NAME, name)
     field.clear()
     field.send_keys(value)
@@ -73,6 +74,7 @@ def fill(driver: Any, name: str, value: str) -> None:
 
 def choose(driver: Any, name: str, value: str) -> None:
     """Pick an option of the select named ``name``."""
+    wait(driver).until(lambda d: d.find_elements(By.NAME, name))
     Select(driver.find_element(By.NAME, name)).select_by_value(value)
 
 
@@ -187,4 +189,17 @@ def device_id(driver: Any) -> str:
         "const done = arguments[0];"
         "import('/field/js/store.js').then(async (m) => done((await (await m.Store.open())"
         ".device()).device_id));"
+    )
+
+
+def store_summary(driver: Any) -> dict[str, Any]:
+    """Report ids and outbox counts straight from the app's store (the list shows 300)."""
+    return driver.execute_async_script(
+        "const done = arguments[0];"
+        "import('/field/js/store.js').then(async (m) => {"
+        "  const store = await m.Store.open();"
+        "  const rows = await store.listing();"
+        "  done({ids: rows.map((r) => r.id), states: [...new Set(rows.map((r) => r.state))],"
+        "        counts: await store.counts()});"
+        "});"
     )

@@ -102,9 +102,12 @@ def test_server_killed_mid_sync_then_next_sync_duplicates_nothing(
 
     server.start()
     listed = F.sync_until(browser, {"sent"})
-    assert len(listed) == total and {i["state"] for i in listed.values()} == {"sent"}
+    assert {i["state"] for i in listed.values()} == {"sent"}
+    phone = F.store_summary(browser)
+    assert len(phone["ids"]) == total and phone["states"] == ["sent"]
+    assert phone["counts"] == {"pending": 0, "rejected": 0, "blobs": 0}
     assert _report_count(server) == total
-    assert set(enroll(server, "ofc.nnk.2").pull()) == set(listed)
+    assert set(enroll(server, "ofc.nnk.2").pull()) == set(phone["ids"])
 
 
 def test_revoked_device_says_so_and_keeps_its_reports(browser: Any, server: LiveServer) -> None:
