@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import requests
+from flask import Flask
 from selenium.webdriver.common.by import By
 
 from server.db import db
@@ -39,11 +40,12 @@ def _token(server: LiveServer, username: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {resp.json()['token']}"}
 
 
-def _report_count(server: LiveServer) -> int:
-    app = server._app()
-    with app.app_context():
+def _report_count(server: LiveServer, app: Flask | None = None) -> int:
+    with (app or server._app()).app_context():
         count = db.session.query(Report).count()
-        db.engine.dispose()
+        db.session.remove()
+        if app is None:
+            db.engine.dispose()
         return count
 
 
@@ -89,11 +91,14 @@ def test_server_killed_mid_sync_then_next_sync_duplicates_nothing(
     F.click(browser, "sync")
     # Kill as soon as the first batch is committed: the rest of the push and
     # the pull are then cut off (bounded: at most 60 s of polling the database).
+    app = server._app()
     deadline = time.monotonic() + 60
     committed = 0
     while committed == 0 and time.monotonic() < deadline:
-        committed = _report_count(server)
+        committed = _report_count(server, app)
     server.kill()
+    with app.app_context():
+        db.engine.dispose()
     assert 0 < committed < total, committed
     F.wait(browser, 60).until(
         lambda d: int(d.execute_script("return document.body.dataset.syncs || '0'")) > done

@@ -1,6 +1,7 @@
 // The field app's sync rules against the golden vectors computed by the
 // Python sync code (tests/golden/sync_vectors.py writes them).
 import assert from "node:assert/strict";
+import { webcrypto } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
@@ -9,6 +10,9 @@ import * as H from "../../server/static/field/js/hlc.js";
 import * as O from "../../server/static/field/js/outbox.js";
 import * as U from "../../server/static/field/js/units.js";
 import { uuid7 } from "../../server/static/field/js/uuid7.js";
+
+// Node 18 (Debian 12's nodejs) has Web Crypto only as a module, not as a global.
+globalThis.crypto ??= webcrypto;
 
 const V = JSON.parse(readFileSync(new URL("../golden/sync_vectors.json", import.meta.url), "utf8"));
 const clock = (h) => (h ? { ms: h.ms, counter: h.counter, node: h.node } : null);
