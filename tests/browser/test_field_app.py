@@ -13,16 +13,18 @@ from typing import Any
 
 import pytest
 import requests
+from selenium.webdriver.common.by import By
 
 from tests.browser import field_driver as F
 from tests.browser.seed import enroll
-from tests.live import LiveServer, live_server
+from tests.live import PASSWORD, LiveServer, live_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
 SEBATIK = F.SEBATIK
 # A JPEG as a camera writes it; the app must upload these exact bytes.
-PHOTO = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 40 + b"\xff\xd9"
+# Larger than one upload chunk (256 KiB), so it goes up in several.
+PHOTO = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 2400 + b"\xff\xd9"
 
 
 @pytest.fixture
@@ -30,6 +32,15 @@ def server(tmp_path: Path) -> Iterator[LiveServer]:
     """A running server (SQLite) with post NNK and two officers."""
     with live_server(tmp_path, "sqlite", {"NNK": ["ofc.nnk.1", "ofc.nnk.2"]}) as live:
         yield live
+
+
+def _commander(server: LiveServer) -> dict[str, str]:
+    resp = requests.post(
+        f"{server.url}/api/v1/auth/token",
+        json={"username": "cmd.nnk", "password": PASSWORD},
+        timeout=10,
+    )
+    return {"Authorization": f"Bearer {resp.json()['token']}"}
 
 
 def test_enroll_record_offline_reload_and_sync_once(
@@ -45,6 +56,10 @@ def test_enroll_record_offline_reload_and_sync_once(
     F.fill(browser, "title", "Boat at Aji Kuning")
     F.fill(browser, "location.place", "Aji Kuning")
     F.fill(browser, "narrative", "first words")
+    # Earlier than the patrol below, so only "needs information first" lists it first.
+    browser.execute_script(
+        "document.querySelector('[name=occurred_at]').value = '2026-11-01T08:00'"
+    )
     F.use_gps(browser)
     F.attach(browser, str(photo))
     F.save(browser, "Boat at Aji Kuning")
@@ -76,3 +91,75 @@ def test_enroll_record_offline_reload_and_sync_once(
     device = enroll(server, "ofc.nnk.2")
     blob = requests.get(f"{server.url}/api/v1/blobs/{sha}", headers=device.headers, timeout=10)
     assert blob.status_code == 200 and blob.content == PHOTO
+
+    # The commander asks for more information: the phone shows it first, with the note.
+    assert (
+        browser.find_element(By.CSS_SELECTOR, "[data-report-id]").get_attribute("data-report-id")
+        != incident
+    )
+    commander = _commander(server)
+    rev = requests.get(f"{server.url}/api/v1/reports/{incident}", headers=commander, timeout=10)
+    answer = requests.post(
+        f"{server.url}/api/v1/reports/{incident}/review",
+        json={
+            "status": "needs_info",
+            "note": "Which boat?",
+            "rev": rev.json()["report"]["rev"],
+        },
+        headers=commander,
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text
+    F.sync_once(browser)
+    first = browser.find_element(By.CSS_SELECTOR, "[data-report-id]")
+    assert first.get_attribute("data-report-id") == incident
+    assert "Which boat?" in first.text
+
+
+def _error_text(driver: Any) -> str:
+    return " ".join(e.text for e in driver.find_elements(By.CSS_SELECTOR, ".error"))
+
+
+def test_form_refuses_what_the_server_schema_refuses_and_stores_nothing(
+    browser: Any, server: LiveServer
+) -> None:
+    F.enroll_by_link(browser, server)
+    F.click(browser, "new-report")
+    F.choose(browser, "kind", "foreigner_check")
+    F.fill(browser, "title", "Workers at the sawmill")
+    F.click(browser, "save")
+    # A foreigner check needs a location and persons (the server's per-kind rules).
+    F.wait(browser).until(lambda d: "location" in _error_text(d) and "persons" in _error_text(d))
+    assert F.store_summary(browser)["ids"] == []
+
+    F.use_gps(browser)
+    F.click(browser, "add-person")
+    F.click(browser, "add-person")
+    people = [
+        e.get_attribute("data-person")
+        for e in browser.find_elements(By.CSS_SELECTOR, "[data-person]")
+    ]
+    keep, drop = people
+    F.choose(browser, f"persons.{keep}.role", "foreign_national")
+    F.choose(browser, f"persons.{keep}.nationality", "MY")
+    F.fill(browser, f"persons.{keep}.age", "130")  # the published schema says 0..120
+    browser.find_element(By.CSS_SELECTOR, f"[data-action=remove-person][data-id='{drop}']").click()
+    F.click(browser, "save")
+    F.wait(browser).until(lambda d: f"persons.{keep}.age" in _error_text(d))
+    assert F.store_summary(browser)["ids"] == []
+
+    F.fill(browser, f"persons.{keep}.age", "34")
+    F.save(browser, "Workers at the sawmill")
+    (report_id,) = F.sync_until(browser, {"sent"})
+    report = enroll(server, "ofc.nnk.2").pull()[report_id]["report"]
+    assert report["kind"] == "foreigner_check"
+    assert list(report["persons"]) == [keep]
+    person = report["persons"][keep]
+    assert (person["role"], person["nationality"], person["age"]) == ("foreign_national", "MY", 34)
+
+    sync_button = browser.find_element(By.CSS_SELECTOR, "[data-action=sync]")
+    assert sync_button.text == "Sinkronkan"
+    F.click(browser, "language")
+    F.wait(browser).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, "[data-action=sync]").text == "Sync"
+    )
