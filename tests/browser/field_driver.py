@@ -145,6 +145,10 @@ def enroll_by_link(driver: Any, server: LiveServer, officer: str = "ofc.nnk.1") 
     click(driver, "enroll")
     wait(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-action=new-report]"))
     controlled(driver)
+    # Enrolling starts the first sync (the post's reports); let it end first.
+    wait(driver, 60).until(
+        lambda d: int(d.execute_script("return document.body.dataset.syncs || '0'")) >= 1
+    )
     return code
 
 
