@@ -59,8 +59,8 @@ test: venv browsers node
 	trap 'bash .ci/postgres.sh stop' EXIT; trap 'exit 130' INT TERM HUP; \
 	echo "==> ruff check"; \
 	$(BIN)/ruff check .; ruff=$$?; \
-	echo "==> node --test tests/js"; \
-	out=$$(node --test tests/js/ 2>&1); js=$$?; \
+	echo "==> node --test tests/js/*.test.mjs"; \
+	out=$$(node --test tests/js/*.test.mjs 2>&1); js=$$?; \
 	if [ $$js -ne 0 ]; then echo "$$out"; fi; \
 	echo "$$out" | grep -E '^# (tests|pass|fail|cancelled|skipped|todo|duration_ms) '; \
 	echo "==> pytest $(ARGS)"; \
