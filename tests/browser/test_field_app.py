@@ -49,6 +49,11 @@ def test_enroll_record_offline_reload_and_sync_once(
     photo = tmp_path / "boat.jpg"
     photo.write_bytes(PHOTO)
     F.enroll_by_link(browser, server)
+    # Chrome would offer to install it (manifest, icons, a worker that serves the app).
+    manifest = browser.execute_cdp_cmd("Page.getAppManifest", {})
+    assert manifest["errors"] == [] and manifest["url"].endswith("/field/manifest.webmanifest")
+    installability = browser.execute_cdp_cmd("Page.getInstallabilityErrors", {})
+    assert installability["installabilityErrors"] == []
 
     server.stop()  # no signal from here on
     F.click(browser, "new-report")
