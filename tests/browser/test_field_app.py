@@ -155,15 +155,29 @@ def test_form_refuses_what_the_server_schema_refuses_and_stores_nothing(
 
     F.fill(browser, f"persons.{keep}.age", "34")
     F.save(browser, "Workers at the sawmill")
+    F.click(browser, "new-report")
+    F.choose(browser, "kind", "outreach")
+    F.fill(browser, "title", "Village meeting")
+    F.fill(browser, "audience_size", "45")
+    F.fill(browser, "topics", "job offers abroad, safe migration")
+    F.use_gps(browser)
+    browser.execute_script("document.querySelector('[name=ended_at]').value = '2026-11-02T11:30'")
+    F.save(browser, "Village meeting")
     # The link comes back (the browser says "online"): the app syncs by itself.
     done = int(browser.execute_script("return document.body.dataset.syncs || '0'"))
     browser.execute_script("window.dispatchEvent(new Event('online'))")
     F.wait(browser, 60).until(
         lambda d: int(d.execute_script("return document.body.dataset.syncs || '0'")) > done
     )
-    (report_id,) = F.items(browser)
-    assert F.items(browser)[report_id]["state"] == "sent"
-    report = enroll(server, "ofc.nnk.2").pull()[report_id]["report"]
+    listed = F.items(browser)
+    assert {item["state"] for item in listed.values()} == {"sent"}
+    pulled = enroll(server, "ofc.nnk.2").pull()
+    assert set(pulled) == set(listed)
+    by_kind = {change["report"]["kind"]: change["report"] for change in pulled.values()}
+    outreach = by_kind["outreach"]
+    assert outreach["topics"] == ["job offers abroad", "safe migration"]
+    assert outreach["audience_size"] == 45 and outreach["ended_at"].startswith("2026-11-02T11:30")
+    report = by_kind["foreigner_check"]
     assert report["kind"] == "foreigner_check"
     assert list(report["persons"]) == [keep]
     person = report["persons"][keep]

@@ -52,7 +52,8 @@ export function withOffset(local) {
   return `${local}${seconds}${sign}${String(Math.floor(abs / 60)).padStart(2, "0")}:${String(abs % 60).padStart(2, "0")}`;
 }
 
-function toLocalInput(iso) {
+function toLocalInput(iso, empty = false) {
+  if (!iso && empty) return "";
   const date = iso ? new Date(iso) : new Date();
   const shifted = new Date(date.getTime() - date.getTimezoneOffset() * 60000);
   return shifted.toISOString().slice(0, 16);
@@ -99,6 +100,7 @@ export function reportForm(vocab, doc = {}) {
     field("kind", t("kind"), select(vocab.kinds, doc.kind || "incident", false)),
     field("title", t("title"), el("input", { type: "text", maxlength: 200, value: doc.title ?? "" })),
     field("occurred_at", t("occurred_at"), el("input", { type: "datetime-local", value: toLocalInput(doc.occurred_at) })),
+    field("ended_at", t("ended_at"), el("input", { type: "datetime-local", value: toLocalInput(doc.ended_at, true) })),
     el(
       "fieldset",
       { "data-field": "location" },
@@ -116,6 +118,7 @@ export function reportForm(vocab, doc = {}) {
     field("destination_country", t("destination_country"), select(vocab.countries, doc.destination_country)),
     choices("modus", vocab.modus, doc.modus),
     choices("agencies", vocab.agencies, doc.agencies),
+    field("topics", t("topics"), el("input", { type: "text", value: (doc.topics || []).join(", ") })),
     field("audience_size", t("audience_size"), el("input", { type: "number", inputmode: "numeric", min: 0, value: doc.audience_size ?? "" })),
     persons,
     el("button", { type: "button", class: "secondary", "data-action": "add-person", text: t("add_person") }),
@@ -143,6 +146,11 @@ export function reportForm(vocab, doc = {}) {
 }
 
 const text = (v) => (v === undefined || v.trim() === "" ? null : v.trim());
+// "trafficking, safe migration" → ["trafficking", "safe migration"]; blank → null.
+const list = (v) => {
+  const items = (v || "").split(",").map((x) => x.trim()).filter(Boolean);
+  return items.length ? items : null;
+};
 const int = (v) => (v === undefined || v.trim() === "" ? null : Number(v));
 
 // The document the form shows (device fields), with attachments kept as given.
@@ -158,12 +166,14 @@ export function readForm(form, attachments) {
     kind: one("kind"),
     title: text(one("title")) ?? "",
     occurred_at: withOffset(one("occurred_at")),
+    ended_at: withOffset(one("ended_at")),
     location: lat === null && place === null ? null : { lat, lon: int(one("location.lon")), accuracy_m: int(one("location.accuracy_m")), place },
     route: text(one("route")),
     narrative: text(one("narrative")),
     destination_country: text(one("destination_country")),
     modus: data.getAll("modus").length ? data.getAll("modus") : null,
     agencies: data.getAll("agencies").length ? data.getAll("agencies") : null,
+    topics: list(one("topics")),
     audience_size: int(one("audience_size")),
     persons: {},
     actions: {},
