@@ -65,6 +65,7 @@ def build() -> dict[str, Any]:
         "required": {
             "always": list(vocab.REQUIRED_ALWAYS),
             "by_kind": {k: list(v) for k, v in vocab.REQUIRED_BY_KIND.items()},
+            "when_true": {k: list(v) for k, v in vocab.REQUIRED_WHEN_TRUE.items()},
         },
         "attachments": {
             "mime_prefixes": list(vocab.ATTACHMENT_MIME_PREFIXES),

@@ -122,7 +122,14 @@ def test_enroll_record_offline_reload_and_sync_once(
 
 
 def _error_text(driver: Any) -> str:
-    return " ".join(e.text for e in driver.find_elements(By.CSS_SELECTOR, ".error"))
+    # Read in one script: the app redraws, and element handles go stale.
+    return driver.execute_script(
+        "return [...document.querySelectorAll('.error')].map((e) => e.textContent).join(' ')"
+    )
+
+
+def _sync_label(driver: Any) -> str:
+    return driver.execute_script("return document.querySelector('[data-action=sync]').textContent")
 
 
 def test_form_refuses_what_the_server_schema_refuses_and_stores_nothing(
@@ -183,9 +190,19 @@ def test_form_refuses_what_the_server_schema_refuses_and_stores_nothing(
     person = report["persons"][keep]
     assert (person["role"], person["nationality"], person["age"]) == ("foreign_national", "MY", 34)
 
-    sync_button = browser.find_element(By.CSS_SELECTOR, "[data-action=sync]")
-    assert sync_button.text == "Sinkronkan"
+    # A retraction needs a reason (a rule the server publishes); then it syncs.
+    F.open_report(browser, report["id"])
+    F.click(browser, "edit")
+    F.wait(browser).until(lambda d: d.find_elements(By.NAME, "retracted"))
+    browser.find_element(By.NAME, "retracted").click()
+    F.click(browser, "save")
+    F.wait(browser).until(lambda d: "retract_reason" in _error_text(d))
+    F.fill(browser, "retract_reason", "counted twice")
+    F.save(browser, "Workers at the sawmill")
+    F.sync_until(browser, {"sent"})
+    again = enroll(server, "ofc.nnk.2").pull()[report["id"]]["report"]
+    assert (again["retracted"], again["retract_reason"]) == (True, "counted twice")
+
+    assert _sync_label(browser) == "Sinkronkan"
     F.click(browser, "language")
-    F.wait(browser).until(
-        lambda d: d.find_element(By.CSS_SELECTOR, "[data-action=sync]").text == "Sync"
-    )
+    F.wait(browser).until(lambda d: _sync_label(d) == "Sync")

@@ -87,6 +87,7 @@ async function listView(device) {
       el("strong", { text: row.title || "" }),
       el("div", { class: "muted", text: `${vocabLabel("kinds", row.kind)} · ${(row.occurred_at || "").slice(0, 16).replace("T", " ")}` }),
       el("div", { class: "state", text: t(`state_${row.state}`) }),
+      row.retracted ? el("div", { class: "muted", text: t("is_retracted") }) : null,
       review.status ? el("div", { class: "muted", text: `${t("review")}: ${vocabLabel("review_statuses", review.status)}${review.note ? ` — ${review.note}` : ""}` }) : null,
       row.errors.map((errors) => el("div", { class: "error", text: Object.entries(errors).map(([k, v]) => `${k}: ${v.join(" ")}`).join("; ") })),
     );

@@ -90,6 +90,17 @@ function actionBlock(vocab, id, action = {}) {
   );
 }
 
+// Reports are evidence: an officer never deletes one, but may retract it with a reason.
+function retraction(doc) {
+  return el(
+    "fieldset",
+    { "data-field": "retracted" },
+    el("legend", { text: t("retraction") }),
+    el("label", {}, el("input", { type: "checkbox", name: "retracted", value: "true", checked: doc.retracted === true }), t("retracted")),
+    field("retract_reason", t("retract_reason"), el("input", { type: "text", value: doc.retract_reason ?? "" })),
+  );
+}
+
 export function reportForm(vocab, doc = {}) {
   const loc = doc.location || {};
   const persons = el("div", { id: "persons" }, Object.entries(doc.persons || {}).map(([id, p]) => personBlock(vocab, id, p)));
@@ -126,6 +137,7 @@ export function reportForm(vocab, doc = {}) {
     el("button", { type: "button", class: "secondary", "data-action": "add-action", text: t("add_action") }),
     field("attachment", t("attachment"), el("input", { type: "file", accept: "image/*,application/pdf", capture: "environment" })),
     el("ul", { id: "attached" }, Object.keys(doc.attachments || {}).map((sha) => el("li", { text: sha.slice(0, 12) }))),
+    doc.id ? retraction(doc) : null,
     el("p", { class: "error", id: "form-error" }),
     el(
       "div",
@@ -179,6 +191,10 @@ export function readForm(form, attachments) {
     actions: {},
     attachments: { ...attachments },
   };
+  if (form.elements.retracted) {
+    doc.retracted = form.elements.retracted.checked;
+    doc.retract_reason = text(one("retract_reason"));
+  }
   for (const block of form.querySelectorAll("[data-person]")) {
     const p = (key) => one(`persons.${block.dataset.person}.${key}`);
     const docType = text(p("document.type"));

@@ -14,7 +14,14 @@ const STORES = ["device", "reports", "listing", "outbox", "conflicts", "blobs", 
 
 function listingRow(doc) {
   const review = doc.review || {};
-  return { id: doc.id, title: doc.title, kind: doc.kind, occurred_at: doc.occurred_at, review: { status: review.status || null, note: review.note || null } };
+  return {
+    id: doc.id,
+    title: doc.title,
+    kind: doc.kind,
+    occurred_at: doc.occurred_at,
+    retracted: doc.retracted === true,
+    review: { status: review.status || null, note: review.note || null },
+  };
 }
 
 function upgrade(db, oldVersion) {

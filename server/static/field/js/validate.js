@@ -82,6 +82,9 @@ export function validateDocument(rules, doc, creating) {
   for (const [id, person] of Object.entries(doc.persons || {})) {
     if (person.nationality && !codes.has(person.nationality)) errors[`persons.${id}.nationality`] = ["not_allowed"];
   }
+  for (const [flag, needs] of Object.entries(rules.vocabularies.required.when_true || {})) {
+    for (const key of needs) if (doc[flag] === true && empty(doc[key])) errors[key] = ["required"];
+  }
   if (creating) {
     const required = [...rules.vocabularies.required.always, ...(rules.vocabularies.required.by_kind[doc.kind] || [])];
     for (const key of required) if (empty(doc[key])) errors[key] = ["required"];
