@@ -66,6 +66,10 @@ def test_concurrent_edit_shows_conflict_in_the_app_and_to_the_commander(
     message = browser.find_element(By.ID, "sync-message").text
     assert listed[report_id]["state"] == "conflict", (listed, message)
 
+    # The phone shows both sides: the later edit (the phone's) kept, the other kept aside.
+    F.open_report(browser, report_id)
+    shown = browser.find_element(By.CSS_SELECTOR, "[data-conflict=route]").text
+    assert "Jetty path, south end" in shown and "Jetty path, north end" in shown
     conflicts = requests.get(
         f"{server.url}/api/v1/conflicts", headers=_token(server, "cmd.nnk"), timeout=10
     ).json()

@@ -91,6 +91,7 @@ def test_vocabularies_carry_every_code_with_both_labels(client: FlaskClient) -> 
     countries = {e["code"]: e["label"] for e in doc["countries"]}
     assert countries["SA"] == {"id": "Arab Saudi", "en": "Saudi Arabia"}
     assert doc["required"]["by_kind"]["patrol"] == ["route"]
+    assert doc["required"]["when_true"] == {"retracted": ["retract_reason"]}
     assert "/api/v1/vocabularies" in client.get("/api/v1/openapi.json").get_json()["paths"]
 
 

@@ -133,7 +133,22 @@ async function render() {
   document.body.dataset.renderMs = String(Math.round(performance.now() - started));
 }
 
-function detailView(row) {
+// Both sides of each open conflict, so the officer knows what the commander decides on.
+function conflictList(conflicts) {
+  const open = conflicts.filter((c) => (c.record.status || "open") === "open");
+  if (!open.length) return null;
+  const value = (v) => (v === null || v === undefined ? t("none") : typeof v === "object" ? JSON.stringify(v) : String(v));
+  return el(
+    "section",
+    { class: "status", id: "conflicts" },
+    el("strong", { text: t("conflicts_title") }),
+    open.map((c) =>
+      el("p", { "data-conflict": c.field }, `${c.field}: ${t("kept")} “${value(c.record.kept)}” · ${t("lost")} “${value(c.record.lost)}”`),
+    ),
+  );
+}
+
+function detailView(row, conflicts = []) {
   const doc = row.doc;
   const dl = el("dl");
   const show = (key, value) => value !== null && value !== undefined && value !== "" && dl.append(el("dt", { text: t(key) }), el("dd", { text: value }));
@@ -150,6 +165,7 @@ function detailView(row) {
     { "data-open-report": row.id },
     el("h1", { text: doc.title }),
     dl,
+    conflictList(conflicts),
     el(
       "div",
       { class: "actions" },
@@ -160,9 +176,9 @@ function detailView(row) {
 }
 
 async function openReport(reportId) {
-  const row = await state.store.report(reportId);
+  const [row, conflicts] = await Promise.all([state.store.report(reportId), state.store.conflictsOf(reportId)]);
   state.open = row;
-  main.replaceChildren(detailView(row));
+  main.replaceChildren(detailView(row, conflicts));
 }
 
 // Map elements and locations without null members, so that a form that

@@ -247,6 +247,11 @@ export class Store {
     return this.tx(["reports"], "readonly", async (s) => (await request(s.reports.get(reportId))) || null);
   }
 
+  // Conflict records of one report (the commander resolves them on the web page).
+  async conflictsOf(reportId) {
+    return this.tx(["conflicts"], "readonly", (s) => request(s.conflicts.index("report_id").getAll(reportId)));
+  }
+
   // What the list shows of every report, with its sync state.
   async listing() {
     return this.tx(["listing", "outbox", "conflicts"], "readonly", async (s) => {
