@@ -140,3 +140,26 @@ def test_revoked_device_says_so_and_keeps_its_reports(browser: Any, server: Live
     (item,) = F.items(browser).values()
     assert item["state"] == "pending" and "Unsent patrol" in item["text"]
     assert _report_count(server) == 0
+
+
+def test_a_new_worker_waits_until_the_officer_taps_update(browser: Any, server: LiveServer) -> None:
+    F.enroll_by_link(browser, server)
+    banner = browser.find_element(By.ID, "update")
+    assert not banner.is_displayed()
+    # A worker script at a new URL is an update of the same registration, as a
+    # worker with new bytes is (what a new shell version gives).
+    error = browser.execute_async_script(
+        "const done = arguments[0];"
+        "navigator.serviceWorker.register('/field/sw.js?release=2', {scope: '/field/'})"
+        ".then(() => done(null), (e) => done(String(e)));"
+    )
+    assert error is None, error
+    F.wait(browser).until(lambda d: d.find_element(By.ID, "update").is_displayed())
+    browser.execute_script("window.beforeUpdate = true")
+    F.click(browser, "update")
+    # The new worker takes over and the app reloads itself once.
+    F.wait(browser).until(lambda d: d.execute_script("return window.beforeUpdate !== true"))
+    F.ready(browser)
+    controller = browser.execute_script("return navigator.serviceWorker.controller.scriptURL")
+    assert controller.endswith("/field/sw.js?release=2")
+    assert not browser.find_element(By.ID, "update").is_displayed()
