@@ -206,3 +206,38 @@ def test_form_refuses_what_the_server_schema_refuses_and_stores_nothing(
     assert _sync_label(browser) == "Sinkronkan"
     F.click(browser, "language")
     F.wait(browser).until(lambda d: _sync_label(d) == "Sync")
+
+
+def _stored_device(driver: Any) -> Any:
+    return driver.execute_async_script(
+        "const done = arguments[0];"
+        "import('/field/js/store.js')"
+        ".then(async (m) => done(await (await m.Store.open()).device()));"
+    )
+
+
+def test_enrollment_refused_or_without_signal_says_so_and_stores_nothing(
+    browser: Any, server: LiveServer
+) -> None:
+    F.as_phone(browser, server.url, *F.SEBATIK)
+    browser.get(f"{server.url}/field/#enroll=0000AAAA1111")
+    F.ready(browser)
+    F.click(browser, "enroll")
+    F.wait(browser).until(
+        lambda d: "Pendaftaran gagal" in d.find_element(By.ID, "enroll-error").text
+    )
+    assert _stored_device(browser) is None
+
+    code = server.code_for("ofc.nnk.1")
+    F.fill(browser, "enrollment_code", code)
+    server.stop()
+    F.click(browser, "enroll")
+    F.wait(browser).until(
+        lambda d: "Tidak ada sinyal" in d.find_element(By.ID, "enroll-error").text
+    )
+    assert _stored_device(browser) is None
+
+    server.start()  # the code was never spent: it still enrolls the phone
+    F.click(browser, "enroll")
+    F.wait(browser).until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-action=new-report]"))
+    assert _stored_device(browser)["officer"] == "ofc.nnk.1"

@@ -5,7 +5,7 @@ import { reportForm, readForm, showErrors, el } from "./form.js";
 import { label, language, setLanguage, t } from "./i18n.js";
 import { Store } from "./store.js";
 import { sync } from "./sync.js";
-import { Transport } from "./transport.js";
+import { Transport, TransportError } from "./transport.js";
 import { diff } from "./units.js";
 import { validateDocument } from "./validate.js";
 
@@ -61,7 +61,7 @@ function enrollView() {
       await render();
       runSync();
     } catch (err) {
-      error.textContent = err.name === "TransportError" ? t("no_signal") : `${t("enroll_failed")}: ${err.message}`;
+      error.textContent = err instanceof TransportError ? t("no_signal") : `${t("enroll_failed")}: ${err.message}`;
     }
   });
   return form;
@@ -76,7 +76,8 @@ async function listView(device) {
   const [rows, counts] = await Promise.all([state.store.listing(), state.store.counts()]);
   // Needs-information first: the commander is waiting on the officer.
   const rank = (row) => (row.review.status === "needs_info" ? 0 : 1);
-  rows.sort((a, b) => rank(a) - rank(b) || String(b.occurred_at).localeCompare(String(a.occurred_at)));
+  const when = (row) => Date.parse(row.occurred_at) || 0; // offsets differ between posts
+  rows.sort((a, b) => rank(a) - rank(b) || when(b) - when(a));
   // Drawing thousands of items costs a low-end phone seconds; the newest
   // PAGE are shown, and "more" adds the next PAGE.
   const items = rows.slice(0, state.shown).map((row) => {
