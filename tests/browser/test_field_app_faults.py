@@ -163,3 +163,34 @@ def test_a_new_worker_waits_until_the_officer_taps_update(browser: Any, server: 
     controller = browser.execute_script("return navigator.serviceWorker.controller.scriptURL")
     assert controller.endswith("/field/sw.js?release=2")
     assert not browser.find_element(By.ID, "update").is_displayed()
+
+
+def test_editing_keeps_what_the_form_does_not_show(
+    browser: Any, server: LiveServer, tmp_path: Path
+) -> None:
+    cli = FieldDevice.enroll(tmp_path / "cli.sqlite3", server.url, server.code_for("ofc.nnk.2"))
+    person = {
+        "role": "foreign_national",
+        "age": 30,
+        "nationality": "MY",
+        "workplace": "Sawmill at Sei Pancang",
+        "document": {"type": "passport", "number": "A1234567", "country": "MY"},
+    }
+    report_id = cli.create(
+        {
+            "title": "Check at the sawmill",
+            "occurred_at": "2026-11-20T09:00:00+08:00",
+            "location": {"lat": 4.1, "lon": 117.6, "accuracy_m": 8, "place": "Sei Pancang"},
+            "persons": {"p1": person},
+        },
+        kind="foreigner_check",
+    )
+    assert cli.sync().complete
+    F.enroll_by_link(browser, server)  # its first sync pulls the report
+    F.edit(browser, report_id, "persons.p1.age", "31", "Check at the sawmill")
+    F.sync_until(browser, {"sent"})
+
+    assert cli.sync().complete
+    doc = cli.docs()[report_id]
+    assert doc["persons"]["p1"] == dict(person, age=31)
+    assert doc["location"] == {"lat": 4.1, "lon": 117.6, "accuracy_m": 8, "place": "Sei Pancang"}

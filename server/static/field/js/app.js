@@ -182,14 +182,32 @@ async function openReport(reportId) {
   main.replaceChildren(detailView(row, conflicts));
 }
 
-// Map elements and locations without null members, so that a form that
-// spells out every optional key does not look like a change.
+// The form shows some members of a location, person or action; the others
+// (a person's workplace, a document's country…) must survive an edit, so
+// the form's values go over the stored element rather than replace it.
+function overlay(before, shown) {
+  const out = { ...before, ...shown };
+  const over = (old, item) => {
+    if (!old || !item) return item;
+    const merged = { ...old, ...item };
+    if (old.document && item.document) merged.document = { ...old.document, ...item.document };
+    return merged;
+  };
+  if (before.location && shown.location) out.location = over(before.location, shown.location);
+  for (const name of ["persons", "actions"]) {
+    out[name] = Object.fromEntries(Object.entries(shown[name] || {}).map(([id, item]) => [id, over(before[name]?.[id], item)]));
+  }
+  return out;
+}
+
+// Locations and elements without null members, so that a form that spells
+// out every optional key does not look like a change.
 function compact(doc) {
   const out = structuredClone(doc);
   const strip = (obj) => (obj && typeof obj === "object" ? Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== null)) : obj);
   if (out.location) out.location = strip(out.location);
   for (const name of ["persons", "actions"]) {
-    out[name] = Object.fromEntries(Object.entries(out[name] || {}).map(([id, item]) => [id, strip({ ...(doc[name]?.[id] || {}), ...item })]));
+    out[name] = Object.fromEntries(Object.entries(out[name] || {}).map(([id, item]) => [id, strip(item)]));
   }
   return out;
 }
@@ -216,8 +234,8 @@ function editView(row) {
   form.querySelector("[data-action=cancel]").addEventListener("click", () => render());
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    // Fields the form does not show (post, retraction…) stay as they are.
-    const doc = compact({ ...before, ...readForm(form, attachments) });
+    // Fields the form does not show (post, a person's workplace…) stay as they are.
+    const doc = compact(overlay(before, readForm(form, attachments)));
     const errors = validateDocument(state.rules, doc, !row || row.acked_rev === null);
     showErrors(form, errors);
     if (Object.keys(errors).length) return;
