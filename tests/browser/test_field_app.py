@@ -7,6 +7,7 @@ override.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -67,11 +68,15 @@ def test_enroll_record_offline_reload_and_sync_once(
     )
     F.use_gps(browser)
     F.attach(browser, str(photo))
+    F.fill(browser, f"attachments.{hashlib.sha256(PHOTO).hexdigest()}.caption", "the boat")
     F.save(browser, "Boat at Aji Kuning")
     F.record(browser, "patrol", "East ridge patrol", {"route": "East ridge path"})
     listed = F.items(browser)
     incident = next(i for i, item in listed.items() if "Boat at Aji Kuning" in item["text"])
     F.edit(browser, incident, "narrative", "five workers, one boat", "Boat at Aji Kuning")
+    F.open_report(browser, incident)
+    assert "1 belum terkirim" in browser.find_element(By.CSS_SELECTOR, "[data-open-report]").text
+    F.click(browser, "back")
 
     browser.refresh()  # the server is still down: the shell comes from the service worker
     F.ready(browser)
@@ -93,6 +98,7 @@ def test_enroll_record_offline_reload_and_sync_once(
     assert report["location"]["place"] == "Aji Kuning"
     (sha,) = report["attachments"]
     assert report["attachments"][sha]["bytes"] == len(PHOTO)
+    assert report["attachments"][sha]["caption"] == "the boat"
     device = enroll(server, "ofc.nnk.2")
     blob = requests.get(f"{server.url}/api/v1/blobs/{sha}", headers=device.headers, timeout=10)
     assert blob.status_code == 200 and blob.content == PHOTO

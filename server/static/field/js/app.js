@@ -1,7 +1,7 @@
 // The field app: enroll, record offline, sync. Views are rebuilt from the
 // IndexedDB store after every change, so what is shown is what is stored.
 import { sha256Hex } from "./blobs.js";
-import { reportForm, readForm, showErrors, el } from "./form.js";
+import { attachedItem, reportForm, readForm, showErrors, el } from "./form.js";
 import { label, language, setLanguage, t } from "./i18n.js";
 import { Store } from "./store.js";
 import { sync } from "./sync.js";
@@ -149,7 +149,7 @@ function conflictList(conflicts) {
   );
 }
 
-function detailView(row, conflicts = []) {
+function detailView(row, conflicts = [], pendingBlobs = new Set()) {
   const doc = row.doc;
   const dl = el("dl");
   const show = (key, value) => value !== null && value !== undefined && value !== "" && dl.append(el("dt", { text: t(key) }), el("dd", { text: value }));
@@ -160,7 +160,9 @@ function detailView(row, conflicts = []) {
   show("narrative", doc.narrative);
   show("destination_country", doc.destination_country && vocabLabel("countries", doc.destination_country));
   show("persons", Object.keys(doc.persons || {}).length || null);
-  show("attachments", Object.keys(doc.attachments || {}).length || null);
+  const files = Object.keys(doc.attachments || {});
+  const waiting = files.filter((sha) => pendingBlobs.has(sha)).length;
+  show("attachments", files.length ? `${files.length}${waiting ? ` (${t("attachments_waiting", { n: waiting })})` : ""}` : null);
   return el(
     "section",
     { "data-open-report": row.id },
@@ -177,9 +179,9 @@ function detailView(row, conflicts = []) {
 }
 
 async function openReport(reportId) {
-  const [row, conflicts] = await Promise.all([state.store.report(reportId), state.store.conflictsOf(reportId)]);
+  const [row, conflicts, blobs] = await Promise.all([state.store.report(reportId), state.store.conflictsOf(reportId), state.store.pendingBlobs()]);
   state.open = row;
-  main.replaceChildren(detailView(row, conflicts));
+  main.replaceChildren(detailView(row, conflicts, new Set(blobs.map((b) => b.sha256))));
 }
 
 // The form shows some members of a location, person or action; the others
@@ -206,7 +208,7 @@ function compact(doc) {
   const out = structuredClone(doc);
   const strip = (obj) => (obj && typeof obj === "object" ? Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== null)) : obj);
   if (out.location) out.location = strip(out.location);
-  for (const name of ["persons", "actions"]) {
+  for (const name of ["persons", "actions", "attachments"]) {
     out[name] = Object.fromEntries(Object.entries(out[name] || {}).map(([id, item]) => [id, strip(item)]));
   }
   return out;
@@ -219,7 +221,7 @@ async function attachFile(input, attachments, files) {
     const mime = file.type || "application/octet-stream";
     attachments[sha256] = { mime, bytes: file.size, caption: null };
     files.push({ sha256, mime, bytes: file.size, data: new Blob([data], { type: mime }), uploaded: false, error: null });
-    document.getElementById("attached").append(el("li", { text: `${file.name} (${sha256.slice(0, 12)})` }));
+    document.getElementById("attached").append(attachedItem(sha256, `${file.name} (${sha256.slice(0, 12)})`));
   }
 }
 

@@ -101,6 +101,12 @@ function retraction(doc) {
   );
 }
 
+// One attached file: what it is, and its caption (input attachments.<sha256>.caption).
+export function attachedItem(sha256, name, caption = null) {
+  const input = el("input", { type: "text", name: `attachments.${sha256}.caption`, maxlength: 500, value: caption ?? "", placeholder: t("caption") });
+  return el("li", { "data-attachment": sha256 }, el("div", { text: name }), input);
+}
+
 export function reportForm(vocab, doc = {}) {
   const loc = doc.location || {};
   const persons = el("div", { id: "persons" }, Object.entries(doc.persons || {}).map(([id, p]) => personBlock(vocab, id, p)));
@@ -136,7 +142,7 @@ export function reportForm(vocab, doc = {}) {
     actions,
     el("button", { type: "button", class: "secondary", "data-action": "add-action", text: t("add_action") }),
     field("attachment", t("attachment"), el("input", { type: "file", accept: "image/*,application/pdf", capture: "environment" })),
-    el("ul", { id: "attached" }, Object.keys(doc.attachments || {}).map((sha) => el("li", { text: sha.slice(0, 12) }))),
+    el("ul", { id: "attached" }, Object.entries(doc.attachments || {}).map(([sha, a]) => attachedItem(sha, sha.slice(0, 12), a.caption))),
     doc.id ? retraction(doc) : null,
     el("p", { class: "error", id: "form-error" }),
     el(
@@ -189,8 +195,11 @@ export function readForm(form, attachments) {
     audience_size: int(one("audience_size")),
     persons: {},
     actions: {},
-    attachments: { ...attachments },
+    attachments: {},
   };
+  for (const [sha256, attachment] of Object.entries(attachments)) {
+    doc.attachments[sha256] = { ...attachment, caption: text(one(`attachments.${sha256}.caption`)) };
+  }
   if (form.elements.retracted) {
     doc.retracted = form.elements.retracted.checked;
     doc.retract_reason = text(one("retract_reason"));
