@@ -1,12 +1,12 @@
 // The field app: enroll, record offline, sync. Views are rebuilt from the
 // IndexedDB store after every change, so what is shown is what is stored.
 import { sha256Hex } from "./blobs.js";
+import { changedUnits, creation, edited } from "./changes.js";
 import { attachedItem, reportForm, readForm, showErrors, el } from "./form.js";
 import { label, language, setLanguage, t } from "./i18n.js";
 import { Store } from "./store.js";
 import { sync } from "./sync.js";
 import { Transport, TransportError } from "./transport.js";
-import { diff } from "./units.js";
 import { validateDocument } from "./validate.js";
 
 const main = document.getElementById("main");
@@ -184,36 +184,6 @@ async function openReport(reportId) {
   main.replaceChildren(detailView(row, conflicts, new Set(blobs.map((b) => b.sha256))));
 }
 
-// The form shows some members of a location, person or action; the others
-// (a person's workplace, a document's country…) must survive an edit, so
-// the form's values go over the stored element rather than replace it.
-function overlay(before, shown) {
-  const out = { ...before, ...shown };
-  const over = (old, item) => {
-    if (!old || !item) return item;
-    const merged = { ...old, ...item };
-    if (old.document && item.document) merged.document = { ...old.document, ...item.document };
-    return merged;
-  };
-  if (before.location && shown.location) out.location = over(before.location, shown.location);
-  for (const name of ["persons", "actions"]) {
-    out[name] = Object.fromEntries(Object.entries(shown[name] || {}).map(([id, item]) => [id, over(before[name]?.[id], item)]));
-  }
-  return out;
-}
-
-// Locations and elements without null members, so that a form that spells
-// out every optional key does not look like a change.
-function compact(doc) {
-  const out = structuredClone(doc);
-  const strip = (obj) => (obj && typeof obj === "object" ? Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== null)) : obj);
-  if (out.location) out.location = strip(out.location);
-  for (const name of ["persons", "actions", "attachments"]) {
-    out[name] = Object.fromEntries(Object.entries(out[name] || {}).map(([id, item]) => [id, strip(item)]));
-  }
-  return out;
-}
-
 async function attachFile(input, attachments, files) {
   for (const file of input.files) {
     const data = await file.arrayBuffer();
@@ -236,17 +206,15 @@ function editView(row) {
   form.querySelector("[data-action=cancel]").addEventListener("click", () => render());
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    // Fields the form does not show (post, a person's workplace…) stay as they are.
-    const doc = compact(overlay(before, readForm(form, attachments)));
+    const doc = edited(before, readForm(form, attachments));
     const errors = validateDocument(state.rules, doc, !row || row.acked_rev === null);
     showErrors(form, errors);
     if (Object.keys(errors).length) return;
     if (row) {
-      const fields = diff(compact(before), doc);
+      const fields = changedUnits(before, doc);
       if (Object.keys(fields).length) await state.store.edit(row.id, fields, files);
     } else {
-      const { kind, ...rest } = doc;
-      const fields = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== null && !(typeof v === "object" && !Array.isArray(v) && !Object.keys(v).length)));
+      const { kind, fields } = creation(doc);
       await state.store.create(kind, fields, files);
     }
     state.message = t("saved");
