@@ -253,6 +253,23 @@ def _case_file(env: dict[str, str], work: Path, report_id: str) -> None:
             raise click.ClickException(f"patroli {args[0]} {args[1]} failed.")
 
 
+def _show_field_app(url: str, database_url: str) -> None:
+    """The officers' field app: its address, and an enrollment link and QR code for a phone."""
+    from server import create_app, field_link, people
+    from server.db import db
+
+    officer = OFFICERS["NNK"][0]
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "seed"})
+    with app.app_context():
+        code = people.enrollment_codes([officer], "demo")[officer]
+        db.engine.dispose()
+    link = field_link.enroll_link(url, code)
+    console.print(f"\n[bold]Field app for officers:[/] {field_link.field_url(url)}")
+    console.print(f"  Enroll a phone as {officer}: {link}")
+    console.print("  (open it on a phone that reaches this address, or scan:)")
+    console.print(field_link.qr_text(link), end="", highlight=False, markup=False)
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option(
@@ -299,6 +316,7 @@ def demo(host: str, port: int, workdir: str, exit_after: bool) -> None:
         tour = _tour(url, work, codes)
         _case_file(env, work, tour["shared"])
         _summary(url, tour)
+        _show_field_app(url, env["PATROLI_DATABASE_URL"])
         if exit_after:
             return
         console.print("Press Ctrl-C to stop.")

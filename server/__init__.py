@@ -22,6 +22,8 @@ COMPRESSED_TYPES = [
     "text/html",
     "text/css",
     "application/javascript",
+    "text/javascript",
+    "application/manifest+json",
     "image/svg+xml",
 ]
 

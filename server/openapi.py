@@ -146,6 +146,14 @@ def _paths(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 public=True,
             )
         },
+        "/vocabularies": {
+            "get": _op(
+                "Report vocabularies with Indonesian and English labels, per-kind required fields",
+                "meta",
+                {"200": _json({"type": "object"}, "codes, labels and required fields")},
+                public=True,
+            )
+        },
         "/auth/token": {
             "post": _op(
                 "A bearer token for a commander, HQ analyst or admin",

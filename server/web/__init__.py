@@ -20,7 +20,7 @@ from server.evidence import web as evidence_web
 from server.i18n import LANGUAGES
 from server.problems import Problem
 from server.sessions import web_principal
-from server.web import auth, conflicts, dashboard, devices, labels, queue
+from server.web import auth, conflicts, dashboard, devices, field, labels, queue
 
 BLUEPRINTS = (auth.bp, queue.bp, conflicts.bp, devices.bp, dashboard.bp, evidence_web.bp)
 
@@ -105,6 +105,8 @@ def init_app(app: Flask) -> None:
     """Register the page blueprints, their error pages and template helpers."""
     for bp in BLUEPRINTS:
         app.register_blueprint(bp)
+    # The field app is a static shell with its own headers, not a page.
+    app.register_blueprint(field.bp)
     app.context_processor(_context)
     labels.register(app)
     app.after_request(_headers)
