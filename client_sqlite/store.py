@@ -149,16 +149,8 @@ class Store:
             "WHERE state != 'rejected' ORDER BY seq LIMIT ?",
             (limit,),
         )
-        ops = [
-            {
-                "op_id": r[0],
-                "report_id": r[1],
-                "base_rev": r[2],
-                "hlc": r[3],
-                "fields": orjson.loads(r[4]),
-            }
-            for r in rows
-        ]
+        keys = ("op_id", "report_id", "base_rev", "hlc")
+        ops = [dict(zip(keys, r[:4], strict=True), fields=orjson.loads(r[4])) for r in rows]
         signer = self._signing_key()
         if signer is not None:
             # Signed as sent: an op is final once it is handed to the engine
