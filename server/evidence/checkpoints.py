@@ -14,11 +14,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 
 from server.auth import utcnow
-from server.db import write_connection
+from server.db import insert_if_absent, write_connection
 from server.evidence import keys
 from server.evidence.chain import iso
 from server.jobs import job
@@ -42,8 +42,23 @@ def leaves(conn: Connection, seq_from: int, seq_to: int) -> list[Any]:
     ).all()
 
 
+def _serialize(conn: Connection) -> None:
+    """Hold the ``checkpoint`` counter row until commit: one checkpoint maker at a time.
+
+    The hourly job and case-file exports (in any process) both make
+    checkpoints; without this, two on PostgreSQL read the same last
+    checkpoint and the second fails on its id.  SQLite's write lock already
+    serializes them.
+    """
+    conn.execute(insert_if_absent(counters).values(name="checkpoint", value=0))
+    conn.execute(
+        update(counters).where(counters.c.name == "checkpoint").values(value=counters.c.value + 1)
+    )
+
+
 def make(conn: Connection) -> dict[str, Any] | None:
     """Sign a checkpoint over the revisions since the last one; None when there are none."""
+    _serialize(conn)
     last = (
         conn.execute(select(checkpoints).order_by(checkpoints.c.id.desc()).limit(1))
         .mappings()
