@@ -119,7 +119,14 @@ def _gather(conn: Connection, report_id: str, by: str) -> dict[str, Any]:
         "report": loaded(report["doc"]),
         "revisions": entries,
         "conflicts": [
-            dict(conflict_wire(c), kept_device=c["kept_device"], lost_device=c["lost_device"])
+            dict(
+                conflict_wire(c),
+                kept_device=c["kept_device"],
+                lost_device=c["lost_device"],
+                resolved_by=c["resolved_by"],
+                resolved_at=evidence_chain.iso(c["resolved_at"]) if c["resolved_at"] else None,
+                resolved_rev=c["resolved_rev"],
+            )
             for c in conflicts
         ],
         "devices": _devices(conn, entries, report),

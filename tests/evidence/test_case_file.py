@@ -39,7 +39,9 @@ def test_an_exported_case_file_verifies(world: World, case_data: bytes) -> None:
     signed = [r["rev"] for r in case["revisions"] if r["signature"]]
     # ofc.nnk.2's device predates signing; reviews and resolutions are the server's.
     assert signed == [1, 3, 6]
-    assert [c["status"] for c in case["conflicts"]] == ["resolved"]
+    (conflict,) = case["conflicts"]
+    assert conflict["status"] == "resolved" and conflict["resolved_by"] == "cmd.nnk"
+    assert conflict["resolved_rev"] == 4 and conflict["resolved_at"]
 
 
 def _member(data: bytes, name: str = "case.json") -> bytes:
@@ -53,6 +55,7 @@ def test_the_summary_is_indonesian_and_names_the_history(case_data: bytes) -> No
     html = _member(case_data, "ringkasan.html").decode()
     assert "Riwayat perubahan" in html and "bertanda tangan" in html
     assert "penyelesaian konflik" in html and "keputusan peninjauan" in html
+    assert "review.status = approved" in html and "diselesaikan oleh cmd.nnk" in html
 
 
 def _flip_photo(members: dict[str, bytes]) -> None:
