@@ -163,6 +163,7 @@ def _load_job_modules() -> None:
     # Jobs register themselves on import; import them here, not at start-up
     # of the package, so that importing server stays cheap.
     from server import blob_cleanup, device_status, pruning, review_sla, rollup  # noqa: F401
+    from server.evidence import checkpoints  # noqa: F401
 
 
 def names() -> list[str]:

@@ -26,6 +26,7 @@ from server import report_store as store
 from server.auth import Principal, utcnow
 from server.clock import clock
 from server.db import bulk_write, is_retryable, write_connection
+from server.evidence.signatures import DeviceKey, device_key, signature_errors
 from server.models import Device, OpRecord
 from server.problems import Problem
 from sync import hlc as H
@@ -87,13 +88,13 @@ class _Checked:
     value_errors: dict[str, list[str]] | None = None
 
 
-def _check(change: dict[str, Any]) -> _Checked:
+def _check(change: dict[str, Any], key: DeviceKey) -> _Checked:
     """Validate one change up front, outside the write transaction.
 
     Parsing and validation do not depend on stored state, so they run
     before any lock is taken (and once, however often the batch is retried).
     """
-    errors = _CHECK_CHANGE(change)
+    errors = _CHECK_CHANGE(change) or signature_errors(key, change)
     if errors:
         return _Checked(errors=errors)
     fields = change["fields"]
@@ -289,6 +290,7 @@ class _Batch:
                     change["op_id"],
                     "create" if state.rev == 1 else "push",
                     changes,
+                    signed=change,
                 )
             )
         elif outcome.affirmed:
@@ -387,7 +389,8 @@ def _run_batch(
 def push(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
     """Apply a push body for ``principal``'s device and build the response."""
     changes = _envelope(body)
-    checked = [_check(change) for change in changes]
+    key = device_key(principal.device)
+    checked = [_check(change, key) for change in changes]
     for attempt in range(_RETRIES):
         try:
             results = _run_batch(principal, changes, checked)

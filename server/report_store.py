@@ -19,7 +19,9 @@ from sqlalchemy.engine import Connection
 
 from server import blob_refs, documents
 from server.db import bulk_write
+from server.evidence import chain as evidence_chain
 from server.models import Conflict, Counter, Report, ReportRevision
+from sync import signing
 
 reports = Report.__table__
 revisions = ReportRevision.__table__
@@ -206,6 +208,7 @@ def save(conn: Connection, states: Iterable[ReportState], now: datetime) -> None
         state.row["seq"] = values["seq"] = seq
     bulk_write(conn, reports, [v for s, v in zip(dirty, rows, strict=True) if s.is_new])
     bulk_write(conn, reports, [v for s, v in zip(dirty, rows, strict=True) if not s.is_new], "id")
+    evidence_chain.seal(conn, dirty)
     bulk_write(conn, revisions, [r for s in dirty for r in s.revisions])
     bulk_write(conn, conflicts, [c for s in dirty for c in s.conflicts])
     _index_blobs(conn, dirty)
@@ -233,8 +236,13 @@ def revision_row(
     op_id: str | None,
     action: str,
     changes: dict[str, Any],
+    signed: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A ``report_revisions`` row for the state's current revision."""
+    """A ``report_revisions`` row for the state's current revision.
+
+    ``signed`` is the device op behind it, as sent (with its ``signature``
+    when the device signs); ``save`` adds the chain hashes.
+    """
     return {
         "report_id": state.id,
         "rev": state.rev,
@@ -244,4 +252,6 @@ def revision_row(
         "op_id": op_id,
         "action": action,
         "changes": orjson.dumps(changes).decode(),
+        "op": orjson.dumps(signing.signed_part(signed)).decode() if signed else None,
+        "signature": signed.get("signature") if signed else None,
     }

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from server import device_status, enrollment
 from server.auth import current_principal, require
@@ -16,9 +16,17 @@ from server.documents import iso_ms
 from server.models import Device, User
 from server.problems import Problem
 from sync import hlc as H
+from sync import signing
 from sync.errors import flatten_errors
 
 bp = Blueprint("devices", __name__)
+
+
+def _public_key(value: str) -> None:
+    try:
+        signing.load_public_key(value)
+    except signing.SigningError as exc:
+        raise ValidationError(str(exc)) from None
 
 
 class EnrollSchema(Schema):
@@ -26,6 +34,9 @@ class EnrollSchema(Schema):
 
     enrollment_code = fields.String(required=True, validate=validate.Length(min=1, max=64))
     device_name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    #: Optional (devices that predate signed ops leave it out): the device's
+    #: ES256 public key; once given, every op of the device must be signed.
+    public_key = fields.String(validate=[validate.Length(max=400), _public_key])
 
 
 class RevokeSchema(Schema):
@@ -60,7 +71,9 @@ def _validated(schema: Schema, body: dict[str, Any]) -> dict[str, Any]:
 def enroll() -> ResponseReturnValue:
     """Enroll a device with a one-time code; answer its id and bearer token."""
     body = _validated(_ENROLL, json_object())
-    result = enrollment.enroll(body["enrollment_code"], body["device_name"])
+    result = enrollment.enroll(
+        body["enrollment_code"], body["device_name"], public_key=body.get("public_key")
+    )
     result["server_time"] = H.format_server_time()
     return jsonify(result), 201
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
 
+from server.evidence import keys as evidence_keys
 from sync import PROTOCOL_VERSION
 from sync import hlc as H
 
@@ -21,4 +22,5 @@ def meta() -> ResponseReturnValue:
         max_batch_bytes=cfg["PATROLI_MAX_BATCH_BYTES"],
         max_blob_bytes=cfg["PATROLI_MAX_BLOB_BYTES"],
         server_time=H.format_server_time(),
+        evidence_key=evidence_keys.published(),
     )

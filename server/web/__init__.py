@@ -16,12 +16,13 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
 from server import localtime
+from server.evidence import web as evidence_web
 from server.i18n import LANGUAGES
 from server.problems import Problem
 from server.sessions import web_principal
 from server.web import auth, conflicts, dashboard, devices, field, labels, queue
 
-BLUEPRINTS = (auth.bp, queue.bp, conflicts.bp, devices.bp, dashboard.bp)
+BLUEPRINTS = (auth.bp, queue.bp, conflicts.bp, devices.bp, dashboard.bp, evidence_web.bp)
 
 #: Pages each role may open, in navigation order: (endpoint, label).
 NAVIGATION = {

@@ -12,6 +12,7 @@ from server import queue as queue_service
 from server import review as review_service
 from server.conflicts import device_names
 from server.db import db
+from server.evidence import web as evidence_web
 from server.models import Report
 from server.problems import Problem
 from server.report_detail import report_view
@@ -84,6 +85,7 @@ def report(report_id: str) -> ResponseReturnValue:
         doc=view["report"],
         devices=device_names(ids),
         may_review=current().role == "commander",
+        may_export=current().role in evidence_web.ROLES,
         decisions=review_service.DECISIONS,
     )
 
