@@ -1,0 +1,149 @@
+"""Keep person entries, links and alerts in step with report writes.
+
+``refresh`` runs inside the transaction that writes the reports
+(``server.report_store.save``): push, review, conflict resolution, and any
+later transfer or retraction all pass there, so links and alerts commit or
+roll back with the change that caused them and are never stale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.engine import Connection
+
+from server.db import bulk_write
+from server.detection import alerts as alert_rules
+from server.detection.entries import entry_rows, key_rows, record, signature
+from server.detection.matching import Match, compare
+from server.models import PersonAlert, PersonEntry, PersonLink, PersonNameKey
+
+entries_t = PersonEntry.__table__
+keys_t = PersonNameKey.__table__
+links_t = PersonLink.__table__
+alerts_t = PersonAlert.__table__
+
+
+def changed_reports(states: Iterable[Any]) -> list[Any]:
+    """The written states whose persons, kind, time, post or retraction changed."""
+    return [
+        s
+        for s in states
+        if s.is_new or s.persons_sig != signature(s.post, s.device_doc)
+    ]
+
+
+def refresh(conn: Connection, states: Iterable[Any]) -> None:
+    """Re-index the changed reports, re-match their persons and redo the alerts they touch."""
+    changed = changed_reports(states)
+    if not changed:
+        return
+    ids = sorted({s.id for s in changed})
+    affected = set(ids) | _linked_reports(conn, ids)
+    forget(conn, ids)
+    new_entries = [row for s in changed for row in entry_rows(s.id, s.post, s.device_doc)]
+    bulk_write(conn, entries_t, new_entries)
+    bulk_write(conn, keys_t, [k for e in new_entries for k in key_rows(e)])
+    links = match_entries(conn, new_entries)
+    bulk_write(conn, links_t, links)
+    affected |= {link["other_report_id"] for link in links}
+    alert_rules.recompute(conn, sorted(affected))
+    for state in changed:
+        state.persons_sig = signature(state.post, state.device_doc)
+
+
+def _linked_reports(conn: Connection, ids: list[str]) -> set[str]:
+    query = select(links_t.c.other_report_id).where(links_t.c.report_id.in_(ids))
+    return set(conn.execute(query).scalars())
+
+
+def forget(conn: Connection, ids: list[str]) -> None:
+    """Drop the entries and links of these reports (before re-indexing, or on a purge).
+
+    A purge calls it with ``alerts.recompute`` of the reports linked before.
+    """
+    either = or_(links_t.c.report_id.in_(ids), links_t.c.other_report_id.in_(ids))
+    conn.execute(delete(links_t).where(either))
+    conn.execute(delete(keys_t).where(keys_t.c.report_id.in_(ids)))
+    conn.execute(delete(entries_t).where(entries_t.c.report_id.in_(ids)))
+
+
+#: Values per IN list: SQLite allows 32766 bound values per statement.
+_CHUNK = 500
+
+
+def _chunks(values: list[str]) -> Iterable[list[str]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]
+
+
+def candidates(conn: Connection, entries: list[dict[str, Any]]) -> list[Any]:
+    """Stored entries sharing a document number or a name key with any of ``entries``."""
+    docs = sorted({e["doc_norm"] for e in entries if e["doc_norm"]})
+    keys = sorted({k["key"] for e in entries for k in key_rows(e)})
+    found: dict[tuple[str, str], Any] = {}
+    for part in _chunks(docs):
+        for row in conn.execute(select(entries_t).where(entries_t.c.doc_norm.in_(part))):
+            found[(row.report_id, row.person_id)] = row
+    joined = entries_t.join(
+        keys_t,
+        (keys_t.c.report_id == entries_t.c.report_id)
+        & (keys_t.c.person_id == entries_t.c.person_id),
+    )
+    for part in _chunks(keys):
+        query = select(entries_t).select_from(joined).where(keys_t.c.key.in_(part)).distinct()
+        for row in conn.execute(query):
+            found[(row.report_id, row.person_id)] = row
+    return list(found.values())
+
+
+def match_entries(conn: Connection, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Link rows (both ways) for every entry of ``entries`` that matches a stored person."""
+    if not entries:
+        return []
+    pool = [(row, record(row), _keys_of(row)) for row in candidates(conn, entries)]
+    pairs: dict[tuple[tuple[str, str], tuple[str, str]], tuple[Any, Any, Match]] = {}
+    for entry in entries:
+        mine = record(entry)
+        keys = {k["key"] for k in key_rows(entry)}
+        for other, theirs, their_keys in pool:
+            if theirs.report_id == mine.report_id:
+                continue
+            if not (_shares_doc(mine, theirs) or keys & their_keys):
+                continue
+            verdict = compare(mine, theirs)
+            if verdict.linked:
+                a, b = (mine.report_id, mine.person_id), (theirs.report_id, theirs.person_id)
+                pairs.setdefault((min(a, b), max(a, b)), (entry, other._mapping, verdict))
+    rows = []
+    for one, two, verdict in pairs.values():
+        rows.append(_link_row(one, two, verdict))
+        rows.append(_link_row(two, one, verdict))
+    return rows
+
+
+def _shares_doc(a: Any, b: Any) -> bool:
+    return bool(a.doc_norm) and a.doc_norm == b.doc_norm and a.doc_type == b.doc_type
+
+
+def _keys_of(row: Any) -> set[str]:
+    return {k["key"] for k in key_rows(dict(row._mapping))}
+
+
+def _link_row(mine: Any, theirs: Any, verdict: Match) -> dict[str, Any]:
+    return {
+        "report_id": mine["report_id"],
+        "person_id": mine["person_id"],
+        "role": mine["role"],
+        "other_report_id": theirs["report_id"],
+        "other_person_id": theirs["person_id"],
+        "other_post": theirs["post_code"],
+        "other_kind": theirs["kind"],
+        "other_role": theirs["role"],
+        "other_occurred_at": theirs["occurred_at"],
+        "basis": verdict.basis,
+        "score": verdict.score,
+        "explanation": verdict.explanation,
+    }
