@@ -12,6 +12,7 @@ from server.api import (
     devices,
     meta,
     openapi,
+    persons,
     reports,
     sync,
 )
@@ -26,6 +27,7 @@ BLUEPRINTS = (
     conflicts.bp,
     aggregates.bp,
     blobs.bp,
+    persons.bp,
 )
 
 

@@ -75,4 +75,3 @@ def record(entry: Any) -> PersonRecord:
         doc_type=get("doc_type"),
         doc_norm=get("doc_norm") or "",
     )
-

@@ -28,11 +28,7 @@ alerts_t = PersonAlert.__table__
 
 def changed_reports(states: Iterable[Any]) -> list[Any]:
     """The written states whose persons, kind, time, post or retraction changed."""
-    return [
-        s
-        for s in states
-        if s.is_new or s.persons_sig != signature(s.post, s.device_doc)
-    ]
+    return [s for s in states if s.is_new or s.persons_sig != signature(s.post, s.device_doc)]
 
 
 def refresh(conn: Connection, states: Iterable[Any]) -> None:
