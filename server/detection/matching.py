@@ -66,13 +66,21 @@ def same_document(a: PersonRecord, b: PersonRecord) -> bool:
 
 
 def name_similarity(a: str, b: str) -> int:
-    """0-100 similarity of two normal names; a father's name given once is set aside."""
+    """0-100 similarity of two normal names.
+
+    A father's name given on one record only may be left out there, or
+    written without "bin"/"binti": the better of the given words alone and
+    the whole names counts.
+    """
     given_a, father_a = split_name(a)
     given_b, father_b = split_name(b)
-    if not (father_a and father_b):
-        a, b = given_a, given_b
-    else:
-        a, b = f"{given_a} {father_a}", f"{given_b} {father_b}"
+    whole_a, whole_b = f"{given_a} {father_a}".strip(), f"{given_b} {father_b}".strip()
+    if father_a and father_b:
+        return _similarity(whole_a, whole_b)
+    return max(_similarity(given_a, given_b), _similarity(whole_a, whole_b))
+
+
+def _similarity(a: str, b: str) -> int:
     if not a or not b:
         return 0
     # Word order varies ("Rizki Muhammad"), and so does spacing ("Nur Haliza").
