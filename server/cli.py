@@ -18,6 +18,7 @@ from server import accounts, create_app
 from server.auth import utcnow
 from server.config import DEFAULT_SECRET_KEY
 from server.db import db, upgrade_schema, write_session
+from server.detection.backfill import reindex_all
 from server.enrollment import issue_code
 from server.models import ROLES, Post, User
 from server.problems import Problem
@@ -223,6 +224,15 @@ def sign_out_everywhere(username: str) -> None:
     with _account_context():
         ended = accounts.sign_out_everywhere(username)
     _account_change(f"Signed {username} out everywhere.", ended)
+
+
+@admin.command("reindex-persons")
+def reindex_persons() -> None:
+    """Match the persons of every stored report again (links and alerts)."""
+    app = app_with_schema()
+    with app.app_context():
+        count = reindex_all()
+    click.echo(f"Matched the persons of {count} reports.")
 
 
 @click.group()

@@ -31,9 +31,10 @@ def changed_reports(states: Iterable[Any]) -> list[Any]:
     return [s for s in states if s.is_new or s.persons_sig != signature(s.post, s.device_doc)]
 
 
-def refresh(conn: Connection, states: Iterable[Any]) -> None:
-    """Re-index the changed reports, re-match their persons and redo the alerts they touch."""
-    changed = changed_reports(states)
+def refresh(conn: Connection, states: Iterable[Any], force: bool = False) -> None:
+    """Re-index the changed reports (every one given when ``force``), re-match their persons
+    and redo the alerts they touch."""
+    changed = list(states) if force else changed_reports(states)
     if not changed:
         return
     ids = sorted({s.id for s in changed})
