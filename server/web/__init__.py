@@ -19,9 +19,9 @@ from server import localtime
 from server.i18n import LANGUAGES
 from server.problems import Problem
 from server.sessions import web_principal
-from server.web import auth, conflicts, dashboard, devices, labels, queue
+from server.web import auth, conflicts, dashboard, devices, labels, persons, queue
 
-BLUEPRINTS = (auth.bp, queue.bp, conflicts.bp, devices.bp, dashboard.bp)
+BLUEPRINTS = (auth.bp, queue.bp, conflicts.bp, devices.bp, dashboard.bp, persons.bp)
 
 #: Pages each role may open, in navigation order: (endpoint, label).
 NAVIGATION = {

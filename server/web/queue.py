@@ -12,6 +12,7 @@ from server import queue as queue_service
 from server import review as review_service
 from server.conflicts import device_names
 from server.db import db
+from server.detection.alerts import ALERT_TYPES
 from server.models import Report
 from server.problems import Problem
 from server.report_detail import report_view
@@ -58,6 +59,7 @@ def index() -> ResponseReturnValue:
         args=args,
         statuses=vocab.REVIEW_STATUSES,
         kinds=vocab.KINDS,
+        alert_types=ALERT_TYPES,
         routes=_routes(principal),
         posts=sorted(principal.posts() or []) if principal.posts() is not None else None,
     )

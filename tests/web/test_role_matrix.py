@@ -31,6 +31,8 @@ API = [
     ("GET", "/api/v1/conflicts/{conflict}", None, ("ok", "ok", 404, "ok", "ok", 401)),
     ("GET", "/api/v1/devices", None, (403, "ok", "ok", 403, "ok", 401)),
     ("GET", "/api/v1/aggregates", None, (403, 403, 403, "ok", "ok", 401)),
+    ("GET", "/api/v1/persons?document_number=C1", None, (403, 403, 403, "ok", "ok", 401)),
+    ("GET", "/api/v1/exchange", None, (403, 403, 403, "ok", "ok", 401)),
     (
         "POST",
         "/api/v1/reports/{report}/review",
@@ -65,6 +67,7 @@ PAGES = [
     ("GET", "/conflicts/{conflict}", None, ("login", "ok", 404, "ok", "ok", "login")),
     ("GET", "/devices", None, ("login", "ok", "ok", 403, "ok", "login")),
     ("GET", "/dashboard", None, ("login", 403, 403, "ok", "ok", "login")),
+    ("GET", "/persons/{report}/p1", None, ("login", 403, 403, "ok", "ok", "login")),
     (
         "POST",
         "/reports/{report}/review",
