@@ -44,6 +44,8 @@ def test_demo_tour_runs_end_to_end(tmp_path: Path) -> None:
     assert "approved" in out and "password patroli-demo" in out
     assert out.count(" ok ") >= 6  # every device's last sync completed
     assert (tmp_path / "demo" / "patroli.sqlite3").exists()
+    # The deferred Dumai applicant, stopped at Sebatik, raises alerts for Nunukan.
+    assert "has alerts deferred_applicant, seen_before" in " ".join(out.split())
 
 
 def _parents() -> dict[int, int]:
