@@ -49,15 +49,27 @@ FAMILY = (
     "damanik saragih rangkuti daulay batubara pohan hasibuan ritonga dalimunthe matondang "
     "abdullah usman hamid rahman salim yunus ismail ibrahim idris harun ramli zakaria"
 ).split()
+SYLLABLES = "ra ni ta su wa ti ma da ya ha sa lu ki no de bu ri an to mi".split()
+
+
+def _word(rng: random.Random) -> str:
+    """A made-up name word of two or three syllables (8,400 of them)."""
+    return "".join(rng.choice(SYLLABLES) for _ in range(rng.choice((2, 3, 3))))
+
+
 ROLES = ("victim", "victim", "victim", "suspect", "witness", "applicant")
 POSTS = ("NNK", "DUM", "PLM", "BTM")
 START = datetime(2022, 1, 1, tzinfo=UTC)
 
 
-def _person(rng: random.Random) -> dict[str, Any]:
-    words = [rng.choice(GIVEN), rng.choice(FAMILY)]
+def _person(rng: random.Random, narrow: bool) -> dict[str, Any]:
+    # Common given names (Siti, Muhammad, ...) stay common; family names are
+    # drawn from the made-up words unless ``narrow`` asks for the short pools
+    # (4,000 name pairs for a million persons: the worst case for blocking).
+    family = rng.choice(FAMILY) if narrow or rng.random() < 0.2 else _word(rng)
+    words = [rng.choice(GIVEN), family]
     if rng.random() < 0.3:
-        words.insert(1, rng.choice(GIVEN))
+        words.insert(1, rng.choice(GIVEN) if narrow else _word(rng))
     person: dict[str, Any] = {
         "role": rng.choice(ROLES),
         "sex": rng.choice("FM"),
@@ -69,12 +81,12 @@ def _person(rng: random.Random) -> dict[str, Any]:
     return person
 
 
-def _doc(rng: random.Random, persons: int) -> dict[str, Any]:
+def _doc(rng: random.Random, persons: int, narrow: bool = False) -> dict[str, Any]:
     when = START + timedelta(minutes=rng.randrange(5 * 365 * 24 * 60))
     return {
         "kind": "incident",
         "occurred_at": when.isoformat(),
-        "persons": {f"p{i}": _person(rng) for i in range(persons)},
+        "persons": {f"p{i}": _person(rng, narrow) for i in range(persons)},
     }
 
 
@@ -89,7 +101,9 @@ def _report_row(report_id: str, post: str, seq: int, now: datetime) -> dict[str,
     }  # fmt: skip
 
 
-def fill(app: Any, persons: int, rng: random.Random, chunk: int = 20_000) -> list[dict[str, Any]]:
+def fill(
+    app: Any, persons: int, rng: random.Random, narrow: bool, chunk: int = 20_000
+) -> list[dict[str, Any]]:
     """Generate ``persons`` persons, four per report, straight into the tables.
 
     Returns a few hundred of them, to be met again by the samples.
@@ -108,7 +122,7 @@ def fill(app: Any, persons: int, rng: random.Random, chunk: int = 20_000) -> lis
                     seq += 1
                     report_id, post = str(uuid.uuid4()), rng.choice(POSTS)
                     reports.append(_report_row(report_id, post, seq, now))
-                    doc = _doc(rng, 4)
+                    doc = _doc(rng, 4, narrow)
                     entries += entry_rows(report_id, post, doc)
                     if seq % 500 == 0:
                         kept.append(doc["persons"]["p1"])
@@ -166,7 +180,7 @@ def _summary(values: list[float]) -> dict[str, float]:
     }
 
 
-def run(persons: int, samples: int, url: str | None) -> dict[str, Any]:
+def run(persons: int, samples: int, url: str | None, narrow: bool = False) -> dict[str, Any]:
     """Fill a database (SQLite in a temporary directory, or ``url``) and time the samples."""
     rng = random.Random(15)
     with tempfile.TemporaryDirectory() as tmp:
@@ -174,7 +188,7 @@ def run(persons: int, samples: int, url: str | None) -> dict[str, Any]:
         app = create_app({"SQLALCHEMY_DATABASE_URI": url, "PATROLI_SCHEDULER": False})
         upgrade_schema(app)
         t0 = time.perf_counter()
-        stored = fill(app, persons, rng)
+        stored = fill(app, persons, rng, narrow)
         fill_s = time.perf_counter() - t0
         timings = sample(app, rng, samples, stored)
         with app.app_context():
@@ -183,6 +197,7 @@ def run(persons: int, samples: int, url: str | None) -> dict[str, Any]:
     return {
         "backend": backend,
         "persons": persons,
+        "names": "narrow" if narrow else "diverse",
         "samples": samples,
         "fill_s": round(fill_s, 1),
         "match_ms": _summary(timings["match_ms"]),
@@ -197,8 +212,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--persons", type=int, default=1_000_000)
     parser.add_argument("--samples", type=int, default=200)
     parser.add_argument("--postgres", help="an empty PostgreSQL database URL")
+    parser.add_argument("--narrow", action="store_true", help="short name pools (worst case)")
     args = parser.parse_args(argv)
-    print(json.dumps(run(args.persons, args.samples, args.postgres), indent=2))
+    print(json.dumps(run(args.persons, args.samples, args.postgres, args.narrow), indent=2))
     return 0
 
 

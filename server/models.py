@@ -339,6 +339,9 @@ class PersonNameKey(db.Model):
 
     __tablename__ = "person_name_keys"
     key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    # Occurrence year minus age: the key's rows are read in a band of birth
+    # years, so a common name's block is cut to the persons of a fitting age.
+    birth_year: Mapped[int] = mapped_column(Integer, primary_key=True)
     report_id: Mapped[str] = mapped_column(String(36), primary_key=True, index=True)
     person_id: Mapped[str] = mapped_column(String(64), primary_key=True)
 

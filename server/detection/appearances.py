@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, or_, select, tuple_
+from sqlalchemy import and_, select
 
 from server.auth import aware
 from server.db import db
@@ -40,22 +40,21 @@ def appearances(number: str, doc_type: str | None) -> list[dict[str, Any]]:
     direct = db.session.execute(select(entries_t).where(and_(*where))).all()
     found = {(row.report_id, row.person_id): (row, "document") for row in direct}
     if found:
-        pairs = sorted(found)
-        linked = select(links_t.c.other_report_id, links_t.c.other_person_id).where(
-            tuple_(links_t.c.report_id, links_t.c.person_id).in_(pairs)
+        # By report id (indexed): SQLite scans the whole table for a row-value IN list.
+        linked = select(links_t).where(links_t.c.report_id.in_(sorted({r for r, _ in found})))
+        extra = sorted(
+            {
+                (link.other_report_id, link.other_person_id)
+                for link in db.session.execute(linked)
+                if (link.report_id, link.person_id) in found
+            }
+            - set(found)
         )
-        extra = sorted(set(db.session.execute(linked).all()) - set(found))
-        if extra:
-            query = select(entries_t).where(
-                or_(
-                    *(
-                        and_(entries_t.c.report_id == r, entries_t.c.person_id == p)
-                        for r, p in extra
-                    )
-                )
-            )
+        for report_id in sorted({r for r, _ in extra}):
+            query = select(entries_t).where(entries_t.c.report_id == report_id)
             for row in db.session.execute(query):
-                found[(row.report_id, row.person_id)] = (row, "name")
+                if (row.report_id, row.person_id) in extra:
+                    found[(row.report_id, row.person_id)] = (row, "name")
     rows = sorted(found.values(), key=lambda item: (_ts(item[0].occurred_at), item[0].report_id))
     return [
         {

@@ -54,10 +54,25 @@ def entry_rows(report_id: str, post: str, device_doc: dict[str, Any]) -> list[di
     return rows
 
 
+def birth_year(entry: dict[str, Any]) -> int | None:
+    """The year the person was born, about: name matching needs ages that agree."""
+    if entry["age"] is None or entry["occurred_at"] is None:
+        return None
+    return entry["occurred_at"].year - entry["age"]
+
+
 def key_rows(entry: dict[str, Any]) -> list[dict[str, Any]]:
-    """The ``person_name_keys`` rows of one entry."""
+    """The ``person_name_keys`` rows of one entry (none without an age: no name match)."""
+    born = birth_year(entry)
+    if born is None:
+        return []
     return [
-        {"key": key, "report_id": entry["report_id"], "person_id": entry["person_id"]}
+        {
+            "key": key,
+            "birth_year": born,
+            "report_id": entry["report_id"],
+            "person_id": entry["person_id"],
+        }
         for key in blocking_keys(entry["name_norm"], entry["sex"])
     ]
 

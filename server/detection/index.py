@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.engine import Connection
 
 from server.db import bulk_write
@@ -76,31 +76,56 @@ def _chunks(values: list[str]) -> Iterable[list[str]]:
         yield values[start : start + _CHUNK]
 
 
-def candidates(conn: Connection, entries: list[dict[str, Any]]) -> list[Any]:
-    """Stored entries sharing a document number or a name key with any of ``entries``."""
+#: Birth years either side of a person's that the name search reads: ages are
+#: guesses and a year has two birthdays' worth of "age" (matching.AGE_SLACK_YEARS).
+BIRTH_YEAR_BAND = 3
+#: Persons whose name keys one statement looks up.
+_PER_STATEMENT = 40
+
+
+def _name_hits(conn: Connection, entries: list[dict[str, Any]]) -> dict[tuple[str, str], set]:
+    """Stored persons sharing a name key with an entry, within its birth-year band."""
+    hits: dict[tuple[str, str], set[str]] = {}
+    wanted = [(keys, rows[0]["birth_year"]) for e in entries if (rows := key_rows(e))
+              for keys in [sorted({r["key"] for r in rows})]]  # fmt: skip
+    for start in range(0, len(wanted), _PER_STATEMENT):
+        conds = [
+            and_(
+                keys_t.c.key.in_(keys),
+                keys_t.c.birth_year.between(born - BIRTH_YEAR_BAND, born + BIRTH_YEAR_BAND),
+            )
+            for keys, born in wanted[start : start + _PER_STATEMENT]
+        ]
+        query = select(keys_t.c.key, keys_t.c.report_id, keys_t.c.person_id).where(or_(*conds))
+        for key, report_id, person_id in conn.execute(query):
+            hits.setdefault((report_id, person_id), set()).add(key)
+    return hits
+
+
+def candidates(conn: Connection, entries: list[dict[str, Any]]) -> list[tuple[Any, set[str]]]:
+    """Stored entries sharing a document number or a name key with any of ``entries``,
+    each with the name keys it shares."""
     docs = sorted({e["doc_norm"] for e in entries if e["doc_norm"]})
-    keys = sorted({k["key"] for e in entries for k in key_rows(e)})
     found: dict[tuple[str, str], Any] = {}
     for part in _chunks(docs):
         for row in conn.execute(select(entries_t).where(entries_t.c.doc_norm.in_(part))):
             found[(row.report_id, row.person_id)] = row
-    joined = entries_t.join(
-        keys_t,
-        (keys_t.c.report_id == entries_t.c.report_id)
-        & (keys_t.c.person_id == entries_t.c.person_id),
-    )
-    for part in _chunks(keys):
-        query = select(entries_t).select_from(joined).where(keys_t.c.key.in_(part)).distinct()
-        for row in conn.execute(query):
-            found[(row.report_id, row.person_id)] = row
-    return list(found.values())
+    hits = _name_hits(conn, entries)
+    missing = set(hits) - set(found)
+    # By report id (the unique index's first column): SQLite scans the whole
+    # table for a row-value IN list.  A report has few persons.
+    for part in _chunks(sorted({report_id for report_id, _ in missing})):
+        for row in conn.execute(select(entries_t).where(entries_t.c.report_id.in_(part))):
+            if (row.report_id, row.person_id) in missing:
+                found[(row.report_id, row.person_id)] = row
+    return [(row, hits.get(key, set())) for key, row in found.items()]
 
 
 def match_entries(conn: Connection, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Link rows (both ways) for every entry of ``entries`` that matches a stored person."""
     if not entries:
         return []
-    pool = [(row, record(row), _keys_of(row)) for row in candidates(conn, entries)]
+    pool = [(row, record(row), keys) for row, keys in candidates(conn, entries)]
     pairs: dict[tuple[tuple[str, str], tuple[str, str]], tuple[Any, Any, Match]] = {}
     for entry in entries:
         mine = record(entry)
@@ -123,10 +148,6 @@ def match_entries(conn: Connection, entries: list[dict[str, Any]]) -> list[dict[
 
 def _shares_doc(a: Any, b: Any) -> bool:
     return bool(a.doc_norm) and a.doc_norm == b.doc_norm and a.doc_type == b.doc_type
-
-
-def _keys_of(row: Any) -> set[str]:
-    return {k["key"] for k in key_rows(dict(row._mapping))}
 
 
 def _link_row(mine: Any, theirs: Any, verdict: Match) -> dict[str, Any]:

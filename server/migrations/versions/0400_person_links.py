@@ -41,9 +41,10 @@ def upgrade():
     op.create_index('ix_person_entries_doc', 'person_entries', ['doc_norm', 'doc_type'])
     op.create_table('person_name_keys',
     sa.Column('key', sa.String(length=120), nullable=False),
+    sa.Column('birth_year', sa.Integer(), nullable=False),
     sa.Column('report_id', sa.String(length=36), nullable=False),
     sa.Column('person_id', sa.String(length=64), nullable=False),
-    sa.PrimaryKeyConstraint('key', 'report_id', 'person_id')
+    sa.PrimaryKeyConstraint('key', 'birth_year', 'report_id', 'person_id')
     )
     op.create_index('ix_person_name_keys_report_id', 'person_name_keys', ['report_id'])
     op.create_table('person_links',
