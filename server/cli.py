@@ -231,7 +231,10 @@ def reindex_persons() -> None:
     """Match the persons of every stored report again (links and alerts)."""
     app = app_with_schema()
     with app.app_context():
-        count = reindex_all()
+        try:
+            count = reindex_all()
+        finally:
+            db.engine.dispose()
     click.echo(f"Matched the persons of {count} reports.")
 
 
