@@ -171,6 +171,33 @@ def sample(
     return timings
 
 
+def batch_cost(app: Any, rng: random.Random, batches: int) -> dict[str, float]:
+    """Median ms to save a push-sized batch (500 new reports, 4 persons each), rolled back,
+    with the person index kept and with it switched off: what matching adds to a push."""
+    timings: dict[str, list[float]] = {"with_matching_ms": [], "without_matching_ms": []}
+    refresh = index.refresh
+    with app.app_context():
+        for i in range(batches * 2):
+            kept = i % 2 == 0
+            states = []
+            for _ in range(500):
+                state = store.ReportState.new(str(uuid.uuid4()), rng.choice(POSTS), "bench", None,
+                                              datetime.now(UTC))  # fmt: skip
+                state.device_doc, state.row["rev"], state.dirty = _doc(rng, 4), 1, True
+                states.append(state)
+            index.refresh = refresh if kept else (lambda *_a, **_k: None)
+            try:
+                with db.engine.connect() as conn, conn.begin() as tx:
+                    t0 = time.perf_counter()
+                    store.save(conn, states, datetime.now(UTC))
+                    elapsed = (time.perf_counter() - t0) * 1000
+                    tx.rollback()
+            finally:
+                index.refresh = refresh
+            timings["with_matching_ms" if kept else "without_matching_ms"].append(elapsed)
+    return {name: round(statistics.median(values), 1) for name, values in timings.items()}
+
+
 def _summary(values: list[float]) -> dict[str, float]:
     ordered = sorted(values)
     return {
@@ -180,7 +207,9 @@ def _summary(values: list[float]) -> dict[str, float]:
     }
 
 
-def run(persons: int, samples: int, url: str | None, narrow: bool = False) -> dict[str, Any]:
+def run(
+    persons: int, samples: int, url: str | None, narrow: bool = False, batches: int = 5
+) -> dict[str, Any]:
     """Fill a database (SQLite in a temporary directory, or ``url``) and time the samples."""
     rng = random.Random(15)
     with tempfile.TemporaryDirectory() as tmp:
@@ -191,6 +220,7 @@ def run(persons: int, samples: int, url: str | None, narrow: bool = False) -> di
         stored = fill(app, persons, rng, narrow)
         fill_s = time.perf_counter() - t0
         timings = sample(app, rng, samples, stored)
+        batch = batch_cost(app, rng, batches)
         with app.app_context():
             backend = db.engine.dialect.name
             db.engine.dispose()
@@ -203,6 +233,7 @@ def run(persons: int, samples: int, url: str | None, narrow: bool = False) -> di
         "match_ms": _summary(timings["match_ms"]),
         "save_ms": _summary(timings["save_ms"]),
         "links_per_report": round(statistics.mean(timings["links"]), 2),
+        "push_batch_of_500": batch,
     }
 
 

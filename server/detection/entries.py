@@ -79,7 +79,7 @@ def key_rows(entry: dict[str, Any]) -> list[dict[str, Any]]:
 
 def record(entry: Any) -> PersonRecord:
     """A matching record from an entry row (a mapping or a row object)."""
-    get = entry.get if isinstance(entry, dict) else entry._mapping.get
+    get = entry.get if hasattr(entry, "get") else entry._mapping.get
     return PersonRecord(
         report_id=get("report_id"),
         person_id=get("person_id"),

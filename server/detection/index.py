@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.engine import Connection
 
 from server.db import bulk_write
 from server.detection import alerts as alert_rules
 from server.detection.entries import entry_rows, key_rows, record, signature
-from server.detection.matching import Match, compare
+from server.detection.matching import Match, PersonRecord, compare
 from server.models import PersonAlert, PersonEntry, PersonLink, PersonNameKey
 
 entries_t = PersonEntry.__table__
@@ -41,9 +41,11 @@ def refresh(conn: Connection, states: Iterable[Any], force: bool = False) -> Non
     affected = set(ids) | _linked_reports(conn, ids)
     forget(conn, ids)
     new_entries = [row for s in changed for row in entry_rows(s.id, s.post, s.device_doc)]
+    # Matched before they are stored: the database answers with the other
+    # reports' persons only, and the batch's own are compared in memory.
+    links = match_entries(conn, new_entries)
     bulk_write(conn, entries_t, new_entries)
     bulk_write(conn, keys_t, [k for e in new_entries for k in key_rows(e)])
-    links = match_entries(conn, new_entries)
     bulk_write(conn, links_t, links)
     affected |= {link["other_report_id"] for link in links}
     alert_rules.recompute(conn, sorted(affected))
@@ -79,25 +81,38 @@ def _chunks(values: list[str]) -> Iterable[list[str]]:
 #: Birth years either side of a person's that the name search reads: ages are
 #: guesses and a year has two birthdays' worth of "age" (matching.AGE_SLACK_YEARS).
 BIRTH_YEAR_BAND = 3
-#: Persons whose name keys one statement looks up.
-_PER_STATEMENT = 40
+#: (key, birth-year band) pairs one statement looks up (3 bound values each).
+_PER_STATEMENT = 2000
+
+
+def _band_sql(conn: Connection, count: int) -> str:
+    """Name-key rows within the asked birth-year bands: a join with the asked keys as a
+    VALUES list, so a batch of hundreds of persons is one indexed statement.  Sent to the
+    driver as it is: building thousands of bound parameters through SQLAlchemy cost
+    more than the query."""
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    wanted = ", ".join([f"({mark}, {mark}, {mark})"] * count)
+    return (
+        f"WITH wanted (k, lo, hi) AS (VALUES {wanted}) "
+        "SELECT n.key, n.report_id, n.person_id FROM wanted JOIN person_name_keys n "
+        "ON n.key = wanted.k AND n.birth_year BETWEEN wanted.lo AND wanted.hi"
+    )
 
 
 def _name_hits(conn: Connection, entries: list[dict[str, Any]]) -> dict[tuple[str, str], set]:
     """Stored persons sharing a name key with an entry, within its birth-year band."""
+    wanted = sorted(
+        {(row["key"], row["birth_year"]) for entry in entries for row in key_rows(entry)}
+    )
     hits: dict[tuple[str, str], set[str]] = {}
-    wanted = [(keys, rows[0]["birth_year"]) for e in entries if (rows := key_rows(e))
-              for keys in [sorted({r["key"] for r in rows})]]  # fmt: skip
     for start in range(0, len(wanted), _PER_STATEMENT):
-        conds = [
-            and_(
-                keys_t.c.key.in_(keys),
-                keys_t.c.birth_year.between(born - BIRTH_YEAR_BAND, born + BIRTH_YEAR_BAND),
-            )
-            for keys, born in wanted[start : start + _PER_STATEMENT]
-        ]
-        query = select(keys_t.c.key, keys_t.c.report_id, keys_t.c.person_id).where(or_(*conds))
-        for key, report_id, person_id in conn.execute(query):
+        part = wanted[start : start + _PER_STATEMENT]
+        params = tuple(
+            value
+            for key, born in part
+            for value in (key, born - BIRTH_YEAR_BAND, born + BIRTH_YEAR_BAND)
+        )
+        for key, report_id, person_id in conn.exec_driver_sql(_band_sql(conn, len(part)), params):
             hits.setdefault((report_id, person_id), set()).add(key)
     return hits
 
@@ -122,32 +137,43 @@ def candidates(conn: Connection, entries: list[dict[str, Any]]) -> list[tuple[An
 
 
 def match_entries(conn: Connection, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Link rows (both ways) for every entry of ``entries`` that matches a stored person."""
+    """Link rows (both ways) for every entry of ``entries`` that matches a stored person
+    or another entry of another report."""
     if not entries:
         return []
-    pool = [(row, record(row), keys) for row, keys in candidates(conn, entries)]
+    # Candidates by document number and by name key, so that each entry is
+    # compared only with its own block, not with every candidate of the batch.
+    by_doc: dict[tuple[str, str], list[tuple[Any, PersonRecord]]] = {}
+    by_key: dict[str, list[tuple[Any, PersonRecord]]] = {}
+    stored = [(row._mapping, keys) for row, keys in candidates(conn, entries)]
+    batch = [(entry, {k["key"] for k in key_rows(entry)}) for entry in entries]
+    for row, keys in stored + batch:
+        item = (row, record(row))
+        if row["doc_norm"]:
+            by_doc.setdefault((row["doc_type"], row["doc_norm"]), []).append(item)
+        for key in keys:
+            by_key.setdefault(key, []).append(item)
     pairs: dict[tuple[tuple[str, str], tuple[str, str]], tuple[Any, Any, Match]] = {}
-    for entry in entries:
+    compared: set[tuple[tuple[str, str], tuple[str, str]]] = set()
+    for entry, keys in batch:
         mine = record(entry)
-        keys = {k["key"] for k in key_rows(entry)}
-        for other, theirs, their_keys in pool:
-            if theirs.report_id == mine.report_id:
+        block = list(by_doc.get((mine.doc_type, mine.doc_norm), [])) if mine.doc_norm else []
+        for key in keys:
+            block += by_key.get(key, [])
+        for other, theirs in block:
+            a, b = (mine.report_id, mine.person_id), (theirs.report_id, theirs.person_id)
+            pair = (min(a, b), max(a, b))
+            if theirs.report_id == mine.report_id or pair in compared:
                 continue
-            if not (_shares_doc(mine, theirs) or keys & their_keys):
-                continue
+            compared.add(pair)
             verdict = compare(mine, theirs)
             if verdict.linked:
-                a, b = (mine.report_id, mine.person_id), (theirs.report_id, theirs.person_id)
-                pairs.setdefault((min(a, b), max(a, b)), (entry, other._mapping, verdict))
+                pairs[pair] = (entry, other, verdict)
     rows = []
     for one, two, verdict in pairs.values():
         rows.append(_link_row(one, two, verdict))
         rows.append(_link_row(two, one, verdict))
     return rows
-
-
-def _shares_doc(a: Any, b: Any) -> bool:
-    return bool(a.doc_norm) and a.doc_norm == b.doc_norm and a.doc_type == b.doc_type
 
 
 def _link_row(mine: Any, theirs: Any, verdict: Match) -> dict[str, Any]:

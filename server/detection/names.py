@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from itertools import combinations
 
 import jellyfish
@@ -98,7 +99,8 @@ def _code(word: str) -> str:
     return jellyfish.metaphone(word) or word
 
 
-def blocking_keys(normal: str, sex: str | None) -> list[str]:
+@lru_cache(maxsize=65536)
+def blocking_keys(normal: str, sex: str | None) -> tuple[str, ...]:
     """Keys under which a person is stored and looked up for name matching.
 
     One key per pair of word codes, prefixed by sex: a typo in one word
@@ -112,10 +114,10 @@ def blocking_keys(normal: str, sex: str | None) -> list[str]:
     joined = [a + b for a, b in zip(words, words[1:], strict=False)]
     codes = sorted({_code(w) for w in words + father.split() + joined if len(w) > 1})
     if not codes or sex not in ("F", "M"):
-        return []
+        return ()
     if len(codes) == 1:
-        return [f"{sex}:{codes[0]}"]
-    return [f"{sex}:{a}:{b}" for a, b in combinations(codes, 2)][:MAX_KEYS]
+        return (f"{sex}:{codes[0]}",)
+    return tuple(f"{sex}:{a}:{b}" for a, b in combinations(codes, 2))[:MAX_KEYS]
 
 
 #: Keys kept per person: a long name gives many pairs, and past a few
