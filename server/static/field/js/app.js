@@ -11,7 +11,7 @@ import { validateDocument } from "./validate.js";
 
 const main = document.getElementById("main");
 const PAGE = 300;
-const state = { store: null, rules: null, open: null, syncing: false, message: "", shown: PAGE };
+const state = { store: null, rules: null, zone: null, open: null, syncing: false, message: "", shown: PAGE };
 
 async function loadRules() {
   const [openapi, vocabularies] = await Promise.all([state.store.cached("openapi"), state.store.cached("vocabularies")]);
@@ -125,6 +125,8 @@ async function listView(device) {
 async function render() {
   state.open = null; // the list (or enrollment) replaces any open report
   const device = await state.store.device();
+  // The post's time zone, from the cached rules (null: the phone's own offset).
+  state.zone = (device && state.rules?.vocabularies.post_time_zones?.[device.post]) || null;
   document.getElementById("who").textContent = device ? `${device.officer} · ${device.post}` : "";
   document.querySelector("[data-action=language]").textContent = language() === "id" ? "EN" : "ID";
   for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
@@ -200,7 +202,7 @@ function editView(row) {
   const before = row ? row.doc : {};
   const attachments = { ...(before.attachments || {}) };
   const files = [];
-  const form = reportForm(state.rules.vocabularies, before);
+  const form = reportForm(state.rules.vocabularies, before, state.zone);
   form.querySelector("input[name=attachment]").addEventListener("change", (e) => attachFile(e.target, attachments, files));
   form.querySelector("[data-action=use-gps]").addEventListener("click", () => useGps(form));
   form.querySelector("[data-action=cancel]").addEventListener("click", () => render());

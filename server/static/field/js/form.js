@@ -2,6 +2,7 @@
 // (kind, title, location.place, persons.<id>.age, …): that naming is part of
 // the automation contract in docs/field-app.md.
 import { label, t } from "./i18n.js";
+import { fromWallClock, wallClock } from "./localtime.js";
 import { uuid7 } from "./uuid7.js";
 
 export function el(tag, attrs = {}, ...children) {
@@ -40,23 +41,19 @@ function choices(name, entries, chosen) {
   );
 }
 
-// "2026-11-20T03:15" in the phone's zone → RFC 3339 with the phone's offset
-// (the phone is at the post, so its offset is the post's).
-export function withOffset(local) {
-  if (!local) return null;
-  const date = new Date(local);
-  const minutes = -date.getTimezoneOffset();
-  const sign = minutes >= 0 ? "+" : "-";
-  const abs = Math.abs(minutes);
-  const seconds = local.length === 16 ? ":00" : "";
-  return `${local}${seconds}${sign}${String(Math.floor(abs / 60)).padStart(2, "0")}:${String(abs % 60).padStart(2, "0")}`;
+// A time input shows wall-clock time in the post's zone; it remembers the
+// stored value so that an untouched time is kept exactly as it was (seconds
+// and offset included) rather than re-spelled.
+function timeInput(iso, zone, empty = false) {
+  const instant = iso ? Date.parse(iso) : Date.now();
+  const value = !iso && empty ? "" : wallClock(instant, zone);
+  return el("input", { type: "datetime-local", value, "data-zone": zone || "", "data-stored": iso || "", "data-shown": value });
 }
 
-function toLocalInput(iso, empty = false) {
-  if (!iso && empty) return "";
-  const date = iso ? new Date(iso) : new Date();
-  const shifted = new Date(date.getTime() - date.getTimezoneOffset() * 60000);
-  return shifted.toISOString().slice(0, 16);
+function timeValue(input) {
+  if (!input || !input.value) return null;
+  if (input.dataset.stored && input.value === input.dataset.shown) return input.dataset.stored;
+  return fromWallClock(input.value, input.dataset.zone || null);
 }
 
 function personBlock(vocab, id, person = {}) {
@@ -107,7 +104,8 @@ export function attachedItem(sha256, name, caption = null) {
   return el("li", { "data-attachment": sha256 }, el("div", { text: name }), input);
 }
 
-export function reportForm(vocab, doc = {}) {
+// zone: the post's IANA time zone (times default to now in its offset).
+export function reportForm(vocab, doc = {}, zone = null) {
   const loc = doc.location || {};
   const persons = el("div", { id: "persons" }, Object.entries(doc.persons || {}).map(([id, p]) => personBlock(vocab, id, p)));
   const actions = el("div", { id: "actions" }, Object.entries(doc.actions || {}).map(([id, a]) => actionBlock(vocab, id, a)));
@@ -116,8 +114,8 @@ export function reportForm(vocab, doc = {}) {
     { "data-form": "report", novalidate: true },
     field("kind", t("kind"), select(vocab.kinds, doc.kind || "incident", false)),
     field("title", t("title"), el("input", { type: "text", maxlength: 200, value: doc.title ?? "" })),
-    field("occurred_at", t("occurred_at"), el("input", { type: "datetime-local", value: toLocalInput(doc.occurred_at) })),
-    field("ended_at", t("ended_at"), el("input", { type: "datetime-local", value: toLocalInput(doc.ended_at, true) })),
+    field("occurred_at", t("occurred_at"), timeInput(doc.occurred_at, zone)),
+    field("ended_at", t("ended_at"), timeInput(doc.ended_at, zone, true)),
     el(
       "fieldset",
       { "data-field": "location" },
@@ -183,8 +181,8 @@ export function readForm(form, attachments) {
   const doc = {
     kind: one("kind"),
     title: text(one("title")) ?? "",
-    occurred_at: withOffset(one("occurred_at")),
-    ended_at: withOffset(one("ended_at")),
+    occurred_at: timeValue(form.elements.occurred_at),
+    ended_at: timeValue(form.elements.ended_at),
     location: lat === null && place === null ? null : { lat, lon: int(one("location.lon")), accuracy_m: int(one("location.accuracy_m")), place },
     route: text(one("route")),
     narrative: text(one("narrative")),
