@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
+from selenium.webdriver.common.by import By
 
 from tests.browser import field_driver as F
 from tests.browser.seed import enroll
-from tests.live import LiveServer, live_server
+from tests.live import PASSWORD, LiveServer, live_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -48,3 +50,112 @@ def test_time_defaults_to_now_in_the_posts_offset_whatever_the_phones_zone(
     F.sync_until(browser, {"sent"})
     pulled = enroll(server, "ofc.nnk.2").pull()[report_id]["report"]
     assert pulled["occurred_at"] == stored and pulled["route"] == "West river path"
+
+
+# Every control a thumb aims at, at least 44 px tall (a checkbox's target is
+# its whole label row); and anything wider than the phone.
+_SMALL_TARGETS = """
+const small = [];
+const visible = (e) => e.offsetParent !== null && e.getBoundingClientRect().height > 0;
+const targets = [...document.querySelectorAll(
+  'button, select, textarea, input:not([type=hidden]):not([type=checkbox])')];
+for (const box of document.querySelectorAll('input[type=checkbox]')) targets.push(box.closest('label'));
+for (const e of targets.filter(visible)) {
+  const h = e.getBoundingClientRect().height;
+  if (h < 44) small.push(`${e.tagName} ${e.name || e.dataset.action || e.textContent.trim()} ${h}`);
+}
+const root = document.documentElement;
+return {small, overflow: root.scrollWidth - root.clientWidth};
+"""
+
+
+def _targets(driver: Any) -> dict[str, Any]:
+    return driver.execute_script(_SMALL_TARGETS)
+
+
+def test_form_fits_a_thumb_and_errors_name_the_field_in_indonesian(
+    browser: Any, server: LiveServer
+) -> None:
+    F.enroll_by_link(browser, server)
+    assert _targets(browser) == {"small": [], "overflow": 0}
+    F.click(browser, "new-report")
+    F.click(browser, "add-person")
+    F.click(browser, "add-action")
+    assert _targets(browser) == {"small": [], "overflow": 0}
+
+    F.choose(browser, "kind", "foreigner_check")
+    F.click(browser, "save")
+    F.wait(browser).until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-error-path=title]"))
+    words = browser.execute_script(
+        "const out = {};"
+        "for (const e of document.querySelectorAll('[data-error-path]'))"
+        "  out[e.dataset.errorPath] = e.textContent;"
+        "return out;"
+    )
+    assert words["title"] == "Judul wajib diisi"
+    assert words["location"] == "Lokasi wajib diisi"
+    # The officer tapped "save" at the bottom: the line there says what to do,
+    # and the first wrong field has the focus.
+    summary = browser.find_element(By.ID, "form-error").text
+    assert summary.startswith("Periksa isian yang ditandai.")
+    assert browser.execute_script("return document.activeElement.name") == "title"
+    assert F.store_summary(browser)["ids"] == []
+
+
+def test_list_shows_state_colours_post_time_and_plain_sync_lines(
+    browser: Any, server: LiveServer
+) -> None:
+    F.enroll_by_link(browser, server)
+    assert browser.find_element(By.ID, "waiting").text == "Semua sudah terkirim."
+    F.record(browser, "patrol", "Sent patrol", {"route": "East ridge path"})
+    (sent,) = F.sync_until(browser, {"sent"})
+    F.record(browser, "patrol", "Pending patrol", {"route": "Beach path"})
+    assert browser.find_element(By.ID, "waiting").text == (
+        "1 perubahan dan 0 lampiran menunggu dikirim"
+    )
+    bars = browser.execute_script(
+        "const out = {};"
+        "for (const li of document.querySelectorAll('[data-report-id]')) {"
+        "  const s = getComputedStyle(li);"
+        "  out[li.dataset.syncState] = [s.borderLeftWidth, s.borderLeftColor];"
+        "}"
+        "return out;"
+    )
+    assert bars["pending"][0] == bars["sent"][0] == "10px"
+    assert bars["pending"][1] != bars["sent"][1]
+    # Times read as the post says them (WITA), not as raw RFC 3339 or US dates.
+    item = F.items(browser)[sent]["text"]
+    assert "WITA" in item and "T" not in item.split("·")[1][:12], item
+    last = browser.find_element(By.CSS_SELECTOR, "#sync-status .muted").text
+    assert last.startswith("Sinkron terakhir: 20") and last.endswith(" WITA"), last
+    F.open_report(browser, sent)
+    assert "WITA" in browser.find_element(By.CSS_SELECTOR, "[data-open-report] dl").text
+
+
+def test_revoked_line_is_said_once_and_the_sync_button_looks_off(
+    browser: Any, server: LiveServer
+) -> None:
+    F.enroll_by_link(browser, server)
+    enabled = browser.execute_script(
+        "return getComputedStyle(document.querySelector('[data-action=sync]')).backgroundColor"
+    )
+    device = F.device_id(browser)
+    token = requests.post(
+        f"{server.url}/api/v1/auth/token",
+        json={"username": "cmd.nnk", "password": PASSWORD},
+        timeout=10,
+    ).json()["token"]
+    revoked = requests.post(
+        f"{server.url}/api/v1/devices/{device}/revoke",
+        json={"reason": "phone lost at the jetty"},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    assert revoked.status_code == 200, revoked.text
+    F.sync_once(browser)
+    line = browser.find_element(By.ID, "revoked").text
+    assert line.startswith("Perangkat ini telah dicabut")
+    assert browser.find_element(By.ID, "sync-message").text == ""
+    button = browser.find_element(By.CSS_SELECTOR, "[data-action=sync]")
+    assert not button.is_enabled()
+    assert button.value_of_css_property("background-color") != enabled

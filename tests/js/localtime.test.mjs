@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { fromWallClock, inZone, wallClock, zoneOffsetMinutes } from "../../server/static/field/js/localtime.js";
+import { fromWallClock, inZone, shownTime, wallClock, zoneOffsetMinutes } from "../../server/static/field/js/localtime.js";
 
 const INSTANT = Date.parse("2026-11-20T03:15:42Z");
 
@@ -36,4 +36,14 @@ test("an unknown or missing zone falls back to the phone's offset", () => {
   // Still the same instant, spelled in whatever offset the phone has.
   assert.equal(Date.parse(inZone(INSTANT, "Not/AZone")), Math.floor(INSTANT / 1000) * 1000);
   assert.equal(Date.parse(fromWallClock(wallClock(INSTANT, null), null)), Date.parse("2026-11-20T03:15:00Z"));
+});
+
+test("a stored time reads as date, time and the zone's name", () => {
+  assert.equal(shownTime("2026-11-20T11:15:42+08:00"), "2026-11-20 11:15 WITA");
+  assert.equal(shownTime("2026-11-20T10:15:00+07:00"), "2026-11-20 10:15 WIB");
+  assert.equal(shownTime("2026-11-20T12:15:00.250+09:00"), "2026-11-20 12:15 WIT");
+  assert.equal(shownTime("2026-11-20T03:15:00Z"), "2026-11-20 03:15 UTC");
+  assert.equal(shownTime("2026-11-20T08:45:00+05:30"), "2026-11-20 08:45 UTC+05:30");
+  assert.equal(shownTime("yesterday"), "yesterday");
+  assert.equal(shownTime(null), "");
 });

@@ -2,8 +2,9 @@
 // IndexedDB store after every change, so what is shown is what is stored.
 import { sha256Hex } from "./blobs.js";
 import { changedUnits, creation, edited } from "./changes.js";
-import { attachedItem, reportForm, readForm, showErrors, el } from "./form.js";
+import { attachedItem, pathWords, reportForm, readForm, showErrors, el } from "./form.js";
 import { label, language, setLanguage, t } from "./i18n.js";
+import { inZone, shownTime } from "./localtime.js";
 import { Store } from "./store.js";
 import { sync } from "./sync.js";
 import { Transport, TransportError } from "./transport.js";
@@ -72,6 +73,11 @@ function vocabLabel(list, code) {
   return entry ? label(entry) : code;
 }
 
+function waitingWords(counts) {
+  const ops = counts.pending + counts.rejected;
+  return ops || counts.blobs ? t("waiting", { ops, blobs: counts.blobs }) : t("all_sent");
+}
+
 async function listView(device) {
   const [rows, counts] = await Promise.all([state.store.listing(), state.store.counts()]);
   // Needs-information first: the commander is waiting on the officer.
@@ -86,11 +92,11 @@ async function listView(device) {
       "li",
       { "data-report-id": row.id, "data-sync-state": row.state },
       el("strong", { text: row.title || "" }),
-      el("div", { class: "muted", text: `${vocabLabel("kinds", row.kind)} · ${(row.occurred_at || "").slice(0, 16).replace("T", " ")}` }),
+      el("div", { class: "muted", text: `${vocabLabel("kinds", row.kind)} · ${shownTime(row.occurred_at)}` }),
       el("div", { class: "state", text: t(`state_${row.state}`) }),
       row.retracted ? el("div", { class: "muted", text: t("is_retracted") }) : null,
       review.status ? el("div", { class: "muted", text: `${t("review")}: ${vocabLabel("review_statuses", review.status)}${review.note ? ` — ${review.note}` : ""}` }) : null,
-      row.errors.map((errors) => el("div", { class: "error", text: Object.entries(errors).map(([k, v]) => `${k}: ${v.join(" ")}`).join("; ") })),
+      row.errors.map((errors) => el("div", { class: "error", text: Object.entries(errors).map(([k, v]) => `${pathWords(k)}: ${v.join(" ")}`).join("; ") })),
     );
   });
   const list = el("ul", { class: "reports" }, items.length ? items : el("li", { class: "muted", text: t("no_reports") }));
@@ -106,9 +112,10 @@ async function listView(device) {
     el(
       "div",
       { class: "status", id: "sync-status" },
-      el("div", { id: "waiting", text: t("waiting", { ops: counts.pending + counts.rejected, blobs: counts.blobs }) }),
-      el("div", { class: "muted", text: t("last_sync", { when: device.last_sync_at ? new Date(device.last_sync_at).toLocaleString() : t("never") }) }),
-      el("div", { id: "sync-message", text: state.message }),
+      el("div", { id: "waiting", text: waitingWords(counts) }),
+      el("div", { class: "muted", text: t("last_sync", { when: device.last_sync_at ? shownTime(inZone(Date.parse(device.last_sync_at), state.zone)) : t("never") }) }),
+      // The revoked line above already says why nothing is sent: not twice.
+      el("div", { id: "sync-message", text: device.revoked && state.message === t("revoked") ? "" : state.message }),
     ),
     state.rules ? null : el("p", { class: "error", text: t("rules_missing") }),
     el(
@@ -156,7 +163,8 @@ function detailView(row, conflicts = [], pendingBlobs = new Set()) {
   const dl = el("dl");
   const show = (key, value) => value !== null && value !== undefined && value !== "" && dl.append(el("dt", { text: t(key) }), el("dd", { text: value }));
   show("kind", vocabLabel("kinds", doc.kind));
-  show("occurred_at", doc.occurred_at);
+  show("occurred_at", doc.occurred_at && shownTime(doc.occurred_at));
+  show("ended_at", doc.ended_at && shownTime(doc.ended_at));
   if (doc.location) show("location", `${doc.location.place || ""} ${doc.location.lat}, ${doc.location.lon}`);
   show("route", doc.route);
   show("narrative", doc.narrative);

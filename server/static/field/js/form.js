@@ -1,7 +1,7 @@
 // The report form, made for a thumb. Inputs are named by document path
 // (kind, title, location.place, persons.<id>.age, …): that naming is part of
 // the automation contract in docs/field-app.md.
-import { label, t } from "./i18n.js";
+import { has, label, t } from "./i18n.js";
 import { fromWallClock, wallClock } from "./localtime.js";
 import { uuid7 } from "./uuid7.js";
 
@@ -137,8 +137,10 @@ export function reportForm(vocab, doc = {}, zone = null) {
     field("audience_size", t("audience_size"), el("input", { type: "number", inputmode: "numeric", min: 0, value: doc.audience_size ?? "" })),
     persons,
     el("button", { type: "button", class: "secondary", "data-action": "add-person", text: t("add_person") }),
+    el("div", { class: "error", "data-error-for": "persons" }),
     actions,
     el("button", { type: "button", class: "secondary", "data-action": "add-action", text: t("add_action") }),
+    el("div", { class: "error", "data-error-for": "actions" }),
     field("attachment", t("attachment"), el("input", { type: "file", accept: "image/*,application/pdf", capture: "environment" })),
     el("ul", { id: "attached" }, Object.entries(doc.attachments || {}).map(([sha, a]) => attachedItem(sha, sha.slice(0, 12), a.caption))),
     doc.id ? retraction(doc) : null,
@@ -221,14 +223,44 @@ export function readForm(form, attachments) {
   return doc;
 }
 
+// What the officer calls the field at path: its label or legend on the form
+// ("persons.<id>.age" → "Umur"), never the raw path.
+function fieldWords(form, path) {
+  const node = form.querySelector(`[data-field="${CSS.escape(path)}"]`);
+  const caption = node && node.querySelector(":scope > label, :scope > legend");
+  if (caption) return caption.textContent;
+  return pathWords(path);
+}
+
+// A document path in words without the form: its last part if the app has a
+// word for it ("location.place" → "Nama tempat"), else the path itself.
+export function pathWords(path) {
+  const key = path.slice(path.lastIndexOf(".") + 1);
+  return has(key) ? t(key) : path;
+}
+
+// Each error next to its field, in words ("Judul wajib diisi"); a line by the
+// save button says something is wrong, and the first wrong field gets focus,
+// since the officer tapped "save" at the bottom of a long form.
 export function showErrors(form, errors) {
-  for (const node of form.querySelectorAll("[data-error-for]")) node.textContent = "";
+  for (const node of form.querySelectorAll("[data-error-for]")) node.replaceChildren();
+  const summary = form.querySelector("#form-error");
+  summary.replaceChildren();
+  let first = null;
   for (const [path, codes] of Object.entries(errors)) {
     const words = codes.map((c) => t(c)).join(", ");
     let target = form.querySelector(`[data-error-for="${CSS.escape(path)}"]`);
     for (let p = path; !target && p.includes("."); p = p.slice(0, p.lastIndexOf("."))) {
       target = form.querySelector(`[data-error-for="${CSS.escape(p.slice(0, p.lastIndexOf(".")))}"]`);
     }
-    (target || form.querySelector("#form-error")).textContent += `${path}: ${words} `;
+    const line = el("div", { "data-error-path": path, text: `${fieldWords(form, path)} ${words}` });
+    (target || summary).append(line);
+    first = first || line;
   }
+  if (!first) return;
+  summary.prepend(el("div", { text: t("invalid") }));
+  const box = first.closest("[data-field], [data-person], [data-action-item]") || first;
+  const input = box.querySelector("input:not([type=hidden]), select, textarea, button");
+  box.scrollIntoView({ block: "center" });
+  if (input) input.focus({ preventScroll: true });
 }

@@ -71,6 +71,7 @@ const WORDS = {
     state_rejected: "ditolak server",
     state_conflict: "konflik",
     waiting: "{ops} perubahan dan {blobs} lampiran menunggu dikirim",
+    all_sent: "Semua sudah terkirim.",
     last_sync: "Sinkron terakhir: {when}",
     never: "belum pernah",
     revoked: "Perangkat ini telah dicabut oleh komandan. Data tetap tersimpan di ponsel ini, tetapi tidak bisa dikirim lagi.",
@@ -159,7 +160,8 @@ const WORDS = {
     state_sent: "sent",
     state_rejected: "rejected by the server",
     state_conflict: "conflict",
-    waiting: "{ops} changes and {blobs} attachments waiting to send",
+    waiting: "Waiting to send: {ops} change(s), {blobs} attachment(s)",
+    all_sent: "Everything has been sent.",
     last_sync: "Last sync: {when}",
     never: "never",
     revoked: "This device was revoked by a commander. Its data stays on this phone but can no longer be sent.",
@@ -193,6 +195,10 @@ export function setLanguage(code) {
 
 export function language() {
   return lang;
+}
+
+export function has(key) {
+  return key in WORDS[lang] || key in WORDS.id;
 }
 
 export function t(key, values = {}) {

@@ -66,3 +66,15 @@ export function fromWallClock(local, zone) {
   minutes = offsetAt(zone, asUtc - minutes * 60000);
   return `${seconds}${formatOffset(minutes)}`;
 }
+
+// Indonesia's zones by offset, as officers say them (and server/localtime.py).
+const ABBREVIATIONS = { "+07:00": "WIB", "+08:00": "WITA", "+09:00": "WIT", "+00:00": "UTC" };
+
+// A stored RFC 3339 time as an officer reads it, in its own offset:
+// "2026-11-20T11:15:00+08:00" → "2026-11-20 11:15 WITA". Unreadable → as is.
+export function shownTime(iso) {
+  const match = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(?::\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/i.exec(iso || "");
+  if (!match) return iso || "";
+  const offset = match[3].toUpperCase() === "Z" ? "+00:00" : match[3];
+  return `${match[1]} ${match[2]} ${ABBREVIATIONS[offset] || `UTC${offset}`}`;
+}
