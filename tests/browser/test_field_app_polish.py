@@ -59,7 +59,9 @@ const small = [];
 const visible = (e) => e.offsetParent !== null && e.getBoundingClientRect().height > 0;
 const targets = [...document.querySelectorAll(
   'button, select, textarea, input:not([type=hidden]):not([type=checkbox])')];
-for (const box of document.querySelectorAll('input[type=checkbox]')) targets.push(box.closest('label'));
+for (const box of document.querySelectorAll('input[type=checkbox]')) {
+  targets.push(box.closest('label'));
+}
 for (const e of targets.filter(visible)) {
   const h = e.getBoundingClientRect().height;
   if (h < 44) small.push(`${e.tagName} ${e.name || e.dataset.action || e.textContent.trim()} ${h}`);
