@@ -161,3 +161,27 @@ def test_revoked_line_is_said_once_and_the_sync_button_looks_off(
     button = browser.find_element(By.CSS_SELECTOR, "[data-action=sync]")
     assert not button.is_enabled()
     assert button.value_of_css_property("background-color") != enabled
+
+
+def test_each_kind_marks_the_fields_the_published_rules_require(
+    browser: Any, server: LiveServer
+) -> None:
+    F.enroll_by_link(browser, server)
+    F.click(browser, "new-report")
+    marked = (
+        "return [...document.querySelectorAll('.required-mark')].map((m) =>"
+        "  m.parentElement.closest('[data-field]')?.dataset.field"
+        "  || m.parentElement.dataset.action).sort()"
+    )
+    always = ["kind", "occurred_at", "title"]
+    expected = {
+        "incident": [*always, "location"],
+        "patrol": [*always, "route"],
+        "foreigner_check": ["add-person", *always, "location"],
+        "passport_deferral": ["add-person", "destination_country", *always],
+        "outreach": ["audience_size", *always, "location"],
+    }
+    for kind, fields in expected.items():
+        F.choose(browser, "kind", kind)
+        assert browser.execute_script(marked) == sorted(fields), kind
+    assert "(wajib)" in browser.find_element(By.CSS_SELECTOR, "label[for=f-title]").text

@@ -22,6 +22,23 @@ function field(name, labelText, input) {
   return el("div", { "data-field": name }, el("label", { for: input.id, text: labelText }), input, el("div", { class: "error", "data-error-for": name }));
 }
 
+// The published rules say which fields a kind needs: their captions say
+// "wajib" (and the add-person button when persons are needed), so the officer
+// sees before saving what this kind of report asks for.
+function markRequired(form, required, kind) {
+  if (!required) return;
+  const needed = new Set([...(required.always || []), ...((required.by_kind || {})[kind] || [])]);
+  for (const mark of form.querySelectorAll(".required-mark")) mark.remove();
+  for (const node of form.querySelectorAll("[data-field]")) {
+    const caption = node.querySelector(":scope > label, :scope > legend");
+    if (caption && needed.has(node.dataset.field)) caption.append(el("span", { class: "required-mark", text: ` (${t("required_mark")})` }));
+  }
+  for (const name of ["persons", "actions"]) {
+    const add = form.querySelector(`[data-action=add-${name.slice(0, -1)}]`);
+    if (add && needed.has(name)) add.append(el("span", { class: "required-mark", text: ` (${t("required_mark")})` }));
+  }
+}
+
 function select(entries, value, withEmpty = true) {
   const node = el("select");
   if (withEmpty) node.append(el("option", { value: "", text: t("select") }));
@@ -152,6 +169,8 @@ export function reportForm(vocab, doc = {}, zone = null) {
       el("button", { type: "button", class: "secondary", "data-action": "cancel", text: t("cancel") }),
     ),
   );
+  markRequired(form, vocab.required, form.elements.kind.value);
+  form.elements.kind.addEventListener("change", () => markRequired(form, vocab.required, form.elements.kind.value));
   form.addEventListener("click", (event) => {
     const action = event.target.closest("[data-action]")?.dataset.action;
     const id = event.target.dataset.id;
@@ -228,7 +247,7 @@ export function readForm(form, attachments) {
 function fieldWords(form, path) {
   const node = form.querySelector(`[data-field="${CSS.escape(path)}"]`);
   const caption = node && node.querySelector(":scope > label, :scope > legend");
-  if (caption) return caption.textContent;
+  if (caption) return caption.firstChild.textContent; // without the "required" mark
   return pathWords(path);
 }
 
