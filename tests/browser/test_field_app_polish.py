@@ -133,6 +133,24 @@ def test_list_shows_state_colours_post_time_and_plain_sync_lines(
     F.open_report(browser, sent)
     assert "WITA" in browser.find_element(By.CSS_SELECTOR, "[data-open-report] dl").text
 
+    # A change the server refused shows its words after the field's name.
+    error = browser.execute_async_script(
+        "const done = arguments[0];"
+        "import('/field/js/store.js').then(async (m) => {"
+        "  const store = await m.Store.open();"
+        "  const id = await store.create('patrol', {title: 'Refused patrol',"
+        "    occurred_at: '2026-11-20T05:00:00+08:00', route: 'x'});"
+        "  const op = (await store.pendingOps(100)).find((o) => o.report_id === id);"
+        "  await store.rejectLocally(op.op_id, {route: ['Too short.']});"
+        "  done(null);"
+        "}).catch((e) => done(String(e)));"
+    )
+    assert error is None, error
+    browser.refresh()
+    F.ready(browser)
+    refused = [i for i in F.items(browser).values() if i["state"] == "rejected"]
+    assert len(refused) == 1 and "Jalur: Too short." in refused[0]["text"], refused
+
 
 def test_revoked_line_is_said_once_and_the_sync_button_looks_off(
     browser: Any, server: LiveServer

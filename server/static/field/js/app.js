@@ -153,7 +153,7 @@ function conflictList(conflicts) {
     { class: "status", id: "conflicts" },
     el("strong", { text: t("conflicts_title") }),
     open.map((c) =>
-      el("p", { "data-conflict": c.field }, `${c.field}: ${t("kept")} “${value(c.record.kept)}” · ${t("lost")} “${value(c.record.lost)}”`),
+      el("p", { "data-conflict": c.field }, `${pathWords(c.field)}: ${t("kept")} “${value(c.record.kept)}” · ${t("lost")} “${value(c.record.lost)}”`),
     ),
   );
 }
