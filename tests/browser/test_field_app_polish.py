@@ -203,3 +203,38 @@ def test_each_kind_marks_the_fields_the_published_rules_require(
         F.choose(browser, "kind", kind)
         assert browser.execute_script(marked) == sorted(fields), kind
     assert "(wajib)" in browser.find_element(By.CSS_SELECTOR, "label[for=f-title]").text
+
+
+def test_a_request_for_information_stands_out_in_the_list(browser: Any, server: LiveServer) -> None:
+    F.enroll_by_link(browser, server)
+    F.record(browser, "patrol", "Asked about", {"route": "East ridge path"})
+    F.record(browser, "patrol", "Left alone", {"route": "Beach path"})
+    listed = F.sync_until(browser, {"sent"})
+    (asked,) = [i for i, v in listed.items() if "Asked about" in v["text"]]
+    token = requests.post(
+        f"{server.url}/api/v1/auth/token",
+        json={"username": "cmd.nnk", "password": PASSWORD},
+        timeout=10,
+    ).json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    rev = requests.get(f"{server.url}/api/v1/reports/{asked}", headers=headers, timeout=10)
+    answer = requests.post(
+        f"{server.url}/api/v1/reports/{asked}/review",
+        json={"status": "needs_info", "note": "Which path?", "rev": rev.json()["report"]["rev"]},
+        headers=headers,
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text
+    F.sync_once(browser)
+    looks = browser.execute_script(
+        "const out = {};"
+        "for (const li of document.querySelectorAll('[data-report-id]')) {"
+        "  const line = li.querySelector('.review');"
+        "  out[li.dataset.review] = [line.textContent, getComputedStyle(line).backgroundColor,"
+        "    getComputedStyle(line).fontWeight];"
+        "}"
+        "return out;"
+    )
+    assert looks["needs_info"][0] == "Tinjauan: Perlu informasi — Which path?"
+    assert looks["needs_info"][1] != looks["submitted"][1]
+    assert int(looks["needs_info"][2]) >= 700 > int(looks["submitted"][2])

@@ -90,12 +90,12 @@ async function listView(device) {
     const review = row.review;
     return el(
       "li",
-      { "data-report-id": row.id, "data-sync-state": row.state },
+      { "data-report-id": row.id, "data-sync-state": row.state, "data-review": review.status },
       el("strong", { text: row.title || "" }),
       el("div", { class: "muted", text: `${vocabLabel("kinds", row.kind)} · ${shownTime(row.occurred_at)}` }),
       el("div", { class: "state", text: t(`state_${row.state}`) }),
       row.retracted ? el("div", { class: "muted", text: t("is_retracted") }) : null,
-      review.status ? el("div", { class: "muted", text: `${t("review")}: ${vocabLabel("review_statuses", review.status)}${review.note ? ` — ${review.note}` : ""}` }) : null,
+      review.status ? el("div", { class: "review", text: `${t("review")}: ${vocabLabel("review_statuses", review.status)}${review.note ? ` — ${review.note}` : ""}` }) : null,
       row.errors.map((errors) => el("div", { class: "error", text: Object.entries(errors).map(([k, v]) => `${pathWords(k)}: ${v.join(" ")}`).join("; ") })),
     );
   });
