@@ -238,3 +238,7 @@ def test_a_request_for_information_stands_out_in_the_list(browser: Any, server: 
     assert looks["needs_info"][0] == "Tinjauan: Perlu informasi — Which path?"
     assert looks["needs_info"][1] != looks["submitted"][1]
     assert int(looks["needs_info"][2]) >= 700 > int(looks["submitted"][2])
+    # Opened, the report says what the commander asked, first.
+    F.open_report(browser, asked)
+    first = browser.find_element(By.CSS_SELECTOR, "[data-open-report] dd").text
+    assert first == "Perlu informasi — Which path?"

@@ -162,6 +162,9 @@ function detailView(row, conflicts = [], pendingBlobs = new Set()) {
   const doc = row.doc;
   const dl = el("dl");
   const show = (key, value) => value !== null && value !== undefined && value !== "" && dl.append(el("dt", { text: t(key) }), el("dd", { text: value }));
+  const review = doc.review || {};
+  // What the commander asked comes first: it is why the officer opened this.
+  show("review", review.status && `${vocabLabel("review_statuses", review.status)}${review.note ? ` — ${review.note}` : ""}`);
   show("kind", vocabLabel("kinds", doc.kind));
   show("occurred_at", doc.occurred_at && shownTime(doc.occurred_at));
   show("ended_at", doc.ended_at && shownTime(doc.ended_at));
