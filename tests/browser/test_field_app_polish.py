@@ -242,3 +242,21 @@ def test_a_request_for_information_stands_out_in_the_list(browser: Any, server: 
     F.open_report(browser, asked)
     first = browser.find_element(By.CSS_SELECTOR, "[data-open-report] dd").text
     assert first == "Perlu informasi — Which path?"
+
+
+def test_gps_refused_is_said_in_plain_indonesian(browser: Any, server: LiveServer) -> None:
+    F.enroll_by_link(browser, server)
+    browser.execute_cdp_cmd(
+        "Browser.setPermission",
+        {
+            "origin": server.url,
+            "permission": {"name": "geolocation"},
+            "setting": "denied",
+        },
+    )
+    F.click(browser, "new-report")
+    F.click(browser, "use-gps")
+    status = browser.find_element(By.ID, "gps-status")
+    F.wait(browser).until(lambda d: status.text != "Mencari posisi…")
+    assert status.text.startswith("Aplikasi belum diizinkan memakai lokasi"), status.text
+    assert browser.find_element(By.NAME, "location.lat").get_attribute("value") == ""

@@ -249,7 +249,9 @@ function useGps(form) {
       status.dataset.filled = "true";
     },
     (err) => {
-      status.textContent = `${t("gps_failed")}: ${err.message}`;
+      // The browser's own message is English and technical: say it in the officer's words.
+      const why = { 1: "gps_denied", 2: "gps_unavailable", 3: "gps_timeout" }[err.code];
+      status.textContent = why ? t(why) : `${t("gps_failed")}: ${err.message}`;
     },
     { enableHighAccuracy: true, timeout: 30000, maximumAge: 0 },
   );
