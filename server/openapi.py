@@ -152,7 +152,7 @@ def _paths(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
             "get": _op(
                 "Report vocabularies with Indonesian and English labels, per-kind required fields",
                 "meta",
-                {"200": _json({"type": "object"}, "codes, labels and required fields")},
+                {"200": _json({"type": "object"}, "codes, labels, rules, post zones")},
                 public=True,
             )
         },

@@ -31,6 +31,8 @@ class LiveServer:
     port: int = field(default_factory=free_port)
     workers: int = 1
     extra_env: dict[str, str] = field(default_factory=dict)
+    #: Post code → IANA time zone (posts not named here are on Jakarta time).
+    zones: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen | None = None
 
     @property
@@ -64,7 +66,8 @@ class LiveServer:
             staff += [(name, "officer", code) for name in officers]
             staff.append((f"cmd.{code.lower()}", "commander", code))
         with app.app_context():
-            people.seed([(code, code.title(), "Asia/Jakarta") for code in posts], staff, _HASH)
+            rows = [(code, code.title(), self.zones.get(code, "Asia/Jakarta")) for code in posts]
+            people.seed(rows, staff, _HASH)
             db.engine.dispose()
 
     def code_for(self, username: str) -> str:

@@ -3,7 +3,8 @@
 Clients that validate offline (the field app) take the rules from what the
 server publishes: the JSON Schema of a report in ``/api/v1/openapi.json``,
 and here the controlled vocabularies, each code with its Bahasa Indonesia and
-English label, plus the fields each kind needs on creation.  No
+English label, plus the fields each kind needs on creation, and each post's
+time zone (a report's time defaults to now in its post's offset).  No
 authentication: none of this is secret, and a phone fetches it before it is
 enrolled.
 """
@@ -19,7 +20,9 @@ from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
 from flask_babel import force_locale
 
+from server.db import db
 from server.i18n import LANGUAGES
+from server.models import Post
 from server.web import labels
 from sync import vocab
 
@@ -74,10 +77,16 @@ def build() -> dict[str, Any]:
     }
 
 
+def post_time_zones() -> dict[str, str]:
+    """Each post's IANA time zone by post code (read per request: posts change)."""
+    return dict(db.session.execute(db.select(Post.code, Post.tz).order_by(Post.code)).all())
+
+
 @bp.get("/vocabularies")
 def vocabularies() -> ResponseReturnValue:
-    """Every vocabulary with Indonesian and English labels, and per-kind required fields."""
+    """Every vocabulary with Indonesian and English labels, per-kind required fields
+    and the posts' time zones."""
     document = current_app.extensions.get(_CACHE_KEY)
     if document is None:
         document = current_app.extensions[_CACHE_KEY] = build()
-    return jsonify(document)
+    return jsonify({**document, "post_time_zones": post_time_zones()})

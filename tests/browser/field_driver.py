@@ -207,3 +207,13 @@ def store_summary(driver: Any) -> dict[str, Any]:
         "        counts: await store.counts()});"
         "});"
     )
+
+
+def store_document(driver: Any, report_id: str) -> dict[str, Any]:
+    """The local document of one report, straight from the app's store."""
+    return driver.execute_async_script(
+        "const [id, done] = arguments;"
+        "import('/field/js/store.js').then(async (m) => "
+        "  done((await (await m.Store.open()).report(id)).doc));",
+        report_id,
+    )

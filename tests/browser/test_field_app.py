@@ -128,9 +128,12 @@ def test_enroll_record_offline_reload_and_sync_once(
 
 
 def _error_text(driver: Any) -> str:
+    """The error words and the paths they are about (the words name fields, not paths)."""
     # Read in one script: the app redraws, and element handles go stale.
     return driver.execute_script(
         "return [...document.querySelectorAll('.error')].map((e) => e.textContent).join(' ')"
+        " + ' ' + [...document.querySelectorAll('[data-error-path]')]"
+        "   .map((e) => e.dataset.errorPath).join(' ')"
     )
 
 

@@ -70,6 +70,7 @@ def test_concurrent_edit_shows_conflict_in_the_app_and_to_the_commander(
     F.open_report(browser, report_id)
     shown = browser.find_element(By.CSS_SELECTOR, "[data-conflict=route]").text
     assert "Jetty path, south end" in shown and "Jetty path, north end" in shown
+    assert shown.startswith("Jalur: dipakai"), shown  # the field in words, not "route"
     conflicts = requests.get(
         f"{server.url}/api/v1/conflicts", headers=_token(server, "cmd.nnk"), timeout=10
     ).json()

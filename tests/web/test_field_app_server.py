@@ -16,8 +16,9 @@ from flask.testing import FlaskClient
 
 from patroli.cli import main
 from server import create_app, field_link
+from server.auth import utcnow
 from server.db import db
-from server.models import EnrollmentCode
+from server.models import EnrollmentCode, Post
 from server.web import field
 from sync import vocab
 from tests.web.pages import post_form, sign_in
@@ -93,6 +94,20 @@ def test_vocabularies_carry_every_code_with_both_labels(client: FlaskClient) -> 
     assert doc["required"]["by_kind"]["patrol"] == ["route"]
     assert doc["required"]["when_true"] == {"retracted": ["retract_reason"]}
     assert "/api/v1/vocabularies" in client.get("/api/v1/openapi.json").get_json()["paths"]
+
+
+def test_vocabularies_carry_each_posts_time_zone_as_it_is_now(world: World) -> None:
+    client = world.app.test_client()
+    assert client.get("/api/v1/vocabularies").get_json()["post_time_zones"] == {
+        "DUM": "Asia/Jakarta",
+        "NNK": "Asia/Makassar",
+    }
+    # A post added after the first answer is there too: zones are not cached.
+    with world.app.app_context():
+        db.session.add(Post(code="SKW", name="Skouw", tz="Asia/Jayapura", created_at=utcnow()))
+        db.session.commit()
+    zones = client.get("/api/v1/vocabularies").get_json()["post_time_zones"]
+    assert zones["SKW"] == "Asia/Jayapura"
 
 
 def test_enrollment_page_shows_the_field_link_and_its_qr_code(world: World) -> None:

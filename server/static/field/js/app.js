@@ -2,8 +2,9 @@
 // IndexedDB store after every change, so what is shown is what is stored.
 import { sha256Hex } from "./blobs.js";
 import { changedUnits, creation, edited } from "./changes.js";
-import { attachedItem, reportForm, readForm, showErrors, el } from "./form.js";
+import { attachedItem, pathWords, reportForm, readForm, showErrors, el } from "./form.js";
 import { label, language, setLanguage, t } from "./i18n.js";
+import { inZone, shownTime } from "./localtime.js";
 import { newKeyPair, publicKeyText } from "./signing.js";
 import { Store } from "./store.js";
 import { sync } from "./sync.js";
@@ -12,7 +13,7 @@ import { validateDocument } from "./validate.js";
 
 const main = document.getElementById("main");
 const PAGE = 300;
-const state = { store: null, rules: null, open: null, syncing: false, message: "", shown: PAGE };
+const state = { store: null, rules: null, zone: null, open: null, syncing: false, message: "", shown: PAGE };
 
 async function loadRules() {
   const [openapi, vocabularies] = await Promise.all([state.store.cached("openapi"), state.store.cached("vocabularies")]);
@@ -76,6 +77,11 @@ function vocabLabel(list, code) {
   return entry ? label(entry) : code;
 }
 
+function waitingWords(counts) {
+  const ops = counts.pending + counts.rejected;
+  return ops || counts.blobs ? t("waiting", { ops, blobs: counts.blobs }) : t("all_sent");
+}
+
 async function listView(device) {
   const [rows, counts] = await Promise.all([state.store.listing(), state.store.counts()]);
   // Needs-information first: the commander is waiting on the officer.
@@ -88,13 +94,13 @@ async function listView(device) {
     const review = row.review;
     return el(
       "li",
-      { "data-report-id": row.id, "data-sync-state": row.state },
+      { "data-report-id": row.id, "data-sync-state": row.state, "data-review": review.status },
       el("strong", { text: row.title || "" }),
-      el("div", { class: "muted", text: `${vocabLabel("kinds", row.kind)} · ${(row.occurred_at || "").slice(0, 16).replace("T", " ")}` }),
+      el("div", { class: "muted", text: `${vocabLabel("kinds", row.kind)} · ${shownTime(row.occurred_at)}` }),
       el("div", { class: "state", text: t(`state_${row.state}`) }),
       row.retracted ? el("div", { class: "muted", text: t("is_retracted") }) : null,
-      review.status ? el("div", { class: "muted", text: `${t("review")}: ${vocabLabel("review_statuses", review.status)}${review.note ? ` — ${review.note}` : ""}` }) : null,
-      row.errors.map((errors) => el("div", { class: "error", text: Object.entries(errors).map(([k, v]) => `${k}: ${v.join(" ")}`).join("; ") })),
+      review.status ? el("div", { class: "review", text: `${t("review")}: ${vocabLabel("review_statuses", review.status)}${review.note ? ` — ${review.note}` : ""}` }) : null,
+      row.errors.map((errors) => el("div", { class: "error", text: Object.entries(errors).map(([k, v]) => `${pathWords(k)}: ${v.join(" ")}`).join("; ") })),
     );
   });
   const list = el("ul", { class: "reports" }, items.length ? items : el("li", { class: "muted", text: t("no_reports") }));
@@ -110,9 +116,10 @@ async function listView(device) {
     el(
       "div",
       { class: "status", id: "sync-status" },
-      el("div", { id: "waiting", text: t("waiting", { ops: counts.pending + counts.rejected, blobs: counts.blobs }) }),
-      el("div", { class: "muted", text: t("last_sync", { when: device.last_sync_at ? new Date(device.last_sync_at).toLocaleString() : t("never") }) }),
-      el("div", { id: "sync-message", text: state.message }),
+      el("div", { id: "waiting", text: waitingWords(counts) }),
+      el("div", { class: "muted", text: t("last_sync", { when: device.last_sync_at ? shownTime(inZone(Date.parse(device.last_sync_at), state.zone)) : t("never") }) }),
+      // The revoked line above already says why nothing is sent: not twice.
+      el("div", { id: "sync-message", text: device.revoked && state.message === t("revoked") ? "" : state.message }),
     ),
     state.rules ? null : el("p", { class: "error", text: t("rules_missing") }),
     el(
@@ -129,6 +136,8 @@ async function listView(device) {
 async function render() {
   state.open = null; // the list (or enrollment) replaces any open report
   const device = await state.store.device();
+  // The post's time zone, from the cached rules (null: the phone's own offset).
+  state.zone = (device && state.rules?.vocabularies.post_time_zones?.[device.post]) || null;
   document.getElementById("who").textContent = device ? `${device.officer} · ${device.post}` : "";
   document.querySelector("[data-action=language]").textContent = language() === "id" ? "EN" : "ID";
   for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
@@ -148,7 +157,7 @@ function conflictList(conflicts) {
     { class: "status", id: "conflicts" },
     el("strong", { text: t("conflicts_title") }),
     open.map((c) =>
-      el("p", { "data-conflict": c.field }, `${c.field}: ${t("kept")} “${value(c.record.kept)}” · ${t("lost")} “${value(c.record.lost)}”`),
+      el("p", { "data-conflict": c.field }, `${pathWords(c.field)}: ${t("kept")} “${value(c.record.kept)}” · ${t("lost")} “${value(c.record.lost)}”`),
     ),
   );
 }
@@ -157,8 +166,12 @@ function detailView(row, conflicts = [], pendingBlobs = new Set()) {
   const doc = row.doc;
   const dl = el("dl");
   const show = (key, value) => value !== null && value !== undefined && value !== "" && dl.append(el("dt", { text: t(key) }), el("dd", { text: value }));
+  const review = doc.review || {};
+  // What the commander asked comes first: it is why the officer opened this.
+  show("review", review.status && `${vocabLabel("review_statuses", review.status)}${review.note ? ` — ${review.note}` : ""}`);
   show("kind", vocabLabel("kinds", doc.kind));
-  show("occurred_at", doc.occurred_at);
+  show("occurred_at", doc.occurred_at && shownTime(doc.occurred_at));
+  show("ended_at", doc.ended_at && shownTime(doc.ended_at));
   if (doc.location) show("location", `${doc.location.place || ""} ${doc.location.lat}, ${doc.location.lon}`);
   show("route", doc.route);
   show("narrative", doc.narrative);
@@ -204,7 +217,7 @@ function editView(row) {
   const before = row ? row.doc : {};
   const attachments = { ...(before.attachments || {}) };
   const files = [];
-  const form = reportForm(state.rules.vocabularies, before);
+  const form = reportForm(state.rules.vocabularies, before, state.zone);
   form.querySelector("input[name=attachment]").addEventListener("change", (e) => attachFile(e.target, attachments, files));
   form.querySelector("[data-action=use-gps]").addEventListener("click", () => useGps(form));
   form.querySelector("[data-action=cancel]").addEventListener("click", () => render());
@@ -240,7 +253,9 @@ function useGps(form) {
       status.dataset.filled = "true";
     },
     (err) => {
-      status.textContent = `${t("gps_failed")}: ${err.message}`;
+      // The browser's own message is English and technical: say it in the officer's words.
+      const why = { 1: "gps_denied", 2: "gps_unavailable", 3: "gps_timeout" }[err.code];
+      status.textContent = why ? t(why) : `${t("gps_failed")}: ${err.message}`;
     },
     { enableHighAccuracy: true, timeout: 30000, maximumAge: 0 },
   );

@@ -1,7 +1,8 @@
 // The report form, made for a thumb. Inputs are named by document path
 // (kind, title, location.place, persons.<id>.age, …): that naming is part of
 // the automation contract in docs/field-app.md.
-import { label, t } from "./i18n.js";
+import { has, label, t } from "./i18n.js";
+import { fromWallClock, wallClock } from "./localtime.js";
 import { uuid7 } from "./uuid7.js";
 
 export function el(tag, attrs = {}, ...children) {
@@ -19,6 +20,23 @@ function field(name, labelText, input) {
   input.name = name;
   input.id = `f-${name}`;
   return el("div", { "data-field": name }, el("label", { for: input.id, text: labelText }), input, el("div", { class: "error", "data-error-for": name }));
+}
+
+// The published rules say which fields a kind needs: their captions say
+// "wajib" (and the add-person button when persons are needed), so the officer
+// sees before saving what this kind of report asks for.
+function markRequired(form, required, kind) {
+  if (!required) return;
+  const needed = new Set([...(required.always || []), ...((required.by_kind || {})[kind] || [])]);
+  for (const mark of form.querySelectorAll(".required-mark")) mark.remove();
+  for (const node of form.querySelectorAll("[data-field]")) {
+    const caption = node.querySelector(":scope > label, :scope > legend");
+    if (caption && needed.has(node.dataset.field)) caption.append(el("span", { class: "required-mark", text: ` (${t("required_mark")})` }));
+  }
+  for (const name of ["persons", "actions"]) {
+    const add = form.querySelector(`[data-action=add-${name.slice(0, -1)}]`);
+    if (add && needed.has(name)) add.append(el("span", { class: "required-mark", text: ` (${t("required_mark")})` }));
+  }
 }
 
 function select(entries, value, withEmpty = true) {
@@ -40,23 +58,19 @@ function choices(name, entries, chosen) {
   );
 }
 
-// "2026-11-20T03:15" in the phone's zone → RFC 3339 with the phone's offset
-// (the phone is at the post, so its offset is the post's).
-export function withOffset(local) {
-  if (!local) return null;
-  const date = new Date(local);
-  const minutes = -date.getTimezoneOffset();
-  const sign = minutes >= 0 ? "+" : "-";
-  const abs = Math.abs(minutes);
-  const seconds = local.length === 16 ? ":00" : "";
-  return `${local}${seconds}${sign}${String(Math.floor(abs / 60)).padStart(2, "0")}:${String(abs % 60).padStart(2, "0")}`;
+// A time input shows wall-clock time in the post's zone; it remembers the
+// stored value so that an untouched time is kept exactly as it was (seconds
+// and offset included) rather than re-spelled.
+function timeInput(iso, zone, empty = false) {
+  const instant = iso ? Date.parse(iso) : Date.now();
+  const value = !iso && empty ? "" : wallClock(instant, zone);
+  return el("input", { type: "datetime-local", value, "data-zone": zone || "", "data-stored": iso || "", "data-shown": value });
 }
 
-function toLocalInput(iso, empty = false) {
-  if (!iso && empty) return "";
-  const date = iso ? new Date(iso) : new Date();
-  const shifted = new Date(date.getTime() - date.getTimezoneOffset() * 60000);
-  return shifted.toISOString().slice(0, 16);
+function timeValue(input) {
+  if (!input || !input.value) return null;
+  if (input.dataset.stored && input.value === input.dataset.shown) return input.dataset.stored;
+  return fromWallClock(input.value, input.dataset.zone || null);
 }
 
 function personBlock(vocab, id, person = {}) {
@@ -107,7 +121,8 @@ export function attachedItem(sha256, name, caption = null) {
   return el("li", { "data-attachment": sha256 }, el("div", { text: name }), input);
 }
 
-export function reportForm(vocab, doc = {}) {
+// zone: the post's IANA time zone (times default to now in its offset).
+export function reportForm(vocab, doc = {}, zone = null) {
   const loc = doc.location || {};
   const persons = el("div", { id: "persons" }, Object.entries(doc.persons || {}).map(([id, p]) => personBlock(vocab, id, p)));
   const actions = el("div", { id: "actions" }, Object.entries(doc.actions || {}).map(([id, a]) => actionBlock(vocab, id, a)));
@@ -116,8 +131,8 @@ export function reportForm(vocab, doc = {}) {
     { "data-form": "report", novalidate: true },
     field("kind", t("kind"), select(vocab.kinds, doc.kind || "incident", false)),
     field("title", t("title"), el("input", { type: "text", maxlength: 200, value: doc.title ?? "" })),
-    field("occurred_at", t("occurred_at"), el("input", { type: "datetime-local", value: toLocalInput(doc.occurred_at) })),
-    field("ended_at", t("ended_at"), el("input", { type: "datetime-local", value: toLocalInput(doc.ended_at, true) })),
+    field("occurred_at", t("occurred_at"), timeInput(doc.occurred_at, zone)),
+    field("ended_at", t("ended_at"), timeInput(doc.ended_at, zone, true)),
     el(
       "fieldset",
       { "data-field": "location" },
@@ -139,8 +154,10 @@ export function reportForm(vocab, doc = {}) {
     field("audience_size", t("audience_size"), el("input", { type: "number", inputmode: "numeric", min: 0, value: doc.audience_size ?? "" })),
     persons,
     el("button", { type: "button", class: "secondary", "data-action": "add-person", text: t("add_person") }),
+    el("div", { class: "error", "data-error-for": "persons" }),
     actions,
     el("button", { type: "button", class: "secondary", "data-action": "add-action", text: t("add_action") }),
+    el("div", { class: "error", "data-error-for": "actions" }),
     field("attachment", t("attachment"), el("input", { type: "file", accept: "image/*,application/pdf", capture: "environment" })),
     el("ul", { id: "attached" }, Object.entries(doc.attachments || {}).map(([sha, a]) => attachedItem(sha, sha.slice(0, 12), a.caption))),
     doc.id ? retraction(doc) : null,
@@ -152,6 +169,8 @@ export function reportForm(vocab, doc = {}) {
       el("button", { type: "button", class: "secondary", "data-action": "cancel", text: t("cancel") }),
     ),
   );
+  markRequired(form, vocab.required, form.elements.kind.value);
+  form.elements.kind.addEventListener("change", () => markRequired(form, vocab.required, form.elements.kind.value));
   form.addEventListener("click", (event) => {
     const action = event.target.closest("[data-action]")?.dataset.action;
     const id = event.target.dataset.id;
@@ -183,8 +202,8 @@ export function readForm(form, attachments) {
   const doc = {
     kind: one("kind"),
     title: text(one("title")) ?? "",
-    occurred_at: withOffset(one("occurred_at")),
-    ended_at: withOffset(one("ended_at")),
+    occurred_at: timeValue(form.elements.occurred_at),
+    ended_at: timeValue(form.elements.ended_at),
     location: lat === null && place === null ? null : { lat, lon: int(one("location.lon")), accuracy_m: int(one("location.accuracy_m")), place },
     route: text(one("route")),
     narrative: text(one("narrative")),
@@ -223,14 +242,44 @@ export function readForm(form, attachments) {
   return doc;
 }
 
+// What the officer calls the field at path: its label or legend on the form
+// ("persons.<id>.age" → "Umur"), never the raw path.
+function fieldWords(form, path) {
+  const node = form.querySelector(`[data-field="${CSS.escape(path)}"]`);
+  const caption = node && node.querySelector(":scope > label, :scope > legend");
+  if (caption) return caption.firstChild.textContent; // without the "required" mark
+  return pathWords(path);
+}
+
+// A document path in words without the form: its last part if the app has a
+// word for it ("location.place" → "Nama tempat"), else the path itself.
+export function pathWords(path) {
+  const key = path.slice(path.lastIndexOf(".") + 1);
+  return has(key) ? t(key) : path;
+}
+
+// Each error next to its field, in words ("Judul wajib diisi"); a line by the
+// save button says something is wrong, and the first wrong field gets focus,
+// since the officer tapped "save" at the bottom of a long form.
 export function showErrors(form, errors) {
-  for (const node of form.querySelectorAll("[data-error-for]")) node.textContent = "";
+  for (const node of form.querySelectorAll("[data-error-for]")) node.replaceChildren();
+  const summary = form.querySelector("#form-error");
+  summary.replaceChildren();
+  let first = null;
   for (const [path, codes] of Object.entries(errors)) {
     const words = codes.map((c) => t(c)).join(", ");
     let target = form.querySelector(`[data-error-for="${CSS.escape(path)}"]`);
     for (let p = path; !target && p.includes("."); p = p.slice(0, p.lastIndexOf("."))) {
       target = form.querySelector(`[data-error-for="${CSS.escape(p.slice(0, p.lastIndexOf(".")))}"]`);
     }
-    (target || form.querySelector("#form-error")).textContent += `${path}: ${words} `;
+    const line = el("div", { "data-error-path": path, text: `${fieldWords(form, path)} ${words}` });
+    (target || summary).append(line);
+    first = first || line;
   }
+  if (!first) return;
+  summary.prepend(el("div", { text: t("invalid") }));
+  const box = first.closest("[data-field], [data-person], [data-action-item]") || first;
+  const input = box.querySelector("input:not([type=hidden]), select, textarea, button");
+  box.scrollIntoView({ block: "center" });
+  if (input) input.focus({ preventScroll: true });
 }

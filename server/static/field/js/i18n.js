@@ -33,6 +33,9 @@ const WORDS = {
     use_gps: "Ambil lokasi GPS",
     gps_waiting: "Mencari posisi…",
     gps_failed: "GPS tidak tersedia",
+    gps_denied: "Aplikasi belum diizinkan memakai lokasi: izinkan di pengaturan browser, atau isi nama tempat.",
+    gps_unavailable: "Posisi belum ditemukan: pindah ke tempat terbuka dan coba lagi, atau isi nama tempat.",
+    gps_timeout: "GPS terlalu lama: coba lagi di tempat terbuka, atau isi nama tempat.",
     accuracy: "akurasi",
     destination_country: "Negara tujuan",
     modus: "Modus",
@@ -71,6 +74,7 @@ const WORDS = {
     state_rejected: "ditolak server",
     state_conflict: "konflik",
     waiting: "{ops} perubahan dan {blobs} lampiran menunggu dikirim",
+    all_sent: "Semua sudah terkirim.",
     last_sync: "Sinkron terakhir: {when}",
     never: "belum pernah",
     revoked: "Perangkat ini telah dicabut oleh komandan. Data tetap tersimpan di ponsel ini, tetapi tidak bisa dikirim lagi.",
@@ -82,6 +86,7 @@ const WORDS = {
     review: "Tinjauan",
     invalid: "Periksa isian yang ditandai.",
     required: "wajib diisi",
+    required_mark: "wajib",
     not_allowed: "tidak termasuk pilihan",
     too_long: "terlalu panjang",
     out_of_range: "di luar batas",
@@ -122,6 +127,9 @@ const WORDS = {
     use_gps: "Use GPS location",
     gps_waiting: "Finding position…",
     gps_failed: "GPS not available",
+    gps_denied: "The app may not use the location yet: allow it in the browser's settings, or type the place name.",
+    gps_unavailable: "No position found: move into the open and try again, or type the place name.",
+    gps_timeout: "The GPS took too long: try again in the open, or type the place name.",
     accuracy: "accuracy",
     destination_country: "Destination country",
     modus: "Modus",
@@ -159,7 +167,8 @@ const WORDS = {
     state_sent: "sent",
     state_rejected: "rejected by the server",
     state_conflict: "conflict",
-    waiting: "{ops} changes and {blobs} attachments waiting to send",
+    waiting: "Waiting to send: {ops} change(s), {blobs} attachment(s)",
+    all_sent: "Everything has been sent.",
     last_sync: "Last sync: {when}",
     never: "never",
     revoked: "This device was revoked by a commander. Its data stays on this phone but can no longer be sent.",
@@ -171,6 +180,7 @@ const WORDS = {
     review: "Review",
     invalid: "Check the marked fields.",
     required: "is required",
+    required_mark: "required",
     not_allowed: "is not one of the choices",
     too_long: "is too long",
     out_of_range: "is out of range",
@@ -193,6 +203,10 @@ export function setLanguage(code) {
 
 export function language() {
   return lang;
+}
+
+export function has(key) {
+  return key in WORDS[lang] || key in WORDS.id;
 }
 
 export function t(key, values = {}) {
