@@ -138,10 +138,8 @@ async function listView(device) {
 // Not enrolled, enrolled before encryption, or locked: the form that opens the store.
 function gateView(status) {
   if (status === "new") return enrollView();
-  return pinView(state.store, status === "plain" ? "set-pin" : "unlock", async () => {
-    await render();
-    runSync();
-  });
+  // As at start, opening does not sync by itself: the officer taps sync.
+  return pinView(state.store, status === "plain" ? "set-pin" : "unlock", () => render());
 }
 
 async function render() {
