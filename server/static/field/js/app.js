@@ -56,7 +56,7 @@ function enrollView() {
     const error = form.querySelector("#enroll-error");
     const pin = data.get("pin");
     if (pinProblem(pin)) {
-      error.textContent = pinProblem(pin); // before the code is spent
+      error.textContent = w("pin_short"); // before the code is spent
       return;
     }
     error.textContent = t("enrolling");

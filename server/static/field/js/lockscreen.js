@@ -22,6 +22,7 @@ const WORDS = {
     set_pin_title: "Pasang PIN",
     set_pin_help: "Laporan di ponsel ini akan dienkripsi dengan PIN Anda.",
     set_pin: "Pasang PIN dan enkripsi",
+    pin_short: "PIN minimal 6 angka atau huruf.",
   },
   en: {
     pin: "PIN (at least 6 digits or letters)",
@@ -34,6 +35,7 @@ const WORDS = {
     set_pin_title: "Set a PIN",
     set_pin_help: "The reports on this phone will be encrypted with your PIN.",
     set_pin: "Set PIN and encrypt",
+    pin_short: "The PIN needs at least 6 digits or letters.",
   },
 };
 
@@ -44,7 +46,7 @@ export function w(key) {
 export function pinInput() {
   return [
     el("label", { for: "pin", text: w("pin") }),
-    el("input", { id: "pin", name: "pin", type: "password", inputmode: "numeric", autocomplete: "off", minlength: "6", required: true }),
+    el("input", { id: "pin", name: "pin", type: "password", inputmode: "numeric", autocomplete: "off", required: true }),
   ];
 }
 
@@ -65,9 +67,8 @@ export function pinView(store, kind, done) {
     event.preventDefault();
     const pin = new FormData(form).get("pin");
     const error = form.querySelector("#pin-error");
-    const problem = pinProblem(pin);
-    if (problem) {
-      error.textContent = problem;
+    if (pinProblem(pin)) {
+      error.textContent = w("pin_short");
       return;
     }
     error.textContent = w("unlocking");
