@@ -2,6 +2,8 @@
 // sealed box (vault.js): ids, sync states and flags only, never a title, a
 // name, a narrative, a server message or a file's bytes.
 
+import { importPrivateKey } from "./signing.js";
+
 // Per object store: the fields kept in clear, and the one naming the record
 // (the AES-GCM associated data, so a box cannot be moved to another record).
 const LAYOUT = {
@@ -61,4 +63,18 @@ export function sealAll(vault, store, records) {
 // A record written before encryption: no box.
 export function isPlain(row) {
   return Boolean(row) && !("box" in row);
+}
+
+// The device record, with its signing key ready to sign: imported from the
+// sealed PKCS#8 (non-extractable), or the legacy CryptoKey.
+export async function openDevice(vault, row) {
+  const device = await open(vault, "device", row);
+  if (!device) return null;
+  const key = device.legacy_signing_key || (device.signing_pkcs8 ? await importPrivateKey(device.signing_pkcs8) : null);
+  return { ...device, signing_key: key };
+}
+
+export function sealDevice(vault, device) {
+  const { signing_key, ...rest } = device; // derived from what is sealed
+  return seal(vault, "device", rest);
 }

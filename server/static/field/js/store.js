@@ -6,7 +6,7 @@
 // so each change reads, decrypts, computes and encrypts outside them and
 // writes in one transaction, changes queued one at a time (exclusive).
 import * as H from "./hlc.js";
-import { open, request, transaction } from "./idb.js";
+import { exclusive, open, request, transaction } from "./idb.js";
 import * as O from "./outbox.js";
 import * as P from "./sealed.js";
 import * as S from "./signing.js";
@@ -43,28 +43,6 @@ function upgrade(db, oldVersion) {
     db.createObjectStore("blobs", { keyPath: "sha256" });
     db.createObjectStore("cache");
   }
-}
-
-// One change at a time in this page (and across tabs where Web Locks exist):
-// a read and its later write must not interleave with another change.
-let queue = Promise.resolve();
-function exclusive(fn) {
-  const locks = globalThis.navigator?.locks;
-  const run = queue.then(() => (locks ? locks.request(NAME, () => fn()) : fn()));
-  queue = run.catch(() => {});
-  return run;
-}
-
-async function openDevice(vault, row) {
-  const device = await P.open(vault, "device", row);
-  if (!device) return null;
-  const key = device.legacy_signing_key || (device.signing_pkcs8 ? await S.importPrivateKey(device.signing_pkcs8) : null);
-  return { ...device, signing_key: key };
-}
-
-function sealDevice(vault, device) {
-  const { signing_key, ...rest } = device; // derived from signing_pkcs8 (or legacy)
-  return P.seal(vault, "device", rest);
 }
 
 export class LocalError extends Error {
@@ -142,7 +120,7 @@ export class Store {
 
   async device() {
     const row = await this.read(["device"], (s) => request(s.device.get("self")));
-    return row ? openDevice(unlocked(), row) : null;
+    return row ? P.openDevice(unlocked(), row) : null;
   }
 
   // Enrolling seals the device under a new data key wrapped by the PIN.
@@ -176,7 +154,7 @@ export class Store {
     await exclusive(async () => {
       const vault = unlocked();
       const device = await this.device();
-      const row = await sealDevice(vault, fn(device));
+      const row = await P.sealDevice(vault, fn(device));
       await this.tx(["device"], "readwrite", async (s) => s.device.put(row, "self"));
     });
   }
@@ -215,7 +193,7 @@ export class Store {
   // A document, its listing row, the files and the device, sealed for one write.
   async _sealEdit(vault, device, report, files) {
     return Promise.all([
-      sealDevice(vault, device),
+      P.sealDevice(vault, device),
       P.seal(vault, "reports", report),
       P.seal(vault, "listing", listingRow(report.doc)),
       P.sealAll(vault, "blobs", files),
@@ -354,7 +332,7 @@ export class Store {
       const [outbox, device] = await Promise.all([this._outbox(), this.device()]);
       const steps = [];
       for (const change of changes) steps.push(await this._pullStep(vault, change, outbox));
-      const d = await sealDevice(vault, { ...device, cursor });
+      const d = await P.sealDevice(vault, { ...device, cursor });
       await this.tx(["device", "reports", "listing", "outbox", "conflicts"], "readwrite", async (s) => {
         for (const step of steps) {
           const keys = await request(s.conflicts.index("report_id").getAllKeys(step.reportId));
