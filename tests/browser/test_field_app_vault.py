@@ -227,3 +227,19 @@ def test_a_store_from_before_encryption_is_sealed_when_the_officer_sets_a_pin(
     assert listed[report_id]["state"] == "sent"
     pulled = enroll(server, "ofc.nnk.2").pull()[report_id]["report"]
     assert pulled["narrative"] == PHRASE
+
+
+def test_the_app_locks_itself_after_the_configured_idle_time(
+    browser: Any, server: LiveServer
+) -> None:
+    F.enroll_by_link(browser, server)
+    browser.execute_async_script(
+        "const done = arguments[0];"
+        "import('/field/js/store.js').then(async (m) =>"
+        "  done(await (await m.Store.open()).putCached('lock_after_ms', 5000)));"
+    )
+    F.reopen(browser)
+    # No touch from here on: the timer alone locks it (bounded wait, not a sleep).
+    F.wait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "form[data-form=unlock]"))
+    assert not browser.find_elements(By.CSS_SELECTOR, "[data-report-id]")
+    assert _locked_store_call(browser) == "Locked"
