@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from client_sqlite.display import progress_for, render_report, render_status
+from client_sqlite.display import progress_for, render_alerts, render_report, render_status
 from client_sqlite.encryption import PIN_ENV
 from client_sqlite.store import Store
 from sync.vocab import KINDS
@@ -242,6 +242,39 @@ def show(ctx: click.Context, report_id: str, as_json: bool) -> None:
         "attachments": {sha: files.get(sha, unknown) for sha in doc.get("attachments") or {}},
     }
     click.echo(json.dumps(view, indent=2) if as_json else render_report(view))
+
+
+@field.command()
+@click.argument("report_id")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def alerts(ctx: click.Context, report_id: str, as_json: bool) -> None:
+    """Ask the server whether persons of one of your reports were seen in other reports."""
+    from sync.transport import ProblemError, Transport, TransportError
+
+    store = _store(ctx)
+    full_id = store.find_id(report_id)
+    if full_id is None:
+        raise click.ClickException(f"There is no report {report_id} on this device.")
+    device = store.device()
+    if not device["token"]:
+        raise click.ClickException("This device is not enrolled yet; run 'patroli field enroll'.")
+    transport = Transport(device["server_url"], device["token"], max_attempts=2, max_elapsed=20)
+    try:
+        view = transport.request("GET", f"/api/v1/reports/{full_id}")
+    except ProblemError as exc:
+        if exc.slug == "not-found":
+            raise click.ClickException(
+                "The server does not have this report yet; sync first, then ask again."
+            ) from None
+        raise click.ClickException(_sentence(str(exc))) from None
+    except TransportError as exc:
+        raise click.ClickException(f"The server could not be reached ({exc}).") from None
+    found = {"person_links": view.get("person_links", {}), "alerts": view.get("alerts", [])}
+    if as_json:
+        click.echo(json.dumps(found, indent=2))
+        return
+    click.echo(render_alerts(store.report(full_id), found))
 
 
 @field.command()

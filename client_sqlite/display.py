@@ -74,6 +74,35 @@ def _action_lines(view: dict[str, Any]) -> list[str]:
     return lines
 
 
+_ALERT_WORDS = {
+    "deferred_applicant": "passport application deferred before",
+    "seen_before": "seen before",
+    "repeat_suspect": "suspect in another report too",
+}
+
+
+def render_alerts(doc: dict[str, Any], found: dict[str, Any]) -> str:
+    """Persons of the report met in other reports, as the server lets this device see them."""
+    persons = doc.get("persons") or {}
+    links = found["person_links"]
+    if not links:
+        return "No person of this report was found in other reports."
+    lines = []
+    for person_id, entries in links.items():
+        person = persons.get(person_id) or {}
+        label = person.get("name") or person.get("role") or person_id
+        kinds = sorted({a["type"] for a in found["alerts"] if a["person_id"] == person_id})
+        flags = f"  [{', '.join(_ALERT_WORDS.get(k, k) for k in kinds)}]" if kinds else ""
+        lines.append(f"{label}{flags}")
+        for link in entries:
+            where = link["report_id"] or "a report of another post"
+            lines.append(
+                f"  {link['post']} {link['kind']} {link['occurred_at'] or '?'}: "
+                f"{link['explanation']} ({where})"
+            )
+    return "\n".join(lines)
+
+
 def render_status(view: dict[str, Any]) -> str:
     """The device's sync status as text, what needs the officer's action first."""
     counts = view["counts"]

@@ -168,7 +168,27 @@ def _tour(url: str, workdir: Path, codes: dict[str, str]) -> dict[str, Any]:
     decisions = _review(url, rng, devices)
     for dev in devices.values():
         dev.sync()
-    return {"devices": devices, "shared": shared, "decisions": decisions}
+    console.print("[bold]6.[/] Dumai deferred a passport in August; Sebatik stops her in November…")
+    fields = dict(demo_data.DEFERRED_APPLICANT)
+    editing.create(devices["ofc.dum.1"].store, fields.pop("kind"), fields)
+    devices["ofc.dum.1"].sync()
+    fields = dict(demo_data.INTERCEPTED)
+    intercepted = editing.create(devices["ofc.nnk.1"].store, fields.pop("kind"), fields)
+    devices["ofc.nnk.1"].sync()
+    return {
+        "devices": devices,
+        "shared": shared,
+        "decisions": decisions,
+        "alerts": _alerts(url, intercepted),
+        "intercepted": intercepted,
+    }
+
+
+def _alerts(url: str, report_id: str) -> list[str]:
+    """The alerts Nunukan's commander sees on the intercepted woman's report."""
+    headers = _person_token(url, "cmd.nnk")
+    view = requests.get(f"{url}/api/v1/reports/{report_id}", headers=headers, timeout=10).json()
+    return sorted({alert["type"] for alert in view["alerts"]})
 
 
 def _review(url: str, rng: random.Random, devices: dict[str, Device]) -> dict[str, int]:
@@ -227,6 +247,10 @@ def _summary(url: str, tour: dict[str, Any]) -> None:
         f"  Review queue: {url}/queue · conflicts: {url}/conflicts · HQ dashboard: {url}/dashboard"
     )
     console.print(f"  The conflict to resolve is on report {tour['shared']}")
+    console.print(
+        f"  Early detection: report {tour['intercepted']} at NNK has alerts "
+        f"{', '.join(tour['alerts']) or 'none'} — {url}/queue?alert=deferred_applicant"
+    )
     console.print(f"  API: {url}/api/v1/meta · field store files under devices/")
 
 

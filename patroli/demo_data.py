@@ -44,6 +44,42 @@ POSTS = {
 
 DESTINATIONS = ["MY", "MY", "MY", "HK", "TW", "SG", "SA"]
 FIRST_NAMES = ["Siti", "Dewi", "Rina", "Ayu", "Budi", "Agus", "Wati", "Yanti", "Eko", "Nur"]
+# Family names make the demo's persons distinct: placeholder names such as
+# "Siti (victim 1)" would link by name across reports (server.detection).
+FAMILY_NAMES = ["Lestari", "Santoso", "Wijaya", "Hidayat", "Siregar", "Purba", "Hasibuan",
+                "Saragih", "Nugroho", "Harahap", "Simanjuntak", "Ginting"]  # fmt: skip
+
+# Early detection (docs/early-detection.md): a young woman whose passport
+# application Dumai deferred in August is stopped on the Aji Kuning footpath at
+# Sebatik in November; her passport number is written another way there.
+DEFERRED_APPLICANT = {
+    "kind": "passport_deferral",
+    "occurred_at": "2026-08-14T10:20:00+07:00",
+    "title": "Passport application deferred: tourist visit with a paid sponsor",
+    "destination_country": "MY",
+    "modus": ["posing_as_tourist"],
+    "persons": {
+        "a1": {"role": "applicant", "sex": "F", "age": 19, "nationality": "ID",
+               "name": "Nur Aini binti Hasan",
+               "document": {"type": "passport", "number": "B2345678"}}
+    },
+    "narrative": "Applicant could not name the tour; a sponsor paid the fee.",
+}  # fmt: skip
+INTERCEPTED = {
+    "kind": "incident",
+    "occurred_at": "2026-11-18T01:40:00+08:00",
+    "location": {"lat": 4.1702, "lon": 117.8195, "accuracy_m": 15, "place": "Aji Kuning"},
+    "route": "Aji Kuning footpath, Sebatik",
+    "title": "Three women walking to the border at night",
+    "modus": ["fake_job_offer", "unofficial_crossing"],
+    "destination_country": "MY",
+    "agencies": ["IMIGRASI", "TNI"],
+    "persons": {
+        "v1": {"role": "victim", "sex": "F", "age": 19, "nationality": "ID",
+               "name": "Nurul Aini", "document": {"type": "passport", "number": "b 234-5678"}}
+    },
+    "narrative": "Promised restaurant work in Tawau; an agent took the group to the path.",
+}  # fmt: skip
 
 
 def _when(rng: random.Random, offset: str) -> str:
@@ -59,7 +95,7 @@ def _persons(rng: random.Random, victims: int, suspects: int) -> dict[str, Any]:
             "sex": rng.choice(["F", "F", "M"]),
             "age": rng.randint(14, 34),
             "nationality": "ID",
-            "name": f"{rng.choice(FIRST_NAMES)} (victim {i + 1})",
+            "name": f"{rng.choice(FIRST_NAMES)} {rng.choice(FAMILY_NAMES)}",
         }
     for i in range(suspects):
         persons[f"s{i + 1}"] = {
@@ -67,7 +103,7 @@ def _persons(rng: random.Random, victims: int, suspects: int) -> dict[str, Any]:
             "sex": "M",
             "age": rng.randint(28, 55),
             "nationality": "ID",
-            "name": f"Agent {i + 1}",
+            "name": f"Agent {rng.choice(FAMILY_NAMES)} {i + 1}",
         }
     return persons
 

@@ -26,7 +26,7 @@ def _request_line(environ: dict[str, Any]) -> str:
         path += "?" + environ["QUERY_STRING"]
     # The path arrives as latin-1 decoded bytes; show it as sent, escaped for the log.
     shown = path.encode("latin-1", "replace").decode("ascii", "backslashreplace")
-    return f'{environ.get("REQUEST_METHOD", "-")} {shown} {environ.get("SERVER_PROTOCOL", "-")}'
+    return f"{environ.get('REQUEST_METHOD', '-')} {shown} {environ.get('SERVER_PROTOCOL', '-')}"
 
 
 def with_access_log(app: WSGIApp) -> WSGIApp:
@@ -38,9 +38,7 @@ def with_access_log(app: WSGIApp) -> WSGIApp:
 
         def recording_start_response(status: str, headers: list[tuple[str, str]], *exc: Any):
             seen["status"] = status.split(" ", 1)[0]
-            seen["size"] = next(
-                (v for k, v in headers if k.lower() == "content-length"), "-"
-            )
+            seen["size"] = next((v for k, v in headers if k.lower() == "content-length"), "-")
             return start_response(status, headers, *exc)
 
         try:

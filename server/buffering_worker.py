@@ -58,9 +58,7 @@ def waitress_options(config: dict[str, Any], threads: int) -> dict[str, Any]:
 
 
 def _busy(channel: Any) -> bool:
-    return isinstance(channel, HTTPChannel) and bool(
-        channel.requests or channel.total_outbufs_len
-    )
+    return isinstance(channel, HTTPChannel) and bool(channel.requests or channel.total_outbufs_len)
 
 
 class BufferingWorker(Worker):  # type: ignore[misc]

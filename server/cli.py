@@ -18,6 +18,7 @@ from server import accounts, create_app, field_link
 from server.auth import utcnow
 from server.config import DEFAULT_SECRET_KEY
 from server.db import db, upgrade_schema, write_session
+from server.detection.backfill import reindex_all
 from server.enrollment import issue_code
 from server.evidence import keys as evidence_keys
 from server.models import ROLES, Post, User
@@ -256,6 +257,18 @@ def evidence_key() -> None:
         )
     else:
         click.echo(f"Made evidence key {made}.")
+
+
+@admin.command("reindex-persons")
+def reindex_persons() -> None:
+    """Match the persons of every stored report again (links and alerts)."""
+    app = app_with_schema()
+    with app.app_context():
+        try:
+            count = reindex_all()
+        finally:
+            db.engine.dispose()
+    click.echo(f"Matched the persons of {count} reports.")
 
 
 @click.group()

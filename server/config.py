@@ -52,6 +52,8 @@ def from_environment() -> dict[str, Any]:
             "PATROLI_READ_TIMEOUT_S", _int("PATROLI_BLOB_READ_TIMEOUT_S", 60)
         ),
         "PATROLI_GZIP_LEVEL": _int("PATROLI_GZIP_LEVEL", 3),
+        # Key of the pseudonymous person keys in the partner export (server.detection.exchange).
+        "PATROLI_EXCHANGE_KEY": os.environ.get("PATROLI_EXCHANGE_KEY") or "",
         # Flask refuses bodies over this before any view reads them; gzip
         # bodies are bounded again after decompression (server.bodies).
         "MAX_CONTENT_LENGTH": max_batch_bytes,

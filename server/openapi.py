@@ -21,6 +21,7 @@ from server import openapi_schemas as S
 from server.api.auth_tokens import TokenRequestSchema
 from server.api.devices import EnrollmentCodeSchema, EnrollSchema, RevokeSchema
 from server.api.reports import ReviewSchema
+from server.detection.api_schemas import paths as detection_paths
 from server.problems import PROBLEM_MIME
 from sync import PROTOCOL_VERSION, wire
 from sync import hlc as H
@@ -48,6 +49,7 @@ ERRORS = {
     416: ("RangeNotSatisfiable", "range-not-satisfiable"),
     422: ("Unprocessable", "validation-failed (a value not valid here) or hash-mismatch"),
     429: ("RateLimited", "rate-limited: too many failed attempts from this address"),
+    503: ("Unavailable", "not-configured: the server lacks a setting this needs"),
 }
 _BODY_ERRORS = (400, 413, 415)
 
@@ -345,6 +347,7 @@ def _paths(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 ],
             ),
         },
+        **detection_paths(_op, _json, _query),
     }
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from marshmallow import INCLUDE, Schema, fields, validate
 
 from server.aggregates import GROUPS
+from server.detection import api_schemas as detection
 from sync import report_schema as rs
 from sync import vocab, wire
 
@@ -167,6 +168,8 @@ class ReportViewSchema(Schema):
     history = fields.List(fields.Nested(HistoryEntrySchema), required=True)
     conflicts = fields.List(fields.Nested(ConflictRecordSchema), required=True)
     missing_blobs = fields.List(fields.String(), required=True)
+    person_links = detection.person_links_field()
+    alerts = detection.alerts_field()
 
 
 class QueueEntrySchema(Schema):
@@ -190,6 +193,7 @@ class QueueEntrySchema(Schema):
     persons = fields.Integer(required=True)
     victims = fields.Integer(required=True)
     overdue = fields.Boolean(required=True)
+    alerts = detection.alert_types_field()
 
 
 class QueuePageSchema(Schema):
@@ -364,6 +368,7 @@ class QueueQuerySchema(Schema):
     q = fields.String(metadata={"description": "text search (also as text=)"})
     page = fields.Integer(validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(validate=validate.Range(min=1, max=200))
+    alert = _list_of(detection.ALERT_TYPES, f"reports with an alert of this type; {_LIST}")
 
 
 class ConflictsQuerySchema(Schema):

@@ -28,6 +28,7 @@ TITLES = {
     "hash-mismatch": "Content does not match its hash",
     "range-not-satisfiable": "Range not satisfiable",
     "internal-error": "Internal server error",
+    "not-configured": "Not configured on this server",
 }
 
 _BY_STATUS = {

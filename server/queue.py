@@ -19,8 +19,10 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from server.auth import Principal, aware, utcnow
 from server.db import db
+from server.detection.alerts import ALERT_TYPES
+from server.detection.views import alert_types
 from server.documents import iso_ms
-from server.models import Report
+from server.models import PersonAlert, Report
 from server.problems import Problem
 from sync import vocab
 
@@ -43,6 +45,7 @@ class QueueFilter:
     text: str = ""
     page: int = 1
     per_page: int = 50
+    alerts: list[str] = field(default_factory=list)
 
 
 def _values(args: Mapping[str, Any], name: str) -> list[str]:
@@ -99,6 +102,7 @@ def parse_filters(args: Mapping[str, Any]) -> QueueFilter:
         text=(args.get("q") or args.get("text") or "").strip()[:200],
         page=_int(args.get("page"), "page", 1, 100_000, 1, errors),
         per_page=_int(args.get("per_page"), "per_page", 1, MAX_PER_PAGE, 50, errors),
+        alerts=_choices(args, "alert", ALERT_TYPES, errors),
     )
     if result.date_from and result.date_to and result.date_from > result.date_to:
         errors["to"] = ["must not be before from"]
@@ -137,6 +141,9 @@ def conditions(principal: Principal, f: QueueFilter) -> list[ColumnElement[bool]
         conds.append(func.lower(reports.c.route).like(_like(f.route), escape="\\"))
     if f.text:
         conds.append(reports.c.search_text.like(_like(f.text), escape="\\"))
+    if f.alerts:
+        alerted = select(PersonAlert.report_id).where(PersonAlert.type.in_(f.alerts))
+        conds.append(reports.c.id.in_(alerted))
     return conds
 
 
@@ -221,6 +228,9 @@ def search(principal: Principal, f: QueueFilter) -> dict[str, Any]:
     )
     cutoff = sla_cutoff()
     rows = [summary(row, cutoff) for row in db.session.execute(query)]
+    badges = alert_types(row["id"] for row in rows)
+    for row in rows:
+        row["alerts"] = badges.get(row["id"], [])
     return {
         "reports": rows,
         "counts": counts_by_status(principal, f),

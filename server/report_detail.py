@@ -1,4 +1,4 @@
-"""One report as people see it: document, full revision history, conflicts, missing blobs."""
+"""One report as people see it: document, history, conflicts, missing blobs, person links."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import orjson
 from flask import current_app
 
 from server import blob_refs
-from server.auth import aware
+from server.auth import aware, current_principal
 from server.blobstore import store_for
 from server.db import db
+from server.detection import views as detection_views
 from server.documents import iso_ms, loaded
 from server.models import Conflict, Report, ReportRevision
 from server.pull import conflict_wire
@@ -48,6 +49,8 @@ def report_view(report: Report) -> dict[str, Any]:
         ],
         # Attachments the report references whose bytes have not arrived yet.
         "missing_blobs": missing_blobs(report.id),
+        # Persons met in other reports, within the caller's scope (issue 15).
+        **detection_views.for_report(current_principal(), report.id),
     }
 
 

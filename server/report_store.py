@@ -19,6 +19,8 @@ from sqlalchemy.engine import Connection
 
 from server import blob_refs, documents
 from server.db import bulk_write
+from server.detection import entries as person_entries
+from server.detection import index as person_index
 from server.evidence import chain as evidence_chain
 from server.models import Conflict, Counter, Report, ReportRevision
 from sync import signing
@@ -100,6 +102,8 @@ class ReportState:
     conflicts: list[dict[str, Any]] = field(default_factory=list)
     # What report_blobs holds for this report, to rewrite it only on change.
     indexed_refs: blob_refs.Refs | None = None
+    # What the person index last read of this report (server.detection).
+    persons_sig: bytes | None = None
 
     @property
     def rev(self) -> int:
@@ -118,7 +122,9 @@ class ReportState:
         full = orjson.loads(values["doc"])
         doc = documents.device_part(full)
         refs = blob_refs.refs_of(values["post_code"], doc)
-        return cls(row["id"], values, doc, decode_meta(values["meta"]), indexed_refs=refs)
+        sig = person_entries.signature(values["post_code"], doc)
+        meta = decode_meta(values["meta"])
+        return cls(row["id"], values, doc, meta, indexed_refs=refs, persons_sig=sig)
 
     @classmethod
     def new(
@@ -212,6 +218,10 @@ def save(conn: Connection, states: Iterable[ReportState], now: datetime) -> None
     bulk_write(conn, revisions, [r for s in dirty for r in s.revisions])
     bulk_write(conn, conflicts, [c for s in dirty for c in s.conflicts])
     _index_blobs(conn, dirty)
+    # After the sequence is taken, on purpose: every writer holds the counter
+    # row until commit, so this transaction's matching sees every person a
+    # concurrent writer committed before it (no link is missed on PostgreSQL).
+    person_index.refresh(conn, dirty)
     for state in dirty:
         state.is_new, state.dirty = False, False
         state.revisions, state.conflicts = [], []

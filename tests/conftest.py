@@ -43,6 +43,7 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
             "SECRET_KEY": "test-secret",
             "SQLALCHEMY_DATABASE_URI": database_url,
             "PATROLI_BLOB_DIR": str(tmp_path / "blobs"),
+            "PATROLI_EXCHANGE_KEY": "test-exchange-key-0123456789",
         }
     )
     yield app

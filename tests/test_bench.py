@@ -39,3 +39,15 @@ def test_blob_upload_bench_runs() -> None:
     for mode in ("whole_put", "chunked_adaptive", "chunked_256k", "chunked_1m"):
         assert out[f"{mode}_mb_s"] > 0
         assert 0 <= out[f"{mode}_wire_overhead_pct"] < 5
+
+
+def test_person_matching_bench_runs() -> None:
+    """``python -m bench.person_matching`` fills, samples and times a push batch (tiny sizes)."""
+    from bench import person_matching
+
+    out = person_matching.run(persons=2_000, samples=5, url=None, batches=1)
+    assert out["persons"] == 2_000 and out["samples"] == 5
+    assert 0 < out["match_ms"]["median"] <= out["match_ms"]["max"]
+    assert out["save_ms"]["median"] > 0
+    assert out["push_batch_of_500"]["with_matching_ms"] > 0
+    assert out["push_batch_of_500"]["without_matching_ms"] > 0

@@ -12,6 +12,7 @@ from server.api import (
     devices,
     meta,
     openapi,
+    persons,
     reports,
     sync,
     vocabularies,
@@ -28,6 +29,7 @@ BLUEPRINTS = (
     aggregates.bp,
     blobs.bp,
     vocabularies.bp,
+    persons.bp,
 )
 
 

@@ -20,9 +20,17 @@ from server.evidence import web as evidence_web
 from server.i18n import LANGUAGES
 from server.problems import Problem
 from server.sessions import web_principal
-from server.web import auth, conflicts, dashboard, devices, field, labels, queue
+from server.web import auth, conflicts, dashboard, devices, field, labels, persons, queue
 
-BLUEPRINTS = (auth.bp, queue.bp, conflicts.bp, devices.bp, dashboard.bp, evidence_web.bp)
+BLUEPRINTS = (
+    auth.bp,
+    queue.bp,
+    conflicts.bp,
+    devices.bp,
+    dashboard.bp,
+    evidence_web.bp,
+    persons.bp,
+)
 
 #: Pages each role may open, in navigation order: (endpoint, label).
 NAVIGATION = {

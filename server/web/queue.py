@@ -12,6 +12,7 @@ from server import queue as queue_service
 from server import review as review_service
 from server.conflicts import device_names
 from server.db import db
+from server.detection.alerts import ALERT_TYPES
 from server.evidence import web as evidence_web
 from server.models import Report
 from server.problems import Problem
@@ -59,6 +60,7 @@ def index() -> ResponseReturnValue:
         args=args,
         statuses=vocab.REVIEW_STATUSES,
         kinds=vocab.KINDS,
+        alert_types=ALERT_TYPES,
         routes=_routes(principal),
         posts=sorted(principal.posts() or []) if principal.posts() is not None else None,
     )

@@ -52,6 +52,8 @@ def test_demo_tour_runs_end_to_end(tmp_path: Path) -> None:
     assert re.search(r"Field app for officers: http://127\.0\.0\.1:\d+/field/", out)
     assert re.search(r"http://127\.0\.0\.1:\d+/field/#enroll=[0-9A-Z]{12}", out)
     assert "▀" in out or "▄" in out  # the QR code, drawn with half blocks
+    # The deferred Dumai applicant, stopped at Sebatik, raises alerts for Nunukan.
+    assert "has alerts deferred_applicant, seen_before" in " ".join(out.split())
 
 
 def _parents() -> dict[int, int]:

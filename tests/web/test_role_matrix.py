@@ -31,6 +31,8 @@ API = [
     ("GET", "/api/v1/conflicts/{conflict}", None, ("ok", "ok", 404, "ok", "ok", 401)),
     ("GET", "/api/v1/devices", None, (403, "ok", "ok", 403, "ok", 401)),
     ("GET", "/api/v1/aggregates", None, (403, 403, 403, "ok", "ok", 401)),
+    ("GET", "/api/v1/persons?document_number=C1", None, (403, 403, 403, "ok", "ok", 401)),
+    ("GET", "/api/v1/exchange", None, (403, 403, 403, "ok", "ok", 401)),
     (
         "POST",
         "/api/v1/reports/{report}/review",
@@ -67,6 +69,7 @@ PAGES = [
     ("GET", "/dashboard", None, ("login", 403, 403, "ok", "ok", "login")),
     # Downloading a case file signs a checkpoint: a CSRF-checked POST.
     ("POST", "/reports/{report}/case-file", {"_": ""}, ("login", "ok", 404, "ok", 403, "login")),
+    ("GET", "/persons/{report}/p1", None, ("login", 403, 403, "ok", "ok", "login")),
     (
         "POST",
         "/reports/{report}/review",

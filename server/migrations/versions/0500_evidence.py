@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0500'
-down_revision = '0300'
+down_revision = '0400'
 branch_labels = None
 depends_on = None
 
