@@ -23,7 +23,7 @@ import psycopg
 from sqlalchemy.engine import make_url
 
 from bench.server import reset_schema
-from server.db import SQLITE_PRAGMAS
+from server.infra.db import SQLITE_PRAGMAS
 from sync import report_schema
 from sync import units as U
 

@@ -19,9 +19,10 @@ from sqlalchemy.engine import make_url
 
 from patroli import serve_process
 from patroli.serve_process import free_port
-from server import create_app, people
-from server.db import db, upgrade_schema
-from server.models import User
+from server import create_app
+from server.devices import seed_people as people
+from server.infra.db import db, upgrade_schema
+from server.infra.models import User
 
 POST = "NNK"
 PG_SCHEMA = "patroli_bench"

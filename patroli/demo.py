@@ -65,8 +65,9 @@ def _seed(database_url: str) -> dict[str, str]:
     """Posts, officers, commanders, HQ and admin; return an enrollment code per officer."""
     from werkzeug.security import generate_password_hash
 
-    from server import create_app, people
-    from server.db import db, upgrade_schema
+    from server import create_app
+    from server.devices import seed_people as people
+    from server.infra.db import db, upgrade_schema
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "seed"})
     upgrade_schema(app)

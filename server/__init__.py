@@ -10,7 +10,10 @@ from flask.typing import ResponseReturnValue
 from flask_compress import Compress
 from sqlalchemy import text
 
-from server import api, config, db, i18n, input_guard, limits, problems, sessions, web
+from server import api, config, web
+from server.http import i18n, input_guard, sessions
+from server.http import rate_limits as limits
+from server.infra import db, problems
 
 compress = Compress()
 

@@ -14,13 +14,14 @@ import click
 from flask import Flask
 from werkzeug.security import generate_password_hash
 
-from server import accounts, create_app
-from server.auth import utcnow
+from server import create_app
 from server.config import DEFAULT_SECRET_KEY
-from server.db import db, upgrade_schema, write_session
-from server.enrollment import issue_code
-from server.models import ROLES, Post, User
-from server.problems import Problem
+from server.devices import accounts
+from server.devices.enrollment import issue_code
+from server.infra.clock import utcnow
+from server.infra.db import db, upgrade_schema, write_session
+from server.infra.models import ROLES, Post, User
+from server.infra.problems import Problem
 
 #: ASCII only: a device sends its post on creation, and the report schema
 #: (sync.report_schema, ``post``) takes A-Z, 0-9, ``_`` and ``-``; str.isalnum
@@ -80,7 +81,7 @@ def serve(host: str, port: int, workers: int, threads: int, debug: bool) -> None
     logging.getLogger("patroli.serve").info(
         "database %s is up to date", app.config["SQLALCHEMY_DATABASE_URI"].split("@")[-1]
     )
-    from server.serving import serve as run
+    from server.runtime.serve import serve as run
 
     run(host, port, workers, threads)
 
@@ -233,7 +234,7 @@ def jobs() -> None:
 @jobs.command("list")
 def list_jobs() -> None:
     """List the jobs and what each does."""
-    from server.jobs import REGISTRY, names
+    from server.jobs.registry import REGISTRY, names
 
     for name in names():
         click.echo(f"{name:24s} {REGISTRY[name].description}")
@@ -243,7 +244,7 @@ def list_jobs() -> None:
 @click.argument("name")
 def run(name: str) -> None:
     """Run one job now (waits for nothing; refuses if another process is running it)."""
-    from server.jobs import names, run_job
+    from server.jobs.registry import names, run_job
 
     if name not in names():
         raise click.ClickException(f"There is no job {name!r}; known jobs: {', '.join(names())}.")

@@ -14,8 +14,9 @@ from werkzeug.security import generate_password_hash
 
 from patroli import serve_process
 from patroli.serve_process import free_port
-from server import create_app, people
-from server.db import db, upgrade_schema
+from server import create_app
+from server.devices import seed_people as people
+from server.infra.db import db, upgrade_schema
 from tests import backends
 
 PASSWORD = "correct horse battery"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from server import blobstore as bs
+from server.infra import blobstore as bs
 
 
 def content(size: int, seed: int = 0) -> tuple[bytes, str]:

@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, func, insert, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from server import create_app
-from server.db import (
+from server.infra.db import (
     bulk_write,
     db,
     insert_if_absent,
@@ -24,7 +24,7 @@ from server.db import (
     upgrade_schema,
     write_connection,
 )
-from server.models import JobRun, Post
+from server.infra.models import JobRun, Post
 from tests import backends
 from tests.world import World
 

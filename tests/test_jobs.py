@@ -8,10 +8,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select, update
 
-from server.auth import utcnow
-from server.db import db, write_connection
-from server.jobs import REGISTRY, names, run_job
-from server.models import OpRecord
+from server.infra.clock import utcnow
+from server.infra.db import db, write_connection
+from server.infra.models import OpRecord
+from server.jobs.registry import REGISTRY, names, run_job
 from tests.world import World
 
 

@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.security import generate_password_hash
 
-from server import people
+from server.devices import seed_people as people
 from sync import hlc as H
 
 PASSWORD = "correct horse battery"

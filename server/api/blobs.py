@@ -26,11 +26,11 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
 from werkzeug.wsgi import wrap_file
 
-from server import blob_refs
-from server import blobstore as bs
-from server.auth import Principal, current_principal, require, require_device
-from server.db import db
-from server.problems import Problem
+from server.http.auth import Principal, current_principal, require, require_device
+from server.infra import blobstore as bs
+from server.infra.db import db
+from server.infra.problems import Problem
+from server.reports import blob_refs
 from sync import vocab
 
 bp = Blueprint("blobs", __name__)

@@ -8,13 +8,14 @@ from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 from marshmallow import Schema, fields, validate
 
-from server import device_status, enrollment
-from server.auth import current_principal, require
-from server.bodies import json_object
-from server.db import db
-from server.documents import iso_ms
-from server.models import Device, User
-from server.problems import Problem
+from server.devices import enrollment
+from server.devices import status as device_status
+from server.http.auth import current_principal, require
+from server.http.request_body import json_object
+from server.infra.clock import iso_ms
+from server.infra.db import db
+from server.infra.models import Device, User
+from server.infra.problems import Problem
 from sync import hlc as H
 from sync.errors import flatten_errors
 

@@ -15,10 +15,10 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
-from server import localtime
-from server.i18n import LANGUAGES
-from server.problems import Problem
-from server.sessions import web_principal
+from server.http.i18n import LANGUAGES
+from server.http.sessions import web_principal
+from server.infra import localtime
+from server.infra.problems import Problem
 from server.web import auth, conflicts, dashboard, devices, labels, queue
 
 BLUEPRINTS = (auth.bp, queue.bp, conflicts.bp, devices.bp, dashboard.bp)

@@ -10,11 +10,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from server import conflicts as service
-from server import strict_json
-from server.db import db
-from server.models import Report
-from server.problems import Problem
+from server.http import strict_json
+from server.infra.db import db
+from server.infra.models import Report
+from server.infra.problems import Problem
+from server.review import conflicts as service
 from server.web import diff, readable
 from server.web.access import current, page
 from sync import hlc as H

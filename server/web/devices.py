@@ -6,9 +6,10 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from server import device_status, enrollment
-from server.db import db
-from server.models import Device, User
+from server.devices import enrollment
+from server.devices import status as device_status
+from server.infra.db import db
+from server.infra.models import Device, User
 from server.web.access import current, page
 
 bp = Blueprint("web_devices", __name__)

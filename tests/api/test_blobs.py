@@ -461,7 +461,7 @@ def test_short_body_commits_what_arrived(app: Flask, world: World) -> None:
 
 def test_blob_cleanup_job(app: Flask, world: World) -> None:
     """The job drops idle partial uploads only, and counts blobs no report references."""
-    from server.jobs import names, run_job
+    from server.jobs.registry import names, run_job
 
     dev = world.devices["ofc.nnk.1"]
     (old, sha_old), (fresh, sha_fresh) = content(1000, 19), content(1000, 20)

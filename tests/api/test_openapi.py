@@ -33,7 +33,7 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from werkzeug.test import Client
 
-from server import openapi
+from server.openapi import document as openapi
 from tests.world import World
 
 OPERATION_METHODS = {"get", "put", "post", "delete", "patch", "head"}

@@ -13,11 +13,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select, update
 
-from server import jobs
-from server.auth import utcnow
-from server.db import db, write_connection
-from server.jobs import REGISTRY, Job, names, run_job, start_scheduler
-from server.models import AggregateRollup, Device, Report
+from server.infra.clock import utcnow
+from server.infra.db import db, write_connection
+from server.infra.models import AggregateRollup, Device, Report
+from server.jobs import registry as jobs
+from server.jobs.registry import REGISTRY, Job, names, run_job, start_scheduler
 from tests.world import World
 
 

@@ -1,0 +1,405 @@
+"""The push service: apply a device's batch of ops (DESIGN §3 "Push").
+
+A batch runs in one write transaction.  Each op is evaluated in memory
+against the batch's working copy of its report and either contributes all
+of its writes or none (an op is atomic); the working copies, revisions,
+conflicts and op records are then written with one statement per table.
+A replayed ``op_id`` returns the stored result and changes nothing; an
+``op_id`` that another device already used is refused and reveals nothing
+of that device's op (idempotency keys belong to the device that sent them).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+
+from server.http.auth import Principal
+from server.infra.clock import clock, utcnow
+from server.infra.db import bulk_write, is_retryable, write_connection
+from server.infra.models import Device, OpRecord
+from server.infra.problems import Problem
+from server.reports import store
+from sync import hlc as H
+from sync import merge as M
+from sync import report_schema, wire
+from sync import units as U
+from sync.schema_compiler import validator
+
+ops_table = OpRecord.__table__
+devices_table = Device.__table__
+
+_CHECK_REQUEST = validator(wire.PUSH_REQUEST)
+_CHECK_CHANGE = validator(wire.CHANGE)
+SCOPE_ERROR = {"report_id": ["is not a report of your post, or does not exist"]}
+FOREIGN_OP_ERROR = {
+    "op_id": ["was already used by another device; send the change with a new op_id"]
+}
+_RETRIES = 3
+
+
+def _envelope(body: dict[str, Any]) -> list[dict[str, Any]]:
+    errors = _CHECK_REQUEST(body)
+    if errors:
+        raise Problem(
+            400,
+            "validation-failed",
+            "The push body is not a valid batch.",
+            errors=errors,
+        )
+    changes = body["changes"]
+    limit = current_app.config["PATROLI_MAX_BATCH_OPS"]
+    if len(changes) > limit:
+        raise Problem(
+            413,
+            "payload-too-large",
+            f"A batch may hold at most {limit} changes (max_batch_ops); "
+            f"this one has {len(changes)}.",
+        )
+    bad = {}
+    for i, change in enumerate(changes):
+        if not wire.is_uuid(change.get("op_id")):
+            bad[f"changes.{i}.op_id"] = ["must be a UUID (every change needs its own op_id)"]
+    if bad:
+        raise Problem(400, "validation-failed", "Every change needs an op_id.", errors=bad)
+    return changes
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """What can be known of a change without the database, in the order it is judged."""
+
+    #: The change is not a well-formed op.
+    errors: dict[str, list[str]] | None = None
+    #: Its ``fields`` cannot be read as units (judged after scope and base_rev).
+    unit_errors: dict[str, list[str]] | None = None
+    #: The units, as sent (``post`` is settled against the report later).
+    units: dict[str, Any] | None = None
+    #: Values that break the report schema (judged after ``post``).
+    value_errors: dict[str, list[str]] | None = None
+
+
+def _check(change: dict[str, Any]) -> _Checked:
+    """Validate one change up front, outside the write transaction.
+
+    Parsing and validation do not depend on stored state, so they run
+    before any lock is taken (and once, however often the batch is retried).
+    """
+    errors = _CHECK_CHANGE(change)
+    if errors:
+        return _Checked(errors=errors)
+    fields = change["fields"]
+    if "id" in fields:
+        fields = dict(fields)
+        if fields.pop("id") != change["report_id"]:
+            return _Checked(unit_errors={"id": ["must equal report_id"]})
+    try:
+        units = U.expand(fields)
+    except U.UnitError as exc:
+        return _Checked(unit_errors=exc.errors)
+    return _Checked(units=units, value_errors=report_schema.validate_units(units) or None)
+
+
+def _result(change: dict[str, Any], status: str, rev: int | None, **extra: Any) -> dict[str, Any]:
+    result = {
+        "op_id": change["op_id"],
+        "report_id": change.get("report_id"),
+        "status": status,
+        "rev": rev,
+        "replayed": False,
+        "hlc_clamped": False,
+        "conflicts": [],
+        "errors": {},
+    }
+    result.update(extra)
+    return result
+
+
+@dataclass(frozen=True)
+class _Done:
+    """An op already applied: the device that sent it and the result it got."""
+
+    device_id: str
+    result: dict[str, Any]
+
+
+def _answer_done(change: dict[str, Any], done: _Done, device_id: str) -> dict[str, Any]:
+    """The answer to an op_id seen before: a replay for its own device only.
+
+    The op record's key is the op_id alone, so another device's op cannot
+    be recorded beside it: that op is refused (not recorded, so it is
+    refused the same way each time it is sent) with nothing of the stored
+    result in the answer, which belongs to another device, maybe another post.
+    """
+    if done.device_id != device_id:
+        return _result(change, M.REJECTED, None, errors=FOREIGN_OP_ERROR)
+    return dict(done.result, replayed=True)
+
+
+class _Batch:
+    """One batch being applied: its working report states and bookkeeping."""
+
+    def __init__(self, principal: Principal, conn: Connection, now: datetime):
+        self.principal = principal
+        self.device = principal.device
+        self.post = principal.user.post_code
+        self.conn = conn
+        self.now = now
+        self.wall_ms = H.now_ms()
+        self.states: dict[str, store.ReportState] = {}
+        self.op_rows: list[dict[str, Any]] = []
+
+    def load(self, changes: list[dict[str, Any]]) -> dict[str, _Done]:
+        """Lock/load the batch's reports, then read which ops were already applied."""
+        ids = [c.get("report_id") for c in changes if isinstance(c.get("report_id"), str)]
+        self.states = store.load(self.conn, ids)
+        # Read op records only after the report locks are held: a concurrent
+        # replay of the same op on another process has committed by then.
+        op_ids = [c["op_id"] for c in changes]
+        rows = self.conn.execute(
+            select(ops_table.c.op_id, ops_table.c.device_id, ops_table.c.result).where(
+                ops_table.c.op_id.in_(op_ids)
+            )
+        )
+        return {row.op_id: _Done(row.device_id, orjson.loads(row.result)) for row in rows}
+
+    def apply(self, change: dict[str, Any], checked: _Checked) -> dict[str, Any]:
+        """Evaluate one op against the working states; never raises for bad input."""
+        if checked.errors:
+            return _result(change, M.REJECTED, None, errors=checked.errors)
+        state = self.states.get(change["report_id"])
+        if not change["fields"]:
+            return _result(
+                change,
+                M.REJECTED,
+                state.rev if state else None,
+                errors={"fields": ["must change at least one field"]},
+            )
+        base = change["base_rev"]
+        if state is None:
+            if base not in (None, 0):
+                return _result(change, M.REJECTED, None, errors=SCOPE_ERROR)
+        elif state.post != self.post:
+            return _result(change, M.REJECTED, None, errors=SCOPE_ERROR)
+        elif base is not None and base > state.rev:
+            return _result(
+                change,
+                M.REJECTED,
+                state.rev,
+                errors={"base_rev": [f"is {base} but the report is only at revision {state.rev}"]},
+            )
+        current_rev = state.rev if state else None
+        if checked.unit_errors:
+            return _result(change, M.REJECTED, current_rev, errors=checked.unit_errors)
+        try:
+            units = self._settle_post(checked.units or {}, state)
+        except U.UnitError as exc:
+            return _result(change, M.REJECTED, current_rev, errors=exc.errors)
+        if checked.value_errors:
+            return _result(change, M.REJECTED, current_rev, errors=checked.value_errors)
+        return self._merge(change, state, units)
+
+    def _settle_post(self, sent: dict[str, Any], state: store.ReportState | None) -> dict[str, Any]:
+        """The units with ``post`` settled: own post on creation, never changed after."""
+        post = state.post if state else self.post
+        if "post" in sent and sent["post"] != post:
+            reason = (
+                "must be your own post"
+                if state is None
+                else "can only be changed by a commander's transfer"
+            )
+            raise U.UnitError({"post": [reason]})
+        units = dict(sent)  # ``sent`` is reused if the batch is retried
+        if state is None:
+            units.setdefault("post", post)
+        elif "post" in units:
+            del units["post"]
+            if not units:
+                raise U.UnitError({"fields": ["must change at least one field"]})
+        return units
+
+    def _merge(
+        self, change: dict[str, Any], state: store.ReportState | None, units: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Merge a valid op into its report's working state; its result."""
+        # The node part is the tie-break of equal clocks: a device may not
+        # claim another's (or a made-up, always-winning) id. The wire form
+        # was validated, so the node starts after "<16 digits>-<5 digits>-".
+        hlc, clamped = change["hlc"][: H.MS_DIGITS + 7] + self.device.id, False
+        # Only an HLC ahead of the batch's start by more than the allowed
+        # drift can be ahead of the server clock (which is never behind the
+        # wall clock); the rest skip parsing and the shared clock's lock.
+        if int(hlc[: H.MS_DIGITS]) - self.wall_ms > H.MAX_DRIFT_MS:
+            op_hlc, clamped = H.clamp(H.HLC.parse(hlc), clock.now())
+            hlc = str(op_hlc)
+        creating = state is None
+        if creating:
+            state = store.ReportState.new(
+                change["report_id"], self.post, self.principal.name, self.device.id, self.now
+            )
+        op = M.Op(change["base_rev"], hlc, units, self.device.id, self.principal.name)
+        outcome = M.merge_op(state.device_doc, state.meta, state.rev, op)
+        if creating:
+            errors = report_schema.required_errors(outcome.doc)
+            if errors:
+                return _result(change, M.REJECTED, None, errors=errors)
+        elif outcome.doc.get("retracted") is True and not outcome.doc.get("retract_reason"):
+            return _result(
+                change,
+                M.REJECTED,
+                state.rev,
+                errors={"retract_reason": ["a retraction needs a reason"]},
+            )
+        if creating:
+            self.states[state.id] = state
+        records = self._commit_outcome(change, state, outcome, units)
+        return _result(change, outcome.status, state.rev, hlc_clamped=clamped, conflicts=records)
+
+    def _commit_outcome(
+        self,
+        change: dict[str, Any],
+        state: store.ReportState,
+        outcome: M.Outcome,
+        units: dict[str, Any],
+    ) -> list[dict[str, Any]]:
+        if outcome.changed:
+            state.row["rev"] += 1
+            state.device_doc, state.meta = outcome.doc, outcome.meta
+            # A written unit holds the value the op sent (merge rules 1 and 3).
+            changes = {unit: units[unit] for unit in outcome.written}
+            if state.row["review_status"] == "approved":
+                # Rule 4: content changed after approval goes back for review.
+                state.row["review_status"] = "submitted"
+                state.row["status_since"] = self.now
+                changes["review.status"] = "submitted"
+            state.revisions.append(
+                store.revision_row(
+                    state,
+                    self.now,
+                    self.principal.name,
+                    self.device.id,
+                    change["op_id"],
+                    "create" if state.rev == 1 else "push",
+                    changes,
+                )
+            )
+        elif outcome.affirmed:
+            # Same values re-sent with a newer HLC: no revision, but the
+            # larger HLC must be stored for later merges to be order-free.
+            state.meta = outcome.meta
+            state.dirty = True
+        records = []
+        for c in outcome.conflicts:
+            record = {
+                "id": str(uuid.uuid4()),
+                "field": c.field,
+                "kept": c.kept,
+                "lost": c.lost,
+                "kept_by": c.kept_by,
+                "lost_by": c.lost_by,
+                "kept_hlc": c.kept_hlc,
+                "lost_hlc": c.lost_hlc,
+                "rev": state.rev,
+                "status": "open",
+            }
+            records.append(record)
+            state.conflicts.append(
+                dict(
+                    record,
+                    report_id=state.id,
+                    post_code=state.post,
+                    kept_device=c.kept_device,
+                    lost_device=c.lost_device,
+                    op_id=change["op_id"],
+                    created_at=self.now,
+                )
+            )
+        state.row["open_conflicts"] += len(records)
+        # A conflict the op lost changes no unit, but devices must still see
+        # it on their next pull, so the report is written (new seq) anyway.
+        state.dirty = state.dirty or outcome.changed or bool(records)
+        return records
+
+    def record(self, change: dict[str, Any], result: dict[str, Any]) -> None:
+        """Keep the op's result so that a replay returns it unchanged."""
+        hlc_sent = change.get("hlc") if isinstance(change.get("hlc"), str) else None
+        self.op_rows.append(
+            {
+                "op_id": change["op_id"],
+                "device_id": self.device.id,
+                "report_id": change.get("report_id")
+                if isinstance(change.get("report_id"), str)
+                else None,
+                "sent_hlc": hlc_sent[:96] if hlc_sent else None,
+                "result": orjson.dumps(result).decode(),
+                "created_at": self.now,
+            }
+        )
+
+    def save(self, changes: list[dict[str, Any]]) -> None:
+        """Write op records, the device's push bookkeeping, then the reports.
+
+        The reports come last: saving them takes the change-sequence counter
+        row, whose lock every writer needs and holds until commit, so the
+        less that follows it, the less concurrent pushes wait for each other.
+        """
+        bulk_write(self.conn, ops_table, self.op_rows)
+        sent = [c["hlc"] for c in changes if isinstance(c.get("hlc"), str) and H.is_valid(c["hlc"])]
+        values: dict[str, Any] = {"last_push_at": self.now}
+        if sent:
+            acked = min(sent)
+            if self.device.acked_hlc is None or acked > self.device.acked_hlc:
+                values["acked_hlc"] = acked
+        self.conn.execute(
+            update(devices_table).where(devices_table.c.id == self.device.id).values(**values)
+        )
+        store.save(self.conn, self.states.values(), self.now)
+
+
+def _run_batch(
+    principal: Principal, changes: list[dict[str, Any]], checked: list[_Checked]
+) -> list[dict[str, Any]]:
+    with write_connection() as conn:
+        batch = _Batch(principal, conn, utcnow())
+        done = batch.load(changes)
+        results = []
+        for change, verdict in zip(changes, checked, strict=True):
+            previous = done.get(change["op_id"])
+            if previous is not None:
+                results.append(_answer_done(change, previous, batch.device.id))
+                continue
+            result = batch.apply(change, verdict)
+            done[change["op_id"]] = _Done(batch.device.id, result)
+            batch.record(change, result)
+            results.append(result)
+        batch.save(changes)
+        return results
+
+
+def push(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
+    """Apply a push body for ``principal``'s device and build the response."""
+    changes = _envelope(body)
+    checked = [_check(change) for change in changes]
+    for attempt in range(_RETRIES):
+        try:
+            results = _run_batch(principal, changes, checked)
+            break
+        except DBAPIError as exc:
+            # Two processes creating the same report or sending the same op
+            # at once: the loser's insert fails; rerun the whole batch, which
+            # now sees the winner's rows and answers with replays (or, for an
+            # op_id another device won, with a refusal).
+            if attempt == _RETRIES - 1 or not is_retryable(exc):
+                raise
+            current_app.logger.info(
+                "push batch %s retried after %s", body["batch_id"], type(exc).__name__
+            )
+    return {"batch_id": body["batch_id"], "server_time": H.format_server_time(), "results": results}
