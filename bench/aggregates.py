@@ -22,7 +22,7 @@ from typing import Any
 from bench.records import report_fields
 from server import create_app
 from server.aggregates.query import compute, parse_query
-from server.aggregates.rollup import roll_up
+from server.aggregates.rollup_writer import roll_up
 from server.infra.db import db, upgrade_schema
 from sync import hlc as H
 from tests.world import World

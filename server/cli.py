@@ -234,22 +234,27 @@ def jobs() -> None:
 @jobs.command("list")
 def list_jobs() -> None:
     """List the jobs and what each does."""
-    from server.jobs.registry import REGISTRY, names
+    from server.jobs.catalog import default_registry
 
-    for name in names():
-        click.echo(f"{name:24s} {REGISTRY[name].description}")
+    registry = default_registry()
+    for name in registry.names():
+        click.echo(f"{name:24s} {registry.get(name).description}")
 
 
 @jobs.command("run")
 @click.argument("name")
 def run(name: str) -> None:
     """Run one job now (waits for nothing; refuses if another process is running it)."""
-    from server.jobs.registry import names, run_job
+    from server.jobs.catalog import default_registry
+    from server.jobs.registry import UnknownJob
 
-    if name not in names():
-        raise click.ClickException(f"There is no job {name!r}; known jobs: {', '.join(names())}.")
+    registry = default_registry()
+    try:
+        registry.get(name)
+    except UnknownJob as exc:
+        raise click.ClickException(str(exc)) from None
     _configure_logging()
-    summary = run_job(app_with_schema(), name, force=True)
+    summary = registry.run(app_with_schema(), name, force=True)
     if summary is None:
         raise click.ClickException(f"Job {name} is running in another process right now.")
     click.echo(f"{name}: " + ", ".join(f"{k}={v}" for k, v in summary.items()))

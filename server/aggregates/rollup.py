@@ -16,20 +16,16 @@ both stale); every other day is counted live from ``reports``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
-from flask import Flask
-from sqlalchemy import and_, delete, func, insert, or_, select, true, update
+from sqlalchemy import and_, func, or_, select, true
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
-from server.infra.clock import utcnow
 from server.infra.db import snapshot_connection
 from server.infra.models import AggregateRollup, AggregateRollupMember, Counter, Removal, Report
-from server.jobs.registry import job
 from server.reports.document import COUNT_COLUMNS
 
 reports = Report.__table__
@@ -51,7 +47,7 @@ class CellFilter:
     statuses: tuple[str, ...] = ()
 
 
-def _live_query(where: ColumnElement[bool]) -> Any:
+def live_query(where: ColumnElement[bool]) -> Any:
     """Cells counted from the reports rows matching ``where``."""
     sums = [func.count().label("reports")]
     sums += [func.coalesce(func.sum(reports.c[name]), 0).label(name) for name in COUNT_COLUMNS]
@@ -75,7 +71,7 @@ def _filter(column: Any, table: Any, f: CellFilter) -> list[ColumnElement[bool]]
     return conds
 
 
-def _cell(row: Any) -> dict[str, Any]:
+def cell_row(row: Any) -> dict[str, Any]:
     """A result row as a cell dict with whole-number measures."""
     cell = dict(row._mapping)
     cell["destination_country"] = cell["destination_country"] or None
@@ -85,13 +81,13 @@ def _cell(row: Any) -> dict[str, Any]:
     return cell
 
 
-def _counter(conn: Connection, name: str) -> int:
+def counter(conn: Connection, name: str) -> int:
     """A named counter's value (0 when absent)."""
     value = conn.execute(select(counters.c.value).where(counters.c.name == name)).scalar()
     return int(value or 0)
 
 
-def _stale_days(conn: Connection, watermark: int) -> set[date | None]:
+def stale_days(conn: Connection, watermark: int) -> set[date | None]:
     """Days whose rolled cells may differ from the current state."""
     changed = select(reports.c.id).where(reports.c.seq > watermark)
     gone = select(removals.c.report_id).where(removals.c.seq > watermark)
@@ -111,95 +107,23 @@ def _stale_days(conn: Connection, watermark: int) -> set[date | None]:
 def cells(f: CellFilter) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Every cell matching ``f`` and how they were obtained (rolled and live days)."""
     with snapshot_connection() as conn:
-        watermark = _counter(conn, "rollup_seq")
-        cutoff_ordinal = _counter(conn, "rollup_cutoff")
+        watermark = counter(conn, "rollup_seq")
+        cutoff_ordinal = counter(conn, "rollup_cutoff")
         if not cutoff_ordinal:
             rows = conn.execute(
-                _live_query(and_(true(), *_filter(reports.c.occurred_on, reports, f)))
+                live_query(and_(true(), *_filter(reports.c.occurred_on, reports, f)))
             )
-            return [_cell(r) for r in rows], {"rolled_until": None, "stale_days": 0}
+            return [cell_row(r) for r in rows], {"rolled_until": None, "stale_days": 0}
         cutoff = date.fromordinal(cutoff_ordinal)
-        stale = sorted(d for d in _stale_days(conn, watermark) if d is not None and d < cutoff)
+        stale = sorted(d for d in stale_days(conn, watermark) if d is not None and d < cutoff)
         rolled_where = [rollup.c.day < cutoff, *_filter(rollup.c.day, rollup, f)]
         if stale:
             rolled_where.append(rollup.c.day.not_in(stale))
         rolled_columns = [rollup.c.day, *(rollup.c[n] for n in _KEY_COLUMNS + MEASURES)]
-        out = [_cell(r) for r in conn.execute(select(*rolled_columns).where(*rolled_where))]
+        out = [cell_row(r) for r in conn.execute(select(*rolled_columns).where(*rolled_where))]
         live_days = [reports.c.occurred_on >= cutoff, reports.c.occurred_on.is_(None)]
         if stale:
             live_days.append(reports.c.occurred_on.in_(stale))
         live_where = and_(or_(*live_days), *_filter(reports.c.occurred_on, reports, f))
-        out += [_cell(r) for r in conn.execute(_live_query(live_where))]
+        out += [cell_row(r) for r in conn.execute(live_query(live_where))]
         return out, {"rolled_until": cutoff.isoformat(), "stale_days": len(stale)}
-
-
-def closed_cutoff(today: date) -> date:
-    """The first day that is not closed yet: the Monday of the current ISO week."""
-    return today - timedelta(days=today.weekday())
-
-
-def _rebuild_days(conn: Connection, days_where: ColumnElement[bool], cutoff: date) -> int:
-    """Store the cells of closed days matching ``days_where``; return how many."""
-    rows = [
-        {**_cell(r), "destination_country": r.destination_country or "", "modus_key": r.modus_key}
-        for r in conn.execute(_live_query(and_(days_where, reports.c.occurred_on < cutoff)))
-    ]
-    if rows:
-        conn.execute(insert(rollup), rows)
-    return len(rows)
-
-
-def _set_counter(conn: Connection, name: str, value: int) -> None:
-    """Set a named counter, creating it if needed."""
-    done = conn.execute(
-        update(counters).where(counters.c.name == name).values(value=value)
-    ).rowcount
-    if not done:
-        conn.execute(insert(counters).values(name=name, value=value))
-
-
-def roll_up(today: date | None = None) -> dict[str, Any]:
-    """Bring the roll-up up to date with the committed reports; return what it did."""
-    cutoff = closed_cutoff(today or utcnow().date())
-    with snapshot_connection(write=True) as conn:
-        # One snapshot: every report with seq <= the counter's value has
-        # committed (seq order is commit order) and none above it is seen.
-        top = _counter(conn, "seq")
-        watermark = _counter(conn, "rollup_seq")
-        old_cutoff = _counter(conn, "rollup_cutoff")
-        if not old_cutoff:
-            conn.execute(delete(rollup))
-            conn.execute(delete(members))
-            rows = _rebuild_days(conn, reports.c.occurred_on.is_not(None), cutoff)
-            stale_days: Iterable[date] = []
-            changed = select(reports.c.id, reports.c.occurred_on)
-        else:
-            stale_days = sorted(d for d in _stale_days(conn, watermark) if d is not None)
-            begin = date.fromordinal(old_cutoff)
-            conn.execute(
-                delete(rollup).where(or_(rollup.c.day.in_(stale_days), rollup.c.day >= cutoff))
-            )
-            newly_closed = and_(reports.c.occurred_on >= begin, reports.c.occurred_on < cutoff)
-            rows = _rebuild_days(
-                conn, or_(reports.c.occurred_on.in_(stale_days), newly_closed), cutoff
-            )
-            ids = select(reports.c.id).where(reports.c.seq > watermark)
-            gone = select(removals.c.report_id).where(removals.c.seq > watermark)
-            conn.execute(delete(members).where(members.c.report_id.in_(ids)))
-            conn.execute(delete(members).where(members.c.report_id.in_(gone)))
-            changed = select(reports.c.id, reports.c.occurred_on).where(reports.c.seq > watermark)
-        conn.execute(insert(members).from_select(["report_id", "day"], changed))
-        _set_counter(conn, "rollup_seq", top)
-        _set_counter(conn, "rollup_cutoff", cutoff.toordinal())
-    return {
-        "rolled_until": cutoff.isoformat(),
-        "stale_days": len(list(stale_days)),
-        "rows": rows,
-        "watermark": top,
-    }
-
-
-@job("aggregate-rollup", "PATROLI_JOB_AGGREGATE_ROLLUP_S", 3600)
-def aggregate_rollup(app: Flask) -> dict[str, Any]:
-    """Roll up report counts of closed weeks into the summary table the aggregates read."""
-    return roll_up()

@@ -20,8 +20,8 @@ from server.http.auth import Principal
 from server.infra.clock import iso_ms, utcnow
 from server.infra.db import db, write_connection
 from server.infra.models import Device, Report, User
-from server.jobs.registry import job
 
+# The silent-devices job's log, where operators look for silent devices.
 log = logging.getLogger("patroli.jobs.silent_devices")
 devices = Device.__table__
 reports = Report.__table__
@@ -104,10 +104,8 @@ def officers(principal: Principal) -> list[User]:
     return list(db.session.execute(query.order_by(User.post_code, User.username)).scalars())
 
 
-@job("silent-devices", "PATROLI_JOB_SILENT_DEVICES_S", 3600)
-def silent_devices(app: Flask) -> dict[str, Any]:
-    """Flag and log devices that have not synced for PATROLI_SILENT_DEVICE_HOURS."""
-    cutoff, now = silent_cutoff(app), utcnow()
+def flag_silent(cutoff: datetime, now: datetime) -> dict[str, Any]:
+    """Flag and log devices not seen since ``cutoff``; clear those back since."""
     # Few devices per deployment: the latest of push and pull is taken in
     # Python, where it is the same on every database.
     with write_connection() as conn:

@@ -32,7 +32,7 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.sql.dml import Insert
 from sqlalchemy.types import TypeDecorator
 
-MIGRATIONS_DIR = str(Path(__file__).with_name("migrations"))
+MIGRATIONS_DIR = str(Path(__file__).parent.parent / "migrations")
 
 
 #: Key of the PostgreSQL advisory lock that serialises schema upgrades of

@@ -15,14 +15,13 @@ from flask import Flask
 
 from server.infra.blobstore import store_for
 from server.infra.db import db
-from server.jobs.registry import job
+from server.jobs.registry import job_of
 from server.reports import blob_refs
 
 log = logging.getLogger("patroli.blobs")
 _LISTED = 20
 
 
-@job("blob-cleanup", "PATROLI_JOB_BLOB_CLEANUP_S", 3600)
 def blob_cleanup(app: Flask) -> dict[str, Any]:
     """Remove partial uploads idle past PATROLI_PARTIAL_UPLOAD_TTL_HOURS; count orphan blobs."""
     store = store_for(app)
@@ -53,3 +52,8 @@ def blob_cleanup(app: Flask) -> dict[str, Any]:
         "unreferenced_blobs": len(orphans),
         "unreferenced_bytes": sum(blobs[h] for h in orphans),
     }
+
+
+JOB = job_of(
+    blob_cleanup, name="blob-cleanup", interval_key="PATROLI_JOB_BLOB_CLEANUP_S", default_s=3600
+)

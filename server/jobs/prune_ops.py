@@ -11,13 +11,12 @@ from sqlalchemy import and_, delete, select
 from server.infra.clock import utcnow
 from server.infra.db import write_connection
 from server.infra.models import Device, OpRecord
-from server.jobs.registry import job
+from server.jobs.registry import job_of
 
 ops = OpRecord.__table__
 devices = Device.__table__
 
 
-@job("prune-ops", "PATROLI_JOB_PRUNE_OPS_S", 6 * 3600)
 def prune_ops(app: Flask) -> dict[str, Any]:
     """Delete op records a device has acknowledged and that are older than the retention."""
     keep = timedelta(days=int(app.config.get("PATROLI_OP_RETENTION_DAYS", 30)))
@@ -41,3 +40,8 @@ def prune_ops(app: Flask) -> dict[str, Any]:
                 )
             ).rowcount
     return {"removed": removed}
+
+
+JOB = job_of(
+    prune_ops, name="prune-ops", interval_key="PATROLI_JOB_PRUNE_OPS_S", default_s=6 * 3600
+)

@@ -14,14 +14,13 @@ from flask import Flask
 
 from server.infra.clock import iso_ms
 from server.infra.db import db
-from server.jobs.registry import job
+from server.jobs.registry import job_of
 from server.review.queue import waiting_overdue
 
 log = logging.getLogger("patroli.jobs.review_sla")
 LOGGED_IDS = 5
 
 
-@job("review-sla", "PATROLI_JOB_REVIEW_SLA_S", 3600)
 def review_sla(app: Flask) -> dict[str, Any]:
     """Log reports that have waited longer than PATROLI_REVIEW_SLA_HOURS for review."""
     rows = db.session.execute(waiting_overdue().order_by("status_since")).all()
@@ -40,3 +39,6 @@ def review_sla(app: Flask) -> dict[str, Any]:
         )
     db.session.remove()
     return {"overdue": len(rows), "by_post": {p: len(w) for p, w in sorted(by_post.items())}}
+
+
+JOB = job_of(review_sla, name="review-sla", interval_key="PATROLI_JOB_REVIEW_SLA_S", default_s=3600)

@@ -47,10 +47,11 @@ class PatroliServer(BaseApplication):  # type: ignore[misc]
 def _post_worker_init(worker: Any) -> None:
     # Each worker runs the scheduler; the jobs' database lease makes every
     # job run once per interval however many workers and hosts there are.
-    from server.jobs.registry import start_scheduler
+    from server.jobs.catalog import default_registry
 
     if worker.wsgi.config.get("PATROLI_SCHEDULER", True):
-        start_scheduler(worker.wsgi)
+        # The worker's scheduler owns the registry for the worker's lifetime.
+        default_registry().start_scheduler(worker.wsgi)
 
 
 def serve(
