@@ -19,9 +19,10 @@ from server.config import DEFAULT_SECRET_KEY
 from server.devices import accounts
 from server.devices.enrollment import issue_code
 from server.infra.clock import utcnow
-from server.infra.db import db, upgrade_schema, write_session
+from server.infra.db import db, upgrade_schema
 from server.infra.models import ROLES, Post, User
 from server.infra.problems import Problem
+from server.infra.transactions import write_session
 
 #: ASCII only: a device sends its post on creation, and the report schema
 #: (sync.report_schema, ``post``) takes A-Z, 0-9, ``_`` and ``-``; str.isalnum

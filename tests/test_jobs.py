@@ -12,8 +12,9 @@ from flask import Flask
 from sqlalchemy import func, select, text, update
 
 from server.infra.clock import utcnow
-from server.infra.db import db, write_connection
+from server.infra.db import db
 from server.infra.models import OpRecord
+from server.infra.transactions import write_connection
 from server.jobs.catalog import default_registry
 from server.jobs.registry import Job, Registry, UnknownJob
 from tests.world import World

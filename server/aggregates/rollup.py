@@ -24,8 +24,8 @@ from sqlalchemy import and_, func, or_, select, true
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
-from server.infra.db import snapshot_connection
 from server.infra.models import AggregateRollup, AggregateRollupMember, Counter, Removal, Report
+from server.infra.transactions import read_snapshot
 from server.reports.document import COUNT_COLUMNS
 
 reports = Report.__table__
@@ -87,7 +87,7 @@ def counter(conn: Connection, name: str) -> int:
     return int(value or 0)
 
 
-def stale_days(conn: Connection, watermark: int) -> set[date | None]:
+def changed_days(conn: Connection, watermark: int) -> set[date | None]:
     """Days whose rolled cells may differ from the current state."""
     changed = select(reports.c.id).where(reports.c.seq > watermark)
     gone = select(removals.c.report_id).where(removals.c.seq > watermark)
@@ -106,7 +106,7 @@ def stale_days(conn: Connection, watermark: int) -> set[date | None]:
 
 def cells(f: CellFilter) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Every cell matching ``f`` and how they were obtained (rolled and live days)."""
-    with snapshot_connection() as conn:
+    with read_snapshot() as conn:
         watermark = counter(conn, "rollup_seq")
         cutoff_ordinal = counter(conn, "rollup_cutoff")
         if not cutoff_ordinal:
@@ -115,7 +115,7 @@ def cells(f: CellFilter) -> tuple[list[dict[str, Any]], dict[str, Any]]:
             )
             return [cell_row(r) for r in rows], {"rolled_until": None, "stale_days": 0}
         cutoff = date.fromordinal(cutoff_ordinal)
-        stale = sorted(d for d in stale_days(conn, watermark) if d is not None and d < cutoff)
+        stale = sorted(d for d in changed_days(conn, watermark) if d is not None and d < cutoff)
         rolled_where = [rollup.c.day < cutoff, *_filter(rollup.c.day, rollup, f)]
         if stale:
             rolled_where.append(rollup.c.day.not_in(stale))

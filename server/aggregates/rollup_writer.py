@@ -17,6 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from server.aggregates.rollup import (
     cell_row,
+    changed_days,
     counter,
     counters,
     live_query,
@@ -26,7 +27,7 @@ from server.aggregates.rollup import (
     rollup,
 )
 from server.infra.clock import utcnow
-from server.infra.db import snapshot_connection
+from server.infra.transactions import write_connection
 
 
 def closed_cutoff(today: date) -> date:
@@ -61,7 +62,7 @@ def _set_counter(conn: Connection, name: str, value: int) -> None:
 def roll_up(today: date | None = None) -> dict[str, Any]:
     """Bring the roll-up up to date with the committed reports; return what it did."""
     cutoff = closed_cutoff(today or utcnow().date())
-    with snapshot_connection(write=True) as conn:
+    with write_connection(snapshot=True) as conn:
         # One snapshot: every report with seq <= the counter's value has
         # committed (seq order is commit order) and none above it is seen.
         top = counter(conn, "seq")
@@ -74,7 +75,7 @@ def roll_up(today: date | None = None) -> dict[str, Any]:
             stale_days: Iterable[date] = []
             changed = select(reports.c.id, reports.c.occurred_on)
         else:
-            stale_days = sorted(d for d in stale_days(conn, watermark) if d is not None)
+            stale_days = sorted(d for d in changed_days(conn, watermark) if d is not None)
             begin = date.fromordinal(old_cutoff)
             conn.execute(
                 delete(rollup).where(or_(rollup.c.day.in_(stale_days), rollup.c.day >= cutoff))

@@ -12,9 +12,10 @@ from werkzeug.security import check_password_hash
 from server.http.auth import USER_TOKEN_PREFIX, hash_secret, new_token
 from server.http.request_body import json_object
 from server.infra.clock import iso_ms, utcnow
-from server.infra.db import db, write_session
+from server.infra.db import db
 from server.infra.models import ApiToken, User
 from server.infra.problems import Problem
+from server.infra.transactions import write_session
 from sync.errors import flatten_errors
 
 bp = Blueprint("auth_tokens", __name__)

@@ -7,8 +7,8 @@ from flask import Blueprint, Response, current_app, request
 
 from server.http.auth import current_principal, require_device
 from server.http.request_body import json_object
-from server.infra.db import read_snapshot
 from server.infra.problems import Problem
+from server.infra.transactions import read_snapshot
 from server.reports import pull as pull_service
 from server.reports import push as push_service
 

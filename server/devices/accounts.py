@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from werkzeug.security import generate_password_hash
 
 from server.http.web_sessions import end_all
-from server.infra.db import db, write_session
+from server.infra.db import db
 from server.infra.models import User
+from server.infra.transactions import write_session
 
 
 class AccountError(Exception):

@@ -12,9 +12,10 @@ from sqlalchemy import update
 
 from server.http.auth import DEVICE_TOKEN_PREFIX, hash_secret, new_token
 from server.infra.clock import utcnow
-from server.infra.db import db, write_connection, write_session
+from server.infra.db import db
 from server.infra.models import Device, EnrollmentCode, User
 from server.infra.problems import Problem
+from server.infra.transactions import write_connection, write_session
 
 # Crockford's base32 alphabet: no I, L, O or U, so a code read aloud over a
 # bad radio link or typed on a phone keyboard is hard to get wrong.

@@ -18,8 +18,9 @@ from sqlalchemy import func, select, update
 
 from server.http.auth import Principal
 from server.infra.clock import iso_ms, utcnow
-from server.infra.db import db, write_connection
+from server.infra.db import db
 from server.infra.models import Device, Report, User
+from server.infra.transactions import write_connection
 
 # The silent-devices job's log, where operators look for silent devices.
 log = logging.getLogger("patroli.jobs.silent_devices")

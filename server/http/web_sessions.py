@@ -15,8 +15,9 @@ from sqlalchemy import delete
 
 from server.http.auth import hash_secret
 from server.infra.clock import utcnow
-from server.infra.db import db, write_session
+from server.infra.db import db
 from server.infra.models import ApiToken, User, WebSession
+from server.infra.transactions import write_session
 
 
 def open_session(user_id: int, now: datetime, hours: int) -> str:

@@ -8,13 +8,9 @@ deployment.  Everything backend-specific about connections lives here.
 from __future__ import annotations
 
 import fcntl
-import threading
-import weakref
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
-from functools import lru_cache
-from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +22,7 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, Table, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Connection, Dialect, Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.sql.dml import Insert
 from sqlalchemy.types import TypeDecorator
@@ -195,224 +190,9 @@ def upgrade_schema(app: Flask) -> None:
         _upgrade(directory=MIGRATIONS_DIR)
 
 
-@contextmanager
-def write_connection() -> Iterator[Connection]:
-    """A connection in a write transaction, committed on success, rolled back on error.
-
-    On SQLite it holds the write lock from the start (``BEGIN IMMEDIATE``);
-    on PostgreSQL it is a plain transaction and callers lock rows they read.
-    """
-    engine = db.engine
-    with _writer_queue(engine), engine.connect() as conn:
-        conn.execution_options(sqlite_begin="IMMEDIATE")
-        with conn.begin():
-            yield conn
-
-
-@contextmanager
-def write_session() -> Iterator[None]:
-    """Make ``db.session`` changes in a transaction that holds the write lock from its start.
-
-    A session's transaction begins at its first read. On SQLite a read
-    transaction that later writes fails at once with "database is locked"
-    when another writer committed in between (its snapshot is stale, so the
-    busy timeout cannot help): under a steady push load that was nearly every
-    script-token request, since the password check sits between the read and
-    the write. So the read transaction is ended first and the write one
-    begins IMMEDIATE; objects loaded before are reloaded inside it on first
-    use. Add and change objects inside the block; it commits on success and
-    rolls back on error. On PostgreSQL it is a plain transaction.
-    """
-    session = db.session
-    session.commit()
-    with _writer_queue(db.engine):
-        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
-        try:
-            yield
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-
-
-@contextmanager
-def snapshot_connection(write: bool = False) -> Iterator[Connection]:
-    """A transaction whose every statement sees the same committed snapshot.
-
-    PostgreSQL's default READ COMMITTED takes a new snapshot per statement;
-    a read made of several queries (aggregates: watermark, roll-up, live
-    rows) must not see a commit that lands between them, so it runs at
-    REPEATABLE READ there.  SQLite's WAL readers already see one snapshot.
-    """
-    with db.engine.connect() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execution_options(isolation_level="REPEATABLE READ")
-        if write:
-            conn.execution_options(sqlite_begin="IMMEDIATE")
-        with conn.begin():
-            yield conn
-
-
-_WRITER_QUEUES: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
-_WRITER_QUEUES_LOCK = threading.Lock()
-
-
-def _writer_queue(engine: Engine) -> AbstractContextManager[Any]:
-    """The in-process queue for SQLite's write lock (a no-op elsewhere)."""
-    # SQLite admits one writer; a thread that finds the lock taken sleeps
-    # in the busy handler's growing steps (up to 100 ms) and misses the
-    # release. Threads of one process queue here instead and are woken at
-    # once; other processes still meet the busy timeout.
-    if engine.dialect.name != "sqlite":
-        return nullcontext()
-    with _WRITER_QUEUES_LOCK:
-        queue = _WRITER_QUEUES.get(engine)
-        if queue is None:
-            queue = _WRITER_QUEUES[engine] = threading.RLock()
-    return queue
-
-
-@contextmanager
-def read_snapshot() -> Iterator[Connection]:
-    """A read-only transaction whose every statement sees one snapshot.
-
-    SQLite's deferred transaction takes its WAL snapshot at the first read
-    and keeps it; PostgreSQL's default READ COMMITTED would give each
-    statement a newer one, so REPEATABLE READ is asked for (read-only
-    transactions never fail to serialise).
-    """
-    with db.engine.connect() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
-        with conn.begin():
-            yield conn
-
-
 def is_postgres() -> bool:
     """True when the bound database is PostgreSQL."""
     return db.engine.dialect.name == "postgresql"
-
-
-#: PostgreSQL SQLSTATEs after which rerunning the transaction can succeed:
-#: unique violation (a concurrent writer inserted the same key first),
-#: serialization failure and deadlock.
-_RETRY_SQLSTATES = frozenset({"23505", "40001", "40P01"})
-_RETRY_SQLITE = frozenset(
-    {"SQLITE_CONSTRAINT_PRIMARYKEY", "SQLITE_CONSTRAINT_UNIQUE", "SQLITE_BUSY"}
-)
-
-
-def is_retryable(exc: DBAPIError) -> bool:
-    """True when ``exc`` came from a race with another writer, not from bad data or a bug."""
-    orig = exc.orig
-    sqlstate = getattr(orig, "sqlstate", None)
-    if sqlstate is not None:
-        return sqlstate in _RETRY_SQLSTATES
-    if isinstance(exc, IntegrityError | OperationalError):
-        return getattr(orig, "sqlite_errorname", None) in _RETRY_SQLITE
-    return False
-
-
-@lru_cache(maxsize=64)
-def _bulk_plan(
-    dialect: Dialect, table: Table, columns: tuple[str, ...], key: str | None
-) -> tuple[str, list[str], list[tuple[int, Callable[[Any], Any], bool]]]:
-    """The SQL, parameter order and bind processors of a bulk write (cached)."""
-    quote = dialect.identifier_preparer.quote
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    names = [c for c in columns if c != key]
-    if key is None:
-        sql = (
-            f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in names)}) "
-            f"VALUES ({', '.join(mark for _ in names)})"
-        )
-    else:
-        sets = ", ".join(f"{quote(c)} = {mark}" for c in names)
-        sql = f"UPDATE {quote(table.name)} SET {sets} WHERE {quote(key)} = {mark}"
-    order = names + ([key] if key is not None else [])
-    processors = []
-    for i, name in enumerate(order):
-        column_type = table.c[name].type
-        processor = column_type.bind_processor(dialect)
-        if processor is not None:
-            # Times repeat within a batch (its "now"): convert each value once.
-            repeats = isinstance(column_type, DateTime | UTCDateTime)
-            processors.append((i, processor, repeats))
-    return sql, order, processors
-
-
-def _bulk_params(
-    rows: list[dict[str, Any]],
-    order: list[str],
-    processors: list[tuple[int, Callable[[Any], Any], bool]],
-) -> list[tuple[Any, ...]]:
-    """Row dicts as parameter tuples, converted by the columns' types."""
-    pick = itemgetter(*order)
-    if len(order) == 1:
-        params = [(pick(row),) for row in rows]
-    else:
-        params = [pick(row) for row in rows]
-    if not processors:
-        return params
-    memos: dict[int, dict[Any, Any]] = {i: {} for i, _, repeats in processors if repeats}
-    converted = []
-    for values in params:
-        values = list(values)
-        for i, process, repeats in processors:
-            value = values[i]
-            if repeats:
-                memo = memos[i]
-                if value not in memo:
-                    memo[value] = process(value)
-                values[i] = memo[value]
-            else:
-                values[i] = process(value)
-        converted.append(tuple(values))
-    return converted
-
-
-def bulk_write(
-    conn: Connection, table: Table, rows: list[dict[str, Any]], key: str | None = None
-) -> None:
-    """INSERT ``rows`` (or UPDATE them by ``key``) with one DBAPI ``executemany``.
-
-    The push path writes hundreds of rows per statement; SQLAlchemy's
-    per-row parameter processing would cost more than the database does.
-    The SQL is built once per table and column set, values go through the
-    column types' own bind processors, and every row must have the same keys.
-    """
-    if not rows:
-        return
-    columns = tuple(rows[0])
-    sql, order, processors = _bulk_plan(conn.dialect, table, columns, key)
-    params = _bulk_params(rows, order, processors)
-    if key is None and conn.dialect.name == "postgresql" and len(rows) > 1:
-        _copy_rows(conn, table, order, params)
-        return
-    conn.exec_driver_sql(sql, params)
-
-
-def _copy_rows(
-    conn: Connection, table: Table, order: list[str], params: list[tuple[Any, ...]]
-) -> None:
-    """INSERT by ``COPY ... FROM STDIN`` on PostgreSQL."""
-    # COPY costs PostgreSQL a fraction of per-row INSERTs; it runs inside
-    # the connection's transaction like any statement, and a duplicate key
-    # fails it with the same unique violation.
-    quote = conn.dialect.identifier_preparer.quote
-    statement = f"COPY {quote(table.name)} ({', '.join(quote(c) for c in order)}) FROM STDIN"
-    dbapi_error = conn.dialect.loaded_dbapi.Error
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        with cursor.copy(statement) as copy:
-            for row in params:
-                copy.write_row(row)
-    except dbapi_error as exc:
-        # The same exception classes as SQLAlchemy's own statements raise
-        # (IntegrityError for a duplicate key), so callers' retries work.
-        raise DBAPIError.instance(statement, None, exc, dbapi_error) from exc
-    finally:
-        cursor.close()
 
 
 def insert_if_absent(table: Table) -> Insert:

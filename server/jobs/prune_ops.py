@@ -9,8 +9,8 @@ from flask import Flask
 from sqlalchemy import and_, delete, select
 
 from server.infra.clock import utcnow
-from server.infra.db import write_connection
 from server.infra.models import Device, OpRecord
+from server.infra.transactions import write_connection
 from server.jobs.registry import job_of
 
 ops = OpRecord.__table__

@@ -28,8 +28,9 @@ from flask import Flask
 from sqlalchemy import update
 
 from server.infra.clock import utcnow
-from server.infra.db import insert_if_absent, write_connection
+from server.infra.db import insert_if_absent
 from server.infra.models import JobRun
+from server.infra.transactions import write_connection
 
 log = logging.getLogger("patroli.jobs")
 job_runs = JobRun.__table__

@@ -21,9 +21,9 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
 from server.infra.clock import utcnow
-from server.infra.db import write_connection
 from server.infra.models import Conflict, Counter, Device, Removal, Report
 from server.infra.problems import Problem
+from server.infra.transactions import write_connection
 from server.reports.document import served
 from sync import hlc as H
 

@@ -23,10 +23,11 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from server.http.auth import Principal
+from server.infra.bulk import bulk_write
 from server.infra.clock import clock, utcnow
-from server.infra.db import bulk_write, is_retryable, write_connection
 from server.infra.models import Device, OpRecord
 from server.infra.problems import Problem
+from server.infra.transactions import is_retryable, write_connection
 from server.reports import store
 from sync import hlc as H
 from sync import merge as M

@@ -17,7 +17,7 @@ import orjson
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
-from server.infra.db import bulk_write
+from server.infra.bulk import bulk_write
 from server.infra.models import Conflict, Counter, Report, ReportRevision
 from server.reports import blob_refs
 from server.reports import document as documents

@@ -15,9 +15,10 @@ from sqlalchemy import select, update
 
 from server.http.auth import Principal
 from server.infra.clock import clock, iso_ms, utcnow
-from server.infra.db import db, is_postgres, write_connection
+from server.infra.db import db, is_postgres
 from server.infra.models import Conflict, Device, Report
 from server.infra.problems import Problem
+from server.infra.transactions import write_connection
 from server.reports import store
 from server.reports.pull import conflict_wire
 from sync import merge as M

@@ -6,8 +6,8 @@ from typing import Any
 
 from server.http.auth import Principal
 from server.infra.clock import utcnow
-from server.infra.db import write_connection
 from server.infra.problems import Problem
+from server.infra.transactions import write_connection
 from server.reports import store
 
 DECISIONS = ("in_review", "approved", "needs_info", "rejected")

@@ -14,8 +14,9 @@ from flask import Flask
 from sqlalchemy import func, select, update
 
 from server.infra.clock import utcnow
-from server.infra.db import db, write_connection
+from server.infra.db import db
 from server.infra.models import AggregateRollup, Device, Report
+from server.infra.transactions import write_connection
 from server.jobs.catalog import default_registry
 from server.jobs.registry import Job, Registry
 from tests.world import World

@@ -8,8 +8,8 @@ import geojson
 from sqlalchemy import update
 
 from server.infra.clock import utcnow
-from server.infra.db import write_connection
 from server.infra.models import Device
+from server.infra.transactions import write_connection
 from tests.world import World, incident
 
 

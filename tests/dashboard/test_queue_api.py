@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import update
 
 from server.infra.clock import utcnow
-from server.infra.db import write_connection
 from server.infra.models import Report
+from server.infra.transactions import write_connection
 from tests.dashboard.scenarios import create_many
 from tests.world import World
 
