@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, insert, select, text, update
 
+from server.aggregates.rollup_writer import roll_up
 from server.infra.clock import utcnow
 from server.infra.db import db
-from server.infra.models import OpRecord
+from server.infra.models import OpRecord, Removal
 from server.infra.transactions import write_connection
 from server.jobs.catalog import default_registry
 from server.jobs.registry import Job, Registry, UnknownJob
+from server.reports.pull import encode_cursor
+from server.reports.store import allocate_seqs
 from tests.world import World
 
 
@@ -130,7 +133,46 @@ def test_prune_ops_keeps_unacknowledged(app: Flask, world: World) -> None:
     registry = default_registry()
     assert "prune-ops" in registry.names()
     summary = registry.run(app, "prune-ops", force=True)
-    assert summary == {"removed": 1}
+    assert summary == {"removed": 1, "removals_removed": 0, "floor": 0}
     with app.app_context():
         left = db.session.execute(select(func.count()).select_from(OpRecord)).scalar()
     assert left == 1
+
+
+def _add_removal(app: Flask, report_id: str, at: datetime) -> int:
+    """A removal entry as a transfer would write it; its sequence value."""
+    with app.app_context(), write_connection() as conn:
+        (seq,) = allocate_seqs(conn, 1)
+        conn.execute(
+            insert(Removal.__table__).values(seq=seq, report_id=report_id, post_code="NNK", at=at)
+        )
+    return seq
+
+
+def _pull(world: World, since: int) -> tuple[int, dict]:
+    dev = world.devices["ofc.nnk.1"]
+    resp = world.client.get(
+        "/api/v1/sync/pull", query_string={"cursor": encode_cursor(since)}, headers=dev.headers
+    )
+    return resp.status_code, resp.get_json()
+
+
+def test_pruned_removals_raise_the_pull_floor(app: Flask, world: World) -> None:
+    """Removals past retention (and counted by the roll-up) go; a cursor below the newest
+    pruned one answers 410 cursor-expired, a cursor at it still sees every later removal."""
+    world.devices["ofc.nnk.1"].create()
+    long_ago = utcnow() - timedelta(days=120)
+    old = _add_removal(app, "r-old", long_ago)
+    recent = _add_removal(app, "r-recent", utcnow())
+    with app.app_context():
+        roll_up()
+    not_rolled = _add_removal(app, "r-not-rolled", long_ago)
+    assert _pull(world, old - 1)[0] == 200  # nothing pruned yet: the old cursor still works
+    summary = default_registry().run(app, "prune-ops", force=True)
+    assert summary == {"removed": 0, "removals_removed": 1, "floor": old}
+    status, problem = _pull(world, old - 1)
+    assert status == 410 and problem["type"] == "urn:patroli:problem:cursor-expired"
+    status, page = _pull(world, old)
+    assert status == 200
+    assert [c["report_id"] for c in page["changes"]] == ["r-recent", "r-not-rolled"]
+    assert recent < not_rolled
