@@ -6,7 +6,6 @@ from datetime import timedelta
 
 from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
-from marshmallow import Schema, fields
 from werkzeug.security import check_password_hash
 
 from server.http.auth import USER_TOKEN_PREFIX, hash_secret, new_token
@@ -16,16 +15,10 @@ from server.infra.db import db
 from server.infra.models import ApiToken, User
 from server.infra.problems import Problem
 from server.infra.transactions import write_session
+from server.openapi.requests import TokenRequestSchema
 from sync.errors import flatten_errors
 
 bp = Blueprint("auth_tokens", __name__)
-
-
-class TokenRequestSchema(Schema):
-    """Username and password of a commander, HQ analyst or admin."""
-
-    username = fields.String(required=True)
-    password = fields.String(required=True)
 
 
 _SCHEMA = TokenRequestSchema()

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema
 
 from server.devices import enrollment
 from server.devices import status as device_status
@@ -16,30 +16,11 @@ from server.infra.clock import iso_ms
 from server.infra.db import db
 from server.infra.models import Device, User
 from server.infra.problems import Problem
-from sync import hlc as H
+from server.openapi.requests import EnrollmentCodeSchema, EnrollSchema, RevokeSchema
+from sync import hlc
 from sync.errors import flatten_errors
 
 bp = Blueprint("devices", __name__)
-
-
-class EnrollSchema(Schema):
-    """Body of ``POST /devices/enroll``."""
-
-    enrollment_code = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    device_name = fields.String(required=True, validate=validate.Length(min=1, max=120))
-
-
-class RevokeSchema(Schema):
-    """Body of ``POST /devices/<id>/revoke`` (optional)."""
-
-    reason = fields.String(validate=validate.Length(max=500), allow_none=True)
-
-
-class EnrollmentCodeSchema(Schema):
-    """Body of ``POST /devices/enrollment-codes``."""
-
-    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    ttl_hours = fields.Integer(strict=True, validate=validate.Range(min=1, max=24 * 30))
 
 
 _ENROLL, _REVOKE, _CODE = EnrollSchema(), RevokeSchema(), EnrollmentCodeSchema()
@@ -62,7 +43,7 @@ def enroll() -> ResponseReturnValue:
     """Enroll a device with a one-time code; answer its id and bearer token."""
     body = _validated(_ENROLL, json_object())
     result = enrollment.enroll(body["enrollment_code"], body["device_name"])
-    result["server_time"] = H.format_server_time()
+    result["server_time"] = hlc.format_server_time()
     return jsonify(result), 201
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import orjson
 from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
-from marshmallow import Schema, fields, validate
 
 from server.http.auth import current_principal, require
 from server.http.request_body import json_object
 from server.infra.db import db
 from server.infra.models import Report
 from server.infra.problems import Problem
+from server.openapi.requests import ReviewSchema
 from server.reports import filters as report_filters
 from server.reports import geojson
 from server.reports.detail import report_view
@@ -20,19 +20,6 @@ from server.review import queue as queue_service
 from sync.errors import flatten_errors
 
 bp = Blueprint("reports", __name__)
-
-
-class ReviewSchema(Schema):
-    """Body of ``POST /reports/<id>/review``."""
-
-    status = fields.String(
-        required=True,
-        validate=validate.OneOf(
-            review_service.DECISIONS, error="must be one of: " + ", ".join(review_service.DECISIONS)
-        ),
-    )
-    note = fields.String(allow_none=True, validate=validate.Length(max=2000))
-    rev = fields.Integer(required=True, strict=True)
 
 
 _REVIEW = ReviewSchema()

@@ -10,7 +10,7 @@ import threading
 from datetime import UTC, datetime
 from functools import lru_cache
 
-from sync import hlc as H
+from sync import hlc
 
 SERVER_NODE = "server"
 
@@ -26,7 +26,7 @@ def iso_ms(value: datetime | None) -> str | None:
     # Cached: every document of a batch carries the batch's own time.
     if value is None:
         return None
-    return H.format_server_time(int(value.timestamp() * 1000))
+    return hlc.format_server_time(int(value.timestamp() * 1000))
 
 
 class ServerClock:
@@ -34,13 +34,13 @@ class ServerClock:
 
     def __init__(self, node: str = SERVER_NODE):
         self._node = node
-        self._last: H.HLC | None = None
+        self._last: hlc.HLC | None = None
         self._lock = threading.Lock()
 
-    def now(self) -> H.HLC:
+    def now(self) -> hlc.HLC:
         """The next reading, never below the previous one."""
         with self._lock:
-            self._last = H.tick(self._last, self._node)
+            self._last = hlc.tick(self._last, self._node)
             return self._last
 
 

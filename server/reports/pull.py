@@ -25,7 +25,7 @@ from server.infra.models import Conflict, Counter, Device, Removal, Report
 from server.infra.problems import Problem
 from server.infra.transactions import write_connection
 from server.reports.document import served
-from sync import hlc as H
+from sync import hlc
 
 reports = Report.__table__
 removals = Removal.__table__
@@ -159,6 +159,10 @@ def pull(conn: Connection, posts: set[str] | None, cursor: str | None, limit: in
             parts.append(orjson.dumps({"report_id": row.report_id, "removed": True}))
     last = entries[-1][0] if entries else since
     tail = orjson.dumps(
-        {"cursor": encode_cursor(last), "has_more": has_more, "server_time": H.format_server_time()}
+        {
+            "cursor": encode_cursor(last),
+            "has_more": has_more,
+            "server_time": hlc.format_server_time(),
+        }
     )
     return b'{"changes":[' + b",".join(parts) + b"]," + tail[1:]

@@ -29,10 +29,10 @@ from server.infra.models import Device, OpRecord
 from server.infra.problems import Problem
 from server.infra.transactions import is_retryable, write_connection
 from server.reports import store
-from sync import hlc as H
-from sync import merge as M
+from sync import hlc as sync_hlc
+from sync import merge as sync_merge
 from sync import report_schema, wire
-from sync import units as U
+from sync import units as sync_units
 from sync.schema_compiler import validator
 
 ops_table = OpRecord.__table__
@@ -103,8 +103,8 @@ def _check(change: dict[str, Any]) -> _Checked:
         if fields.pop("id") != change["report_id"]:
             return _Checked(unit_errors={"id": ["must equal report_id"]})
     try:
-        units = U.expand(fields)
-    except U.UnitError as exc:
+        units = sync_units.expand(fields)
+    except sync_units.UnitError as exc:
         return _Checked(unit_errors=exc.errors)
     return _Checked(units=units, value_errors=report_schema.validate_units(units) or None)
 
@@ -141,7 +141,7 @@ def _answer_done(change: dict[str, Any], done: _Done, device_id: str) -> dict[st
     result in the answer, which belongs to another device, maybe another post.
     """
     if done.device_id != device_id:
-        return _result(change, M.REJECTED, None, errors=FOREIGN_OP_ERROR)
+        return _result(change, sync_merge.REJECTED, None, errors=FOREIGN_OP_ERROR)
     return dict(done.result, replayed=True)
 
 
@@ -154,7 +154,7 @@ class _Batch:
         self.post = principal.user.post_code
         self.conn = conn
         self.now = now
-        self.wall_ms = H.now_ms()
+        self.wall_ms = sync_hlc.now_ms()
         self.states: dict[str, store.ReportState] = {}
         self.op_rows: list[dict[str, Any]] = []
 
@@ -175,37 +175,37 @@ class _Batch:
     def apply(self, change: dict[str, Any], checked: _Checked) -> dict[str, Any]:
         """Evaluate one op against the working states; never raises for bad input."""
         if checked.errors:
-            return _result(change, M.REJECTED, None, errors=checked.errors)
+            return _result(change, sync_merge.REJECTED, None, errors=checked.errors)
         state = self.states.get(change["report_id"])
         if not change["fields"]:
             return _result(
                 change,
-                M.REJECTED,
+                sync_merge.REJECTED,
                 state.rev if state else None,
                 errors={"fields": ["must change at least one field"]},
             )
         base = change["base_rev"]
         if state is None:
             if base not in (None, 0):
-                return _result(change, M.REJECTED, None, errors=SCOPE_ERROR)
+                return _result(change, sync_merge.REJECTED, None, errors=SCOPE_ERROR)
         elif state.post != self.post:
-            return _result(change, M.REJECTED, None, errors=SCOPE_ERROR)
+            return _result(change, sync_merge.REJECTED, None, errors=SCOPE_ERROR)
         elif base is not None and base > state.rev:
             return _result(
                 change,
-                M.REJECTED,
+                sync_merge.REJECTED,
                 state.rev,
                 errors={"base_rev": [f"is {base} but the report is only at revision {state.rev}"]},
             )
         current_rev = state.rev if state else None
         if checked.unit_errors:
-            return _result(change, M.REJECTED, current_rev, errors=checked.unit_errors)
+            return _result(change, sync_merge.REJECTED, current_rev, errors=checked.unit_errors)
         try:
             units = self._settle_post(checked.units or {}, state)
-        except U.UnitError as exc:
-            return _result(change, M.REJECTED, current_rev, errors=exc.errors)
+        except sync_units.UnitError as exc:
+            return _result(change, sync_merge.REJECTED, current_rev, errors=exc.errors)
         if checked.value_errors:
-            return _result(change, M.REJECTED, current_rev, errors=checked.value_errors)
+            return _result(change, sync_merge.REJECTED, current_rev, errors=checked.value_errors)
         return self._merge(change, state, units)
 
     def _settle_post(self, sent: dict[str, Any], state: store.ReportState | None) -> dict[str, Any]:
@@ -217,14 +217,14 @@ class _Batch:
                 if state is None
                 else "can only be changed by a commander's transfer"
             )
-            raise U.UnitError({"post": [reason]})
+            raise sync_units.UnitError({"post": [reason]})
         units = dict(sent)  # ``sent`` is reused if the batch is retried
         if state is None:
             units.setdefault("post", post)
         elif "post" in units:
             del units["post"]
             if not units:
-                raise U.UnitError({"fields": ["must change at least one field"]})
+                raise sync_units.UnitError({"fields": ["must change at least one field"]})
         return units
 
     def _merge(
@@ -234,28 +234,28 @@ class _Batch:
         # The node part is the tie-break of equal clocks: a device may not
         # claim another's (or a made-up, always-winning) id. The wire form
         # was validated, so the node starts after "<16 digits>-<5 digits>-".
-        hlc, clamped = change["hlc"][: H.MS_DIGITS + 7] + self.device.id, False
+        hlc, clamped = change["hlc"][: sync_hlc.MS_DIGITS + 7] + self.device.id, False
         # Only an HLC ahead of the batch's start by more than the allowed
         # drift can be ahead of the server clock (which is never behind the
         # wall clock); the rest skip parsing and the shared clock's lock.
-        if int(hlc[: H.MS_DIGITS]) - self.wall_ms > H.MAX_DRIFT_MS:
-            op_hlc, clamped = H.clamp(H.HLC.parse(hlc), clock.now())
+        if int(hlc[: sync_hlc.MS_DIGITS]) - self.wall_ms > sync_hlc.MAX_DRIFT_MS:
+            op_hlc, clamped = sync_hlc.clamp(sync_hlc.HLC.parse(hlc), clock.now())
             hlc = str(op_hlc)
         creating = state is None
         if creating:
             state = store.ReportState.new(
                 change["report_id"], self.post, self.principal.name, self.device.id, self.now
             )
-        op = M.Op(change["base_rev"], hlc, units, self.device.id, self.principal.name)
-        outcome = M.merge_op(state.device_doc, state.meta, state.rev, op)
+        op = sync_merge.Op(change["base_rev"], hlc, units, self.device.id, self.principal.name)
+        outcome = sync_merge.merge_op(state.device_doc, state.meta, state.rev, op)
         if creating:
             errors = report_schema.required_errors(outcome.doc)
             if errors:
-                return _result(change, M.REJECTED, None, errors=errors)
+                return _result(change, sync_merge.REJECTED, None, errors=errors)
         elif outcome.doc.get("retracted") is True and not outcome.doc.get("retract_reason"):
             return _result(
                 change,
-                M.REJECTED,
+                sync_merge.REJECTED,
                 state.rev,
                 errors={"retract_reason": ["a retraction needs a reason"]},
             )
@@ -268,7 +268,7 @@ class _Batch:
         self,
         change: dict[str, Any],
         state: store.ReportState,
-        outcome: M.Outcome,
+        outcome: sync_merge.Outcome,
         units: dict[str, Any],
     ) -> list[dict[str, Any]]:
         if outcome.changed:
@@ -353,7 +353,11 @@ class _Batch:
         less that follows it, the less concurrent pushes wait for each other.
         """
         bulk_write(self.conn, ops_table, self.op_rows)
-        sent = [c["hlc"] for c in changes if isinstance(c.get("hlc"), str) and H.is_valid(c["hlc"])]
+        sent = [
+            c["hlc"]
+            for c in changes
+            if isinstance(c.get("hlc"), str) and sync_hlc.is_valid(c["hlc"])
+        ]
         values: dict[str, Any] = {"last_push_at": self.now}
         if sent:
             acked = min(sent)
@@ -403,4 +407,8 @@ def push(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
             current_app.logger.info(
                 "push batch %s retried after %s", body["batch_id"], type(exc).__name__
             )
-    return {"batch_id": body["batch_id"], "server_time": H.format_server_time(), "results": results}
+    return {
+        "batch_id": body["batch_id"],
+        "server_time": sync_hlc.format_server_time(),
+        "results": results,
+    }

@@ -21,9 +21,7 @@ from server.infra.problems import Problem
 from server.infra.transactions import write_connection
 from server.reports import store
 from server.reports.pull import conflict_wire
-from sync import merge as M
-from sync import report_schema
-from sync import units as U
+from sync import merge, report_schema, units
 
 conflicts_table = Conflict.__table__
 reports_table = Report.__table__
@@ -159,10 +157,10 @@ def resolve(principal: Principal, conflict_id: str, body: dict[str, Any]) -> dic
         if taken != 1:
             raise Problem(409, "conflict", "This conflict has already been resolved.")
         doc = dict(state.device_doc)
-        for name in U.MAP_FIELDS:
+        for name in units.MAP_FIELDS:
             if isinstance(doc.get(name), dict):
                 doc[name] = dict(doc[name])
-        U.put(doc, unit, value)
+        units.put(doc, unit, value)
         if doc.get("retracted") is True and not doc.get("retract_reason"):
             raise Problem(
                 422,
@@ -172,7 +170,9 @@ def resolve(principal: Principal, conflict_id: str, body: dict[str, Any]) -> dic
             )
         new_rev = state.rev + 1
         state.device_doc = doc
-        state.meta = M.stamp_units(state.meta, [unit], new_rev, str(clock.now()), principal.name)
+        state.meta = merge.stamp_units(
+            state.meta, [unit], new_rev, str(clock.now()), principal.name
+        )
         state.row["rev"] = new_rev
         state.row["open_conflicts"] = max(0, state.row["open_conflicts"] - 1)
         state.revisions.append(

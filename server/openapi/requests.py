@@ -1,0 +1,50 @@
+"""Request bodies the views validate with; the OpenAPI document describes the same schemas.
+
+The push and pull bodies are the sync protocol's (``sync.wire``).
+"""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from server.review import decisions
+
+
+class TokenRequestSchema(Schema):
+    """Username and password of a commander, HQ analyst or admin."""
+
+    username = fields.String(required=True)
+    password = fields.String(required=True)
+
+
+class EnrollSchema(Schema):
+    """Body of ``POST /devices/enroll``."""
+
+    enrollment_code = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    device_name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+
+
+class RevokeSchema(Schema):
+    """Body of ``POST /devices/<id>/revoke`` (optional)."""
+
+    reason = fields.String(validate=validate.Length(max=500), allow_none=True)
+
+
+class EnrollmentCodeSchema(Schema):
+    """Body of ``POST /devices/enrollment-codes``."""
+
+    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    ttl_hours = fields.Integer(strict=True, validate=validate.Range(min=1, max=24 * 30))
+
+
+class ReviewSchema(Schema):
+    """Body of ``POST /reports/<id>/review``."""
+
+    status = fields.String(
+        required=True,
+        validate=validate.OneOf(
+            decisions.DECISIONS, error="must be one of: " + ", ".join(decisions.DECISIONS)
+        ),
+    )
+    note = fields.String(allow_none=True, validate=validate.Length(max=2000))
+    rev = fields.Integer(required=True, strict=True)
