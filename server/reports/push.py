@@ -26,102 +26,22 @@ from server.http.auth import Principal
 from server.infra.bulk import bulk_write
 from server.infra.clock import clock, utcnow
 from server.infra.models import Device, OpRecord
-from server.infra.problems import Problem
 from server.infra.transactions import is_retryable, write_connection
 from server.reports import store
+from server.reports.push_checks import Checked, check, envelope, result_of
 from sync import hlc as sync_hlc
 from sync import merge as sync_merge
-from sync import report_schema, wire
+from sync import report_schema
 from sync import units as sync_units
-from sync.schema_compiler import validator
 
 ops_table = OpRecord.__table__
 devices_table = Device.__table__
 
-_CHECK_REQUEST = validator(wire.PUSH_REQUEST)
-_CHECK_CHANGE = validator(wire.CHANGE)
 SCOPE_ERROR = {"report_id": ["is not a report of your post, or does not exist"]}
 FOREIGN_OP_ERROR = {
     "op_id": ["was already used by another device; send the change with a new op_id"]
 }
 _RETRIES = 3
-
-
-def _envelope(body: dict[str, Any]) -> list[dict[str, Any]]:
-    errors = _CHECK_REQUEST(body)
-    if errors:
-        raise Problem(
-            400,
-            "validation-failed",
-            "The push body is not a valid batch.",
-            errors=errors,
-        )
-    changes = body["changes"]
-    limit = current_app.config["PATROLI_MAX_BATCH_OPS"]
-    if len(changes) > limit:
-        raise Problem(
-            413,
-            "payload-too-large",
-            f"A batch may hold at most {limit} changes (max_batch_ops); "
-            f"this one has {len(changes)}.",
-        )
-    bad = {}
-    for i, change in enumerate(changes):
-        if not wire.is_uuid(change.get("op_id")):
-            bad[f"changes.{i}.op_id"] = ["must be a UUID (every change needs its own op_id)"]
-    if bad:
-        raise Problem(400, "validation-failed", "Every change needs an op_id.", errors=bad)
-    return changes
-
-
-@dataclass(frozen=True)
-class _Checked:
-    """What can be known of a change without the database, in the order it is judged."""
-
-    #: The change is not a well-formed op.
-    errors: dict[str, list[str]] | None = None
-    #: Its ``fields`` cannot be read as units (judged after scope and base_rev).
-    unit_errors: dict[str, list[str]] | None = None
-    #: The units, as sent (``post`` is settled against the report later).
-    units: dict[str, Any] | None = None
-    #: Values that break the report schema (judged after ``post``).
-    value_errors: dict[str, list[str]] | None = None
-
-
-def _check(change: dict[str, Any]) -> _Checked:
-    """Validate one change up front, outside the write transaction.
-
-    Parsing and validation do not depend on stored state, so they run
-    before any lock is taken (and once, however often the batch is retried).
-    """
-    errors = _CHECK_CHANGE(change)
-    if errors:
-        return _Checked(errors=errors)
-    fields = change["fields"]
-    if "id" in fields:
-        fields = dict(fields)
-        if fields.pop("id") != change["report_id"]:
-            return _Checked(unit_errors={"id": ["must equal report_id"]})
-    try:
-        units = sync_units.expand(fields)
-    except sync_units.UnitError as exc:
-        return _Checked(unit_errors=exc.errors)
-    return _Checked(units=units, value_errors=report_schema.validate_units(units) or None)
-
-
-def _result(change: dict[str, Any], status: str, rev: int | None, **extra: Any) -> dict[str, Any]:
-    result = {
-        "op_id": change["op_id"],
-        "report_id": change.get("report_id"),
-        "status": status,
-        "rev": rev,
-        "replayed": False,
-        "hlc_clamped": False,
-        "conflicts": [],
-        "errors": {},
-    }
-    result.update(extra)
-    return result
 
 
 @dataclass(frozen=True)
@@ -141,7 +61,7 @@ def _answer_done(change: dict[str, Any], done: _Done, device_id: str) -> dict[st
     result in the answer, which belongs to another device, maybe another post.
     """
     if done.device_id != device_id:
-        return _result(change, sync_merge.REJECTED, None, errors=FOREIGN_OP_ERROR)
+        return result_of(change, sync_merge.REJECTED, None, errors=FOREIGN_OP_ERROR)
     return dict(done.result, replayed=True)
 
 
@@ -172,13 +92,13 @@ class _Batch:
         )
         return {row.op_id: _Done(row.device_id, orjson.loads(row.result)) for row in rows}
 
-    def apply(self, change: dict[str, Any], checked: _Checked) -> dict[str, Any]:
+    def apply(self, change: dict[str, Any], checked: Checked) -> dict[str, Any]:
         """Evaluate one op against the working states; never raises for bad input."""
         if checked.errors:
-            return _result(change, sync_merge.REJECTED, None, errors=checked.errors)
+            return result_of(change, sync_merge.REJECTED, None, errors=checked.errors)
         state = self.states.get(change["report_id"])
         if not change["fields"]:
-            return _result(
+            return result_of(
                 change,
                 sync_merge.REJECTED,
                 state.rev if state else None,
@@ -187,11 +107,11 @@ class _Batch:
         base = change["base_rev"]
         if state is None:
             if base not in (None, 0):
-                return _result(change, sync_merge.REJECTED, None, errors=SCOPE_ERROR)
+                return result_of(change, sync_merge.REJECTED, None, errors=SCOPE_ERROR)
         elif state.post != self.post:
-            return _result(change, sync_merge.REJECTED, None, errors=SCOPE_ERROR)
+            return result_of(change, sync_merge.REJECTED, None, errors=SCOPE_ERROR)
         elif base is not None and base > state.rev:
-            return _result(
+            return result_of(
                 change,
                 sync_merge.REJECTED,
                 state.rev,
@@ -199,13 +119,13 @@ class _Batch:
             )
         current_rev = state.rev if state else None
         if checked.unit_errors:
-            return _result(change, sync_merge.REJECTED, current_rev, errors=checked.unit_errors)
+            return result_of(change, sync_merge.REJECTED, current_rev, errors=checked.unit_errors)
         try:
             units = self._settle_post(checked.units or {}, state)
         except sync_units.UnitError as exc:
-            return _result(change, sync_merge.REJECTED, current_rev, errors=exc.errors)
+            return result_of(change, sync_merge.REJECTED, current_rev, errors=exc.errors)
         if checked.value_errors:
-            return _result(change, sync_merge.REJECTED, current_rev, errors=checked.value_errors)
+            return result_of(change, sync_merge.REJECTED, current_rev, errors=checked.value_errors)
         return self._merge(change, state, units)
 
     def _settle_post(self, sent: dict[str, Any], state: store.ReportState | None) -> dict[str, Any]:
@@ -251,9 +171,9 @@ class _Batch:
         if creating:
             errors = report_schema.required_errors(outcome.doc)
             if errors:
-                return _result(change, sync_merge.REJECTED, None, errors=errors)
+                return result_of(change, sync_merge.REJECTED, None, errors=errors)
         elif outcome.doc.get("retracted") is True and not outcome.doc.get("retract_reason"):
-            return _result(
+            return result_of(
                 change,
                 sync_merge.REJECTED,
                 state.rev,
@@ -262,7 +182,7 @@ class _Batch:
         if creating:
             self.states[state.id] = state
         records = self._commit_outcome(change, state, outcome, units)
-        return _result(change, outcome.status, state.rev, hlc_clamped=clamped, conflicts=records)
+        return result_of(change, outcome.status, state.rev, hlc_clamped=clamped, conflicts=records)
 
     def _commit_outcome(
         self,
@@ -272,62 +192,75 @@ class _Batch:
         units: dict[str, Any],
     ) -> list[dict[str, Any]]:
         if outcome.changed:
-            state.row["rev"] += 1
-            state.device_doc, state.meta = outcome.doc, outcome.meta
-            # A written unit holds the value the op sent (merge rules 1 and 3).
-            changes = {unit: units[unit] for unit in outcome.written}
-            if state.row["review_status"] == "approved":
-                # Rule 4: content changed after approval goes back for review.
-                state.row["review_status"] = "submitted"
-                state.row["status_since"] = self.now
-                changes["review.status"] = "submitted"
-            state.revisions.append(
-                store.revision_row(
-                    state,
-                    self.now,
-                    self.principal.name,
-                    self.device.id,
-                    change["op_id"],
-                    "create" if state.rev == 1 else "push",
-                    changes,
-                )
-            )
+            self._new_revision(change, state, outcome, units)
         elif outcome.affirmed:
             # Same values re-sent with a newer HLC: no revision, but the
             # larger HLC must be stored for later merges to be order-free.
             state.meta = outcome.meta
             state.dirty = True
-        records = []
-        for c in outcome.conflicts:
-            record = {
-                "id": str(uuid.uuid4()),
-                "field": c.field,
-                "kept": c.kept,
-                "lost": c.lost,
-                "kept_by": c.kept_by,
-                "lost_by": c.lost_by,
-                "kept_hlc": c.kept_hlc,
-                "lost_hlc": c.lost_hlc,
-                "rev": state.rev,
-                "status": "open",
-            }
-            records.append(record)
-            state.conflicts.append(
-                dict(
-                    record,
-                    report_id=state.id,
-                    post_code=state.post,
-                    kept_device=c.kept_device,
-                    lost_device=c.lost_device,
-                    op_id=change["op_id"],
-                    created_at=self.now,
-                )
-            )
+        records = [self._open_conflict(change, state, c) for c in outcome.conflicts]
         state.row["open_conflicts"] += len(records)
         # A conflict the op lost changes no unit, but devices must still see
         # it on their next pull, so the report is written (new seq) anyway.
         state.dirty = state.dirty or outcome.changed or bool(records)
         return records
+
+    def _new_revision(
+        self,
+        change: dict[str, Any],
+        state: store.ReportState,
+        outcome: sync_merge.Outcome,
+        units: dict[str, Any],
+    ) -> None:
+        state.row["rev"] += 1
+        state.device_doc, state.meta = outcome.doc, outcome.meta
+        # A written unit holds the value the op sent (merge rules 1 and 3).
+        changes = {unit: units[unit] for unit in outcome.written}
+        if state.row["review_status"] == "approved":
+            # Rule 4: content changed after approval goes back for review.
+            state.row["review_status"] = "submitted"
+            state.row["status_since"] = self.now
+            changes["review.status"] = "submitted"
+        state.revisions.append(
+            store.revision_row(
+                state,
+                self.now,
+                self.principal.name,
+                self.device.id,
+                change["op_id"],
+                "create" if state.rev == 1 else "push",
+                changes,
+            )
+        )
+
+    def _open_conflict(
+        self, change: dict[str, Any], state: store.ReportState, c: sync_merge.ConflictRecord
+    ) -> dict[str, Any]:
+        """The conflict's entry in the op's result; its stored row joins the report's."""
+        record = {
+            "id": str(uuid.uuid4()),
+            "field": c.field,
+            "kept": c.kept,
+            "lost": c.lost,
+            "kept_by": c.kept_by,
+            "lost_by": c.lost_by,
+            "kept_hlc": c.kept_hlc,
+            "lost_hlc": c.lost_hlc,
+            "rev": state.rev,
+            "status": "open",
+        }
+        state.conflicts.append(
+            dict(
+                record,
+                report_id=state.id,
+                post_code=state.post,
+                kept_device=c.kept_device,
+                lost_device=c.lost_device,
+                op_id=change["op_id"],
+                created_at=self.now,
+            )
+        )
+        return record
 
     def record(self, change: dict[str, Any], result: dict[str, Any]) -> None:
         """Keep the op's result so that a replay returns it unchanged."""
@@ -370,7 +303,7 @@ class _Batch:
 
 
 def _run_batch(
-    principal: Principal, changes: list[dict[str, Any]], checked: list[_Checked]
+    principal: Principal, changes: list[dict[str, Any]], checked: list[Checked]
 ) -> list[dict[str, Any]]:
     with write_connection() as conn:
         batch = _Batch(principal, conn, utcnow())
@@ -391,8 +324,8 @@ def _run_batch(
 
 def push(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
     """Apply a push body for ``principal``'s device and build the response."""
-    changes = _envelope(body)
-    checked = [_check(change) for change in changes]
+    changes = envelope(body)
+    checked = [check(change) for change in changes]
     for attempt in range(_RETRIES):
         try:
             results = _run_batch(principal, changes, checked)
