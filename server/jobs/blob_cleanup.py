@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Flask
 
-from server.infra.blobstore import store_for
+from server.infra.blob_files import store_for
 from server.infra.db import db
 from server.jobs.registry import job_of
 from server.reports import blob_refs

@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 from flask import current_app
 
-from server.infra.blobstore import store_for
+from server.infra.blob_files import store_for
 from server.infra.clock import iso_ms
 from server.infra.db import db
 from server.infra.models import Conflict, Report, ReportRevision
