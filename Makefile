@@ -12,7 +12,7 @@ APT    := DEBIAN_FRONTEND=noninteractive apt-get -q -y -o DPkg::Lock::Timeout=30
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PIP_NO_INPUT := 1
 
-.PHONY: venv test demo lint browsers
+.PHONY: venv test demo lint browsers node
 
 venv: $(VENV)/.installed
 
@@ -38,22 +38,38 @@ browsers:
 	  $(APT) update && $(APT) install --no-install-recommends chromium chromium-driver fonts-liberation; \
 	fi
 
+# The field app's JavaScript is tested with Node's built-in runner. Unlike
+# the browsers, Node is not optional: without it `make test` fails.
+node:
+	@if command -v node >/dev/null; then :; \
+	elif [ "$$(id -u)" != 0 ]; then \
+	  echo "node: Node.js missing and not root: install Debian's nodejs" >&2; exit 1; \
+	else \
+	  echo "node: installing nodejs with apt-get" >&2; \
+	  $(APT) update && $(APT) install --no-install-recommends nodejs; \
+	fi
+
 # One shell so the trap can stop the throwaway cluster whatever happens.
 # ruff runs first but does not hide the test results: pytest always runs, and
 # the recipe fails if either failed (pytest's own status wins when non-zero,
 # so "no tests collected" (5) fails too).  PATROLI_TEST_REQUIRE makes a missing
 # PostgreSQL or Chromium an error instead of a quietly shorter run.
 PATROLI_TEST_REQUIRE ?= postgres,browser
-test: venv browsers
+test: venv browsers node
 	@set -u; \
 	url=$$(bash .ci/postgres.sh start) || exit 1; \
 	trap 'bash .ci/postgres.sh stop' EXIT; trap 'exit 130' INT TERM HUP; \
 	echo "==> ruff check"; \
 	$(BIN)/ruff check .; ruff=$$?; \
+	echo "==> node --test tests/js/*.test.mjs"; \
+	out=$$(node --test tests/js/*.test.mjs 2>&1); js=$$?; \
+	if [ $$js -ne 0 ]; then echo "$$out"; fi; \
+	echo "$$out" | grep -E '^# (tests|pass|fail|cancelled|skipped|todo|duration_ms) '; \
 	echo "==> pytest $(ARGS)"; \
 	PATH="$(CURDIR)/$(BIN):$$PATH" PATROLI_TEST_POSTGRES_URL="$$url" \
 	  PATROLI_TEST_REQUIRE="$(PATROLI_TEST_REQUIRE)" $(BIN)/pytest $(ARGS); st=$$?; \
 	if [ $$st -eq 0 ] && [ $$ruff -ne 0 ]; then echo "ruff check failed" >&2; st=1; fi; \
+	if [ $$st -eq 0 ] && [ $$js -ne 0 ]; then echo "node tests failed" >&2; st=1; fi; \
 	exit $$st
 
 demo: venv

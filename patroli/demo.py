@@ -66,21 +66,21 @@ def _seed(database_url: str) -> dict[str, str]:
     from werkzeug.security import generate_password_hash
 
     from server import create_app
-    from server.devices import seed_people as people
+    from server.devices import seed_people
     from server.infra.db import db, upgrade_schema
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "seed"})
     upgrade_schema(app)
     officers = [(n, "officer", c) for c, names in OFFICERS.items() for n in names]
     with app.app_context():
-        people.seed(
+        seed_people.seed(
             [(code, info["name"], info["tz"]) for code, info in demo_data.POSTS.items()],
             [(f"cmd.{c.lower()}", "commander", c) for c in demo_data.POSTS]
             + [("hq.analyst", "hq", None), ("admin", "admin", None)]
             + officers,
             generate_password_hash(PASSWORD),
         )
-        codes = people.enrollment_codes([name for name, _, _ in officers], "demo")
+        codes = seed_people.enrollment_codes([name for name, _, _ in officers], "demo")
         db.engine.dispose()
     return codes
 
@@ -224,6 +224,24 @@ def _summary(url: str, tour: dict[str, Any]) -> None:
     console.print(f"  API: {url}/api/v1/meta · field store files under devices/")
 
 
+def _show_field_app(url: str, database_url: str) -> None:
+    """The officers' field app: its address, and an enrollment link and QR code for a phone."""
+    from server import create_app
+    from server.devices import field_link, seed_people
+    from server.infra.db import db
+
+    officer = OFFICERS["NNK"][0]
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "seed"})
+    with app.app_context():
+        code = seed_people.enrollment_codes([officer], "demo")[officer]
+        db.engine.dispose()
+    link = field_link.enroll_link(url, code)
+    console.print(f"\n[bold]Field app for officers:[/] {field_link.field_url(url)}")
+    console.print(f"  Enroll a phone as {officer}: {link}")
+    console.print("  (open it on a phone that reaches this address, or scan:)")
+    console.print(field_link.qr_text(link), end="", highlight=False, markup=False)
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option(
@@ -268,6 +286,7 @@ def demo(host: str, port: int, workdir: str, exit_after: bool) -> None:
         raise click.ClickException(f"{exc}.") from None
     try:
         _summary(url, _tour(url, work, codes))
+        _show_field_app(url, env["PATROLI_DATABASE_URL"])
         if exit_after:
             return
         console.print("Press Ctrl-C to stop.")

@@ -16,7 +16,7 @@ from werkzeug.security import generate_password_hash
 
 from server import create_app
 from server.config import DEFAULT_SECRET_KEY
-from server.devices import accounts
+from server.devices import accounts, field_link
 from server.devices.enrollment import issue_code
 from server.infra.clock import utcnow
 from server.infra.db import db, upgrade_schema
@@ -150,8 +150,18 @@ def add_user(username: str, role: str, post_code: str | None, password: str | No
 @admin.command("enroll-code")
 @click.argument("username")
 @click.option("--ttl-hours", type=click.IntRange(1, 24 * 30), help="Hours the code stays valid.")
-def enroll_code(username: str, ttl_hours: int | None) -> None:
+@click.option(
+    "--server",
+    "server_url",
+    metavar="URL",
+    help="The server's address as phones reach it: also print the field app link and its QR code.",
+)
+def enroll_code(username: str, ttl_hours: int | None, server_url: str | None) -> None:
     """Issue a one-time enrollment code for an officer's device (printed on the last line)."""
+    if server_url is not None and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", server_url):
+        raise click.ClickException(
+            "--server takes the server's address, e.g. http://10.0.0.5:5000."
+        )
     with app_with_schema().app_context():
         user = db.session.execute(db.select(User).where(User.username == username)).scalar()
         if user is None:
@@ -160,6 +170,11 @@ def enroll_code(username: str, ttl_hours: int | None) -> None:
             code = issue_code(user, "admin-cli", ttl_hours * 3600 if ttl_hours else None)
         except Problem as exc:
             raise click.ClickException(f"{username} is not an officer of a post.") from exc
+    if server_url is not None:
+        link = field_link.enroll_link(server_url, code)
+        click.echo(f"Field app enrollment link for {username} (scan the QR code with the phone):")
+        click.echo(link)
+        click.echo(field_link.qr_text(link), nl=False)
     click.echo(f"One-time enrollment code for {username}:")
     click.echo(code)
 

@@ -259,6 +259,8 @@ def required_errors(doc: Mapping[str, Any]) -> dict[str, list[str]]:
                 f"is required for {article} {kind} report" if kind in vocab.KINDS else "is required"
             )
             errors[name] = [label]
-    if doc.get("retracted") is True and not doc.get("retract_reason"):
-        errors["retract_reason"] = ["a retraction needs a reason"]
+    for flag, needs in vocab.REQUIRED_WHEN_TRUE.items():
+        for name in needs:
+            if doc.get(flag) is True and not doc.get(name):
+                errors[name] = ["a retraction needs a reason"]
     return errors

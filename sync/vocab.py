@@ -60,3 +60,6 @@ REQUIRED_BY_KIND = {
     "outreach": ("location", "audience_size"),
 }
 REQUIRED_ALWAYS = ("kind", "occurred_at", "title")
+
+#: Fields that, when true, need others: a retraction says why.
+REQUIRED_WHEN_TRUE = {"retracted": ("retract_reason",)}

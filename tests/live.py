@@ -15,7 +15,7 @@ from werkzeug.security import generate_password_hash
 from patroli import serve_process
 from patroli.serve_process import free_port
 from server import create_app
-from server.devices import seed_people as people
+from server.devices import seed_people
 from server.infra.db import db, upgrade_schema
 from tests import backends
 
@@ -60,18 +60,18 @@ class LiveServer:
         """Create posts, a commander per post, officers, an HQ user and an admin."""
         app = self._app()
         upgrade_schema(app)
-        staff: list[people.Person] = [("hq.1", "hq", None), ("admin", "admin", None)]
+        staff: list[seed_people.Person] = [("hq.1", "hq", None), ("admin", "admin", None)]
         for code, officers in posts.items():
             staff += [(name, "officer", code) for name in officers]
             staff.append((f"cmd.{code.lower()}", "commander", code))
         with app.app_context():
-            people.seed([(code, code.title(), "Asia/Jakarta") for code in posts], staff, _HASH)
+            seed_people.seed([(code, code.title(), "Asia/Jakarta") for code in posts], staff, _HASH)
             db.engine.dispose()
 
     def code_for(self, username: str) -> str:
         """A fresh enrollment code for an officer."""
         with self._app().app_context():
-            code = people.enrollment_codes([username], "test")[username]
+            code = seed_people.enrollment_codes([username], "test")[username]
             db.engine.dispose()
             return code
 

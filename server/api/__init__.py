@@ -14,6 +14,7 @@ from server.api import (
     openapi,
     reports,
     sync,
+    vocabularies,
 )
 
 BLUEPRINTS = (
@@ -26,6 +27,7 @@ BLUEPRINTS = (
     conflicts.bp,
     aggregates.bp,
     blobs.bp,
+    vocabularies.bp,
 )
 
 

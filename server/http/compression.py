@@ -15,6 +15,8 @@ COMPRESSED_TYPES = [
     "text/html",
     "text/css",
     "application/javascript",
+    "text/javascript",
+    "application/manifest+json",
     "image/svg+xml",
 ]
 

@@ -45,6 +45,14 @@ def _meta_and_auth() -> dict[str, dict[str, Any]]:
                 public=True,
             )
         },
+        "/vocabularies": {
+            "get": operation(
+                "Report vocabularies with Indonesian and English labels, per-kind required fields",
+                "meta",
+                {"200": json_answer({"type": "object"}, "codes, labels and required fields")},
+                public=True,
+            )
+        },
         "/auth/token": {
             "post": operation(
                 "A bearer token for a commander, HQ analyst or admin",

@@ -15,11 +15,12 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
+from server.http import labels
 from server.http.i18n import LANGUAGES
 from server.http.sessions import web_principal
 from server.infra import localtime
 from server.infra.problems import Problem
-from server.web import auth, conflicts, dashboard, devices, labels, queue
+from server.web import auth, conflicts, dashboard, devices, field, queue
 
 BLUEPRINTS = (auth.bp, queue.bp, conflicts.bp, devices.bp, dashboard.bp)
 
@@ -104,6 +105,8 @@ def init_app(app: Flask) -> None:
     """Register the page blueprints, their error pages and template helpers."""
     for bp in BLUEPRINTS:
         app.register_blueprint(bp)
+    # The field app is a static shell with its own headers, not a page.
+    app.register_blueprint(field.bp)
     app.context_processor(_context)
     labels.register(app)
     app.after_request(_headers)

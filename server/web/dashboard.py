@@ -12,8 +12,8 @@ from markupsafe import Markup
 
 from server.aggregates import charts
 from server.aggregates import query as aggregates
+from server.http import labels
 from server.infra.problems import Problem
-from server.web import labels
 from server.web.access import page
 from sync import vocab
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from markupsafe import Markup
 
-from server.devices import enrollment
+from server.devices import enrollment, field_link
 from server.devices import status as device_status
 from server.infra.db import db
 from server.infra.models import Device, User
@@ -55,5 +56,13 @@ def enrollment_code() -> ResponseReturnValue:
     if user is None:
         abort(404)
     code, expires_at = enrollment.issue_code_with_expiry(user, current().name)
-    resp = render_template("enrollment_code.html", code=code, officer=user, expires_at=expires_at)
+    link = field_link.enroll_link(request.host_url, code)
+    resp = render_template(
+        "enrollment_code.html",
+        code=code,
+        officer=user,
+        expires_at=expires_at,
+        link=link,
+        qr_svg=Markup(field_link.qr_svg(link)),  # segno's own markup, no user text in it
+    )
     return resp, 200, {"Cache-Control": "no-store"}

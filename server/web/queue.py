@@ -8,6 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from server.http import labels
 from server.infra.db import db
 from server.infra.models import Report
 from server.infra.problems import Problem
@@ -16,7 +17,6 @@ from server.reports.detail import report_view
 from server.review import decisions as review_service
 from server.review import queue as queue_service
 from server.review.conflicts import device_names
-from server.web import labels
 from server.web.access import current, page
 from sync import vocab
 

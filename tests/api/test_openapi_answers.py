@@ -81,6 +81,7 @@ def test_success_answers_match_the_document(client: FlaskClient, world: World) -
     officer = world.devices["ofc.nnk.1"]
     cmd, hq = world.token("cmd.nnk"), world.token("hq.1")
     s.call("GET", "/meta", 200)
+    s.call("GET", "/vocabularies", 200)
     s.call("POST", "/auth/token", 200, json={"username": "admin", "password": PASSWORD})
     code = s.call(
         "POST", "/devices/enrollment-codes", 201, json={"username": "ofc.nnk.3"}, headers=cmd

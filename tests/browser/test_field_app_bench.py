@@ -1,0 +1,22 @@
+"""``python -m bench.field_app`` still runs and reports every figure (small sizes)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import chromium_missing
+
+pytestmark = [pytest.mark.browser, pytest.mark.e2e]
+
+
+def test_field_app_bench_reports_every_figure() -> None:
+    reason = chromium_missing()
+    if reason:
+        pytest.skip(reason)
+    from bench import field_app
+
+    out = field_app.run(reports=60, listed=20)
+    assert out["fresh_install_listed"] == 60
+    assert 0 < out["shell_gzip_bytes"] < out["shell_raw_bytes"]
+    for name in ("fresh_install_pull_s", "offline_open_ms", "list_render_ms", "list_render_all_ms"):
+        assert out[name] >= 0, name
