@@ -224,12 +224,12 @@ class _Batch:
         state.revisions.append(
             store.revision_row(
                 state,
-                self.now,
-                self.principal.name,
-                self.device.id,
-                change["op_id"],
-                "create" if state.rev == 1 else "push",
-                changes,
+                at=self.now,
+                by=self.principal.name,
+                action="create" if state.rev == 1 else "push",
+                changes=changes,
+                device_id=self.device.id,
+                op_id=change["op_id"],
             )
         )
 

@@ -228,12 +228,13 @@ def _index_blobs(conn: Connection, dirty: list[ReportState]) -> None:
 
 def revision_row(
     state: ReportState,
+    *,
     at: datetime,
     by: str,
-    device_id: str | None,
-    op_id: str | None,
     action: str,
     changes: dict[str, Any],
+    device_id: str | None = None,
+    op_id: str | None = None,
 ) -> dict[str, Any]:
     """A ``report_revisions`` row for the state's current revision."""
     return {

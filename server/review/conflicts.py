@@ -176,7 +176,9 @@ def resolve(principal: Principal, conflict_id: str, body: dict[str, Any]) -> dic
         state.row["rev"] = new_rev
         state.row["open_conflicts"] = max(0, state.row["open_conflicts"] - 1)
         state.revisions.append(
-            store.revision_row(state, now, principal.name, None, None, "resolve", {unit: value})
+            store.revision_row(
+                state, at=now, by=principal.name, action="resolve", changes={unit: value}
+            )
         )
         state.dirty = True
         conn.execute(

@@ -56,12 +56,10 @@ def decide(
         state.revisions.append(
             store.revision_row(
                 state,
-                now,
-                principal.name,
-                None,
-                None,
-                "review",
-                {"review.status": status, "review.note": note},
+                at=now,
+                by=principal.name,
+                action="review",
+                changes={"review.status": status, "review.note": note},
             )
         )
         state.dirty = True
