@@ -54,6 +54,6 @@ def from_environment() -> dict[str, Any]:
         ),
         "PATROLI_GZIP_LEVEL": _int("PATROLI_GZIP_LEVEL", 3),
         # Flask refuses bodies over this before any view reads them; gzip
-        # bodies are bounded again after decompression (server.bodies).
+        # bodies are bounded again after decompression (server.http.request_body).
         "MAX_CONTENT_LENGTH": max_batch_bytes,
     }

@@ -1,6 +1,6 @@
 """HQ aggregates (DESIGN §3): report and person counts grouped, as JSON or CSV.
 
-Counts come from per-day cells (``server.rollup``), grouped here in Python
+Counts come from per-day cells (``server.aggregates.rollup``), grouped here in Python
 because ISO weeks, months and the modus lists are not portable SQL; there
 are far fewer cells than reports.  A report with several modus codes
 counts once in each of its modus groups; one with none is in the group

@@ -3,11 +3,11 @@
 Pages use a signed session cookie (HttpOnly, SameSite=Lax, Secure when
 ``PATROLI_SESSION_COOKIE_SECURE`` is set) that expires
 ``PATROLI_SESSION_HOURS`` after sign-in, however active the person is.
-The cookie names a session recorded on the server (``server.web_sessions``),
+The cookie names a session recorded on the server (``server.http.web_sessions``),
 so signing out, disabling the account, a new password or an admin's
 sign-out-everywhere end it at once, copies of the cookie included.
 The JSON API accepts the same session (``g.session_principal_loader``,
-read by ``server.auth.current_principal``) so that the dashboard's export
+read by ``server.http.auth.current_principal``) so that the dashboard's export
 links work; a state-changing API call made with a cookie must carry the
 CSRF token in ``X-CSRFToken``, since a cookie is an ambient credential
 and a bearer token is not.

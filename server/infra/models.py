@@ -141,7 +141,7 @@ class Report(db.Model):
     # When the report entered its current review status: the queue shows
     # the longest waiting first and the review-SLA job measures from here.
     status_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # Derived from the document (server.documents.derived_columns) for the
+    # Derived from the document (server.reports.document.derived_columns) for the
     # queue's filters and the aggregates; occurred_on is the local date of
     # occurred_at in the offset the officer recorded.
     occurred_on: Mapped[date | None] = mapped_column(Date)
@@ -170,7 +170,7 @@ class Report(db.Model):
 class ReportBlob(db.Model):
     """A blob (photo, scan) that a report's current document references in ``attachments``.
 
-    Kept by ``server.report_store`` from every write; it answers who may
+    Kept by ``server.reports.store`` from every write; it answers who may
     fetch a blob and which attachments have not been uploaded yet.
     """
 
@@ -276,7 +276,7 @@ class JobRun(db.Model):
 
 
 class AggregateRollup(db.Model):
-    """Report counts per day and grouping key, as of the last roll-up (server.rollup)."""
+    """Report counts per day and grouping key, as of the last roll-up (aggregates.rollup)."""
 
     __tablename__ = "aggregate_rollup"
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

@@ -67,7 +67,7 @@ def operation(
     """One operation: its answers, the problems it can answer, its inputs and security."""
     codes = set(errors) | (set(BODY_ERRORS) if body else set())
     if params:
-        codes.add(400)  # a NUL anywhere in the path or query is refused (server.input_guard)
+        codes.add(400)  # a NUL anywhere in the path or query is refused (server.http.input_guard)
     if not public:
         codes.add(401)
     op: dict[str, Any] = {

@@ -123,7 +123,7 @@ def pull(conn: Connection, posts: set[str] | None, cursor: str | None, limit: in
             "another server); download your scope again from the start.",
         )
     # Bound both queries by the counter value read first. The caller's
-    # snapshot (db.read_snapshot) already gives every statement the same
+    # snapshot (infra.transactions.read_snapshot) already gives every statement the same
     # cut; the bound keeps that true even without one (READ COMMITTED gives
     # each statement a newer snapshot): a transaction that committed after
     # `top` was read holds only values above it, so the cursor cannot jump

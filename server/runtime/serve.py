@@ -1,7 +1,7 @@
 """Running the app from ``patroli serve``: gunicorn's processes, waitress's buffering.
 
 gunicorn's master manages the worker processes (start, restart, signals);
-each worker serves with waitress (server.buffering_worker), which holds a
+each worker serves with waitress (server.runtime.buffering_worker), which holds a
 request back from the app's threads until all of it has arrived.
 """
 

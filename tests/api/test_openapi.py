@@ -152,7 +152,7 @@ def _config() -> schemathesis.Config:
     return schemathesis.Config.from_dict(
         {
             "cache": {"enabled": False},
-            # A NUL anywhere is refused at the door (server.input_guard, tested on
+            # A NUL anywhere is refused at the door (server.http.input_guard, tested on
             # both backends by tests/hostile); here it would only hide what is behind.
             "generation": {"allow-x00": False},
             "checks": {
