@@ -14,6 +14,7 @@ apart from the benchmark's own.
 
 from __future__ import annotations
 
+import os
 import random
 import subprocess
 import sys
@@ -26,10 +27,12 @@ from typing import Any
 from bench.records import report_fields
 from bench.server import vm_hwm_mib
 from client_sqlite import editing
+from client_sqlite.enrollment import enroll
 from client_sqlite.store import Store
 from sync.transport import Transport
 
 #: Reports on the server before the initial-sync measure starts.
+BENCH_PIN = "bench-pin-1357"
 INITIAL_SYNC_REPORTS = 100_000
 #: Pending reports in the device store before the device-push measure starts.
 DEVICE_PUSH_REPORTS = 10_000
@@ -79,10 +82,11 @@ def _enrolled_store(ctx: DeviceContext, name: str) -> Path:
     """A fresh device store enrolled with the bench server; returns its path."""
     ctx.workdir.mkdir(parents=True, exist_ok=True)
     path = ctx.workdir / f"{name}.sqlite3"
+    # Stores are encrypted under a PIN: the bench's, for this process and
+    # the `patroli field` children it times.
+    os.environ.setdefault("PATROLI_FIELD_PIN", BENCH_PIN)
     store = Store(path)
-    store.save_enrollment(
-        ctx.server_url, Transport(ctx.server_url).enroll(ctx.enrollment_code(), name)
-    )
+    enroll(store, Transport(ctx.server_url), ctx.enrollment_code(), name)
     store.close()
     return path
 

@@ -3,27 +3,27 @@
 Photos and scans are copied into ``<store>.blobs/<sha256>`` rather than kept
 in SQLite: a 3 MB photo per row would bloat the WAL and every checkpoint,
 and a file named by its own hash never changes, so copying, resuming and
-verifying it is simple.  The copy is written to a temporary name, synced
-and renamed, so a power cut never leaves a half file under a real hash.
+verifying it is simple.  The copy is encrypted with the store's key
+(``client_sqlite.encryption``), written to a temporary name, synced and
+renamed, so a power cut never leaves a half file under a real hash.
 """
 
 from __future__ import annotations
 
 import mimetypes
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from client_sqlite import editing
+from client_sqlite.encryption import write_atomically
 from client_sqlite.store import Store, now_iso
 from sync.blob_upload import sha256_file
 
 
 def blob_dir(store: Store) -> Path:
     """The folder holding this store's attachment files."""
-    return store.path.with_name(store.path.name + ".blobs")
+    return store.blob_dir
 
 
 def _mime(path: Path) -> str:
@@ -35,20 +35,11 @@ def _mime(path: Path) -> str:
     )
 
 
-def _copy_in(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
+def _copy_in(store: Store, source: Path, target: Path) -> None:
     if target.exists():
         return  # content-addressed: the same bytes are already here
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
-    try:
-        with os.fdopen(fd, "wb") as out, source.open("rb") as src:
-            shutil.copyfileobj(src, out, 1024 * 1024)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    # Encrypted under the store's key before it touches the disk.
+    write_atomically(target, store.keys.seal(target.name, source.read_bytes()))
 
 
 def attach(
@@ -62,7 +53,7 @@ def attach(
     sha = sha256_file(source)
     size = source.stat().st_size
     target = blob_dir(store) / sha
-    _copy_in(source, target)
+    _copy_in(store, source, target)
     element = {"mime": mime, "bytes": size}
     if caption:
         element["caption"] = caption

@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from client_sqlite.display import progress_for, render_report, render_status
+from client_sqlite.encryption import PIN_ENV
 from client_sqlite.store import Store
 from sync.vocab import KINDS
 
@@ -35,8 +36,14 @@ class _Device:
 
     def open(self) -> Store:
         if self.store is None:
+            pin = None
+            if not os.environ.get(PIN_ENV) and sys.stdin.isatty():
+                # Asked when the store is opened; scripts set PATROLI_FIELD_PIN.
+                pin = click.prompt(
+                    "PIN", hide_input=True, confirmation_prompt=not Path(self.path).exists()
+                )
             try:
-                self.store = Store(self.path)
+                self.store = Store(self.path, pin=pin)
             except Exception as exc:  # noqa: BLE001 - shown to the officer as one sentence
                 raise click.ClickException(f"Cannot open the store {self.path}: {exc}.") from None
         return self.store
@@ -106,6 +113,7 @@ def field(ctx: click.Context, db_path: str) -> None:
 @click.pass_context
 def enroll(ctx: click.Context, server: str, code: str, name: str | None) -> None:
     """Enroll this device with a one-time code."""
+    from client_sqlite.enrollment import enroll as enroll_store
     from sync.transport import ProblemError, ServerUnreachable, Transport, TransportError
 
     store = _store(ctx)
@@ -115,14 +123,13 @@ def enroll(ctx: click.Context, server: str, code: str, name: str | None) -> None
         )
     transport = Transport(server, max_attempts=3, max_elapsed=30)
     try:
-        answer = transport.enroll(code, name or os.uname().nodename)
+        answer = enroll_store(store, transport, code, name or os.uname().nodename)
     except ProblemError as exc:
         raise click.ClickException(f"Enrollment refused: {exc}") from None
     except ServerUnreachable as exc:
         raise click.ClickException(f"{_sentence(str(exc))}.") from None
     except TransportError as exc:
         raise click.ClickException(f"Cannot reach {server}: {exc}.") from None
-    store.save_enrollment(server, answer)
     click.echo(
         f"Enrolled as {answer['officer']} at post {answer['post']} (device {answer['device_id']})."
     )

@@ -1,6 +1,9 @@
 """Opening the device database and running transactions on it.
 
-Plain ``sqlite3`` in autocommit mode, so that transactions are ours:
+The file is encrypted (``client_sqlite.encryption``: SQLCipher, the key
+from the officer's PIN); a store written before encryption is encrypted
+in place the first time it is opened with a PIN.  The connection is in
+autocommit mode, so that transactions are ours:
 ``atomic()`` opens ``BEGIN IMMEDIATE`` at the outermost level and a
 savepoint when nested (as sqlite-utils does), and rolls back on error.
 """
@@ -13,22 +16,47 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from client_sqlite.encryption import (
+    SALT_BYTES,
+    Keys,
+    check_pin,
+    connect,
+    encrypt_plaintext_store,
+    is_plaintext,
+    keys_for,
+    pin_from_env,
+)
 
-def open_database(path: str | Path) -> sqlite3.Connection:
-    """Open (creating with mode 0600) the store file with WAL and foreign keys on."""
+
+def open_database(path: str | Path, pin: str | None = None) -> tuple[sqlite3.Connection, Keys]:
+    """Open (creating with mode 0600) the store file with WAL and foreign keys on.
+
+    ``pin`` defaults to ``PATROLI_FIELD_PIN``; ``StoreLocked`` when it is
+    missing or wrong, before anything is written.
+    """
     path = Path(path)
+    pin = pin_from_env(pin)
+    if path.exists() and path.stat().st_size and is_plaintext(path):
+        check_pin(pin)
+        keys = Keys(pin, os.urandom(SALT_BYTES))
+        encrypt_plaintext_store(path, keys)
+    else:
+        keys = keys_for(path, pin)
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
         # The file holds the device token and officers' evidence: create it
         # readable by its owner only (SQLite gives -wal/-shm the same mode).
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
     os.chmod(path, 0o600)
-    conn = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+    conn = connect(path, keys)
+    # Freed pages are zeroed, so deleted content leaves no trace even
+    # inside the (encrypted) file.
+    conn.execute("PRAGMA secure_delete=ON")
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA foreign_keys=ON")
     # FULL: a power cut right after a commit must not lose the officer's edit.
     conn.execute("PRAGMA synchronous=FULL")
-    return conn
+    return conn, keys
 
 
 class Transactions:

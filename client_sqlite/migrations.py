@@ -90,10 +90,17 @@ def _v3_blob_errors(conn: sqlite3.Connection) -> None:
     _run(conn, "ALTER TABLE blobs ADD COLUMN error TEXT")
 
 
+def _v4_signing_key(conn: sqlite3.Connection) -> None:
+    # The device's ES256 key (sync.signing), made at enrollment; a store
+    # enrolled before has none and its ops go unsigned until re-enrolled.
+    _run(conn, "ALTER TABLE device ADD COLUMN signing_key TEXT")
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite3.Connection], None]]] = [
     (1, "initial", _v1_initial),
     (2, "clock offset and blobs", _v2_clock_and_blobs),
     (3, "blob errors", _v3_blob_errors),
+    (4, "signing key", _v4_signing_key),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -15,8 +15,9 @@ from typing import Any
 import orjson
 
 from client_sqlite.connection import Transactions, open_database
+from client_sqlite.encryption import seal_plain_blobs
 from client_sqlite.migrations import migrate
-from sync import document
+from sync import document, signing
 from sync import hlc as H
 from sync import units as U
 
@@ -37,11 +38,26 @@ def listing_columns(doc: dict[str, Any]) -> tuple[Any, ...]:
 class Store:
     """One device's local store."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, pin: str | None = None):
+        """Open (or create) the store; ``pin`` defaults to ``PATROLI_FIELD_PIN``."""
         self.path = Path(path)
-        self.conn: sqlite3.Connection = open_database(self.path)
+        self.conn: sqlite3.Connection
+        self.conn, self.keys = open_database(self.path, pin)
         self.tx = Transactions(self.conn)
         migrate(self.tx)
+        # Attachments of a store written before encryption (or left in the
+        # clear by a migration cut short) are sealed now.
+        seal_plain_blobs(self.blob_dir, self.keys)
+        self._signer: Any = None  # the device's signing key, loaded on first use
+
+    @property
+    def blob_dir(self) -> Path:
+        """The folder holding this store's (encrypted) attachment files."""
+        return self.path.with_name(self.path.name + ".blobs")
+
+    def blob_source(self, blob: dict[str, Any]) -> bytes:
+        """An attachment's bytes, decrypted, for upload."""
+        return self.keys.open_blob(blob["sha256"], Path(blob["path"]).read_bytes())
 
     def close(self) -> None:
         """Close the database."""
@@ -62,12 +78,14 @@ class Store:
         """True once the device has an id and a token."""
         return bool(self.device()["token"])
 
-    def save_enrollment(self, server_url: str, answer: dict[str, Any]) -> None:
-        """Keep the identity the server issued at enrollment."""
+    def save_enrollment(
+        self, server_url: str, answer: dict[str, Any], signing_key: str | None = None
+    ) -> None:
+        """Keep the identity the server issued at enrollment and the key it registered."""
         with self.atomic() as c:
             c.execute(
                 "UPDATE device SET device_id=?, token=?, server_url=?, officer=?, post=?, "
-                "enrolled_at=?, revoked=0 WHERE id=1",
+                "enrolled_at=?, revoked=0, signing_key=? WHERE id=1",
                 (
                     answer["device_id"],
                     answer["token"],
@@ -75,8 +93,10 @@ class Store:
                     answer["officer"],
                     answer["post"],
                     now_iso(),
+                    signing_key,
                 ),
             )
+        self._signer = None
         self.observe_server_time(answer["server_time"], H.now_ms())
 
     def node_id(self) -> str:
@@ -129,16 +149,21 @@ class Store:
             "WHERE state != 'rejected' ORDER BY seq LIMIT ?",
             (limit,),
         )
-        return [
-            {
-                "op_id": r[0],
-                "report_id": r[1],
-                "base_rev": r[2],
-                "hlc": r[3],
-                "fields": orjson.loads(r[4]),
-            }
-            for r in rows
-        ]
+        keys = ("op_id", "report_id", "base_rev", "hlc")
+        ops = [dict(zip(keys, r[:4], strict=True), fields=orjson.loads(r[4])) for r in rows]
+        signer = self._signing_key()
+        if signer is not None:
+            # Signed as sent: an op is final once it is handed to the engine
+            # (mark_in_flight stops edits folding into it).
+            for op in ops:
+                op["signature"] = signing.sign_op(signer, op)
+        return ops
+
+    def _signing_key(self) -> Any:
+        if self._signer is None:
+            pem = self.device().get("signing_key")
+            self._signer = signing.load_private_key(pem) if pem else False
+        return self._signer or None
 
     def mark_in_flight(self, op_ids: list[str]) -> None:
         """These ops may reach the server from now on: never fold more edits into them."""

@@ -17,6 +17,7 @@ import click
 COMMANDS = {
     "admin": "server.cli:admin",
     "demo": "patroli.demo:demo",
+    "evidence": "patroli.evidence_cli:evidence",
     "field": "client_sqlite.cli:field",
     "jobs": "server.cli:jobs",
     "serve": "server.cli:serve",

@@ -16,6 +16,8 @@ import secrets
 import shutil
 import signal
 import socket
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,7 @@ from rich.console import Console
 from rich.table import Table
 
 from client_sqlite import editing
+from client_sqlite.enrollment import enroll
 from client_sqlite.store import Store
 from patroli import demo_data, serve_process
 from sync.engine import SyncEngine, SyncResult
@@ -85,13 +88,17 @@ def _seed(database_url: str) -> dict[str, str]:
     return codes
 
 
+#: The officers' PIN in the demo (their stores are encrypted under it).
+DEVICE_PIN = "246810"
+
+
 class Device:
     """A simulated officer's phone with its own store file."""
 
     def __init__(self, name: str, post: str, path: Path, url: str, code: str):
         self.name, self.post, self.url = name, post, url
-        self.store = Store(path)
-        self.store.save_enrollment(url, Transport(url).enroll(code, f"{name}'s phone"))
+        self.store = Store(path, pin=DEVICE_PIN)
+        enroll(self.store, Transport(url), code, f"{name}'s phone")
         self.results: list[SyncResult] = []
 
     def sync(self, url: str | None = None) -> SyncResult:
@@ -224,6 +231,29 @@ def _summary(url: str, tour: dict[str, Any]) -> None:
     console.print(f"  API: {url}/api/v1/meta · field store files under devices/")
 
 
+def _case_file(env: dict[str, str], work: Path, report_id: str) -> None:
+    """Export the shared report's case file and verify it, as an investigator would."""
+    out = work / "case.zip"
+    commands = [
+        ["evidence", "export", report_id, "--out", str(out)],
+        ["evidence", "verify", str(out)],
+    ]
+    console.print("[bold]6.[/] A case file for the prosecutor, verified offline:")
+    for args in commands:
+        console.print(f"  $ patroli {' '.join(args)}")
+        proc = subprocess.run(
+            [sys.executable, "-m", "patroli", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        for line in (proc.stdout + proc.stderr).strip().splitlines():
+            console.print(f"    {line}")
+        if proc.returncode != 0:
+            raise click.ClickException(f"patroli {args[0]} {args[1]} failed.")
+
+
 def _show_field_app(url: str, database_url: str) -> None:
     """The officers' field app: its address, and an enrollment link and QR code for a phone."""
     from server import create_app
@@ -285,7 +315,9 @@ def demo(host: str, port: int, workdir: str, exit_after: bool) -> None:
     except serve_process.ServerDidNotStart as exc:
         raise click.ClickException(f"{exc}.") from None
     try:
-        _summary(url, _tour(url, work, codes))
+        tour = _tour(url, work, codes)
+        _case_file(env, work, tour["shared"])
+        _summary(url, tour)
         _show_field_app(url, env["PATROLI_DATABASE_URL"])
         if exit_after:
             return

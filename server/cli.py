@@ -18,6 +18,7 @@ from server import create_app
 from server.config import DEFAULT_SECRET_KEY
 from server.devices import accounts, field_link
 from server.devices.enrollment import issue_code
+from server.evidence import keys as evidence_keys
 from server.infra.clock import utcnow
 from server.infra.db import db, upgrade_schema
 from server.infra.models import ROLES, Post, User
@@ -79,6 +80,9 @@ def serve(host: str, port: int, workers: int, threads: int, debug: bool) -> None
         )
     app = app_with_schema()
     _configure_logging()
+    with app.app_context():
+        # Published in /meta from the first request on; checkpoints use it.
+        evidence_keys.ensure()
     logging.getLogger("patroli.serve").info(
         "database %s is up to date", app.config["SQLALCHEMY_DATABASE_URI"].split("@")[-1]
     )
@@ -240,6 +244,20 @@ def sign_out_everywhere(username: str) -> None:
     with _account_context():
         ended = accounts.sign_out_everywhere(username)
     _account_change(f"Signed {username} out everywhere.", ended)
+
+
+@admin.command("evidence-key")
+def evidence_key() -> None:
+    """Rotate the key that signs checkpoints; checkpoints signed before stay verifiable."""
+    app = app_with_schema()
+    with app.app_context():
+        retired, made = evidence_keys.rotate()
+    if retired:
+        click.echo(
+            f"Retired evidence key {retired} (its public half is kept); now signing with {made}."
+        )
+    else:
+        click.echo(f"Made evidence key {made}.")
 
 
 @click.group()

@@ -169,7 +169,8 @@ class _Target:
     session: requests.Session
     url: str
     headers: dict[str, str]
-    path: str | os.PathLike[str]
+    #: The file to send, or its bytes (an encrypted store decrypts them first).
+    path: str | os.PathLike[str] | bytes
     mime: str
 
 
@@ -179,7 +180,9 @@ class _Upload:
     def __init__(self, target: _Target, settings: _Settings):
         self.session, self.url, self.headers = target.session, target.url, target.headers
         self.path, self.mime = target.path, target.mime
-        self.size = os.path.getsize(target.path)
+        self.size = (
+            len(target.path) if isinstance(target.path, bytes) else os.path.getsize(target.path)
+        )
         self.adaptive = settings.chunk_size is None
         self.chunk_size = settings.chunk_size or DEFAULT_CHUNK
         self.timeout = settings.timeout
@@ -255,9 +258,12 @@ class _Upload:
             # Every byte is committed and the server is still checking the
             # hash: ask again shortly rather than send an empty chunk.
             raise _Transient("the server is completing the upload")
-        with open(self.path, "rb") as f:
-            f.seek(self.offset)
-            data = f.read(self.chunk_size)
+        if isinstance(self.path, bytes):
+            data = self.path[self.offset : self.offset + self.chunk_size]
+        else:
+            with open(self.path, "rb") as f:
+                f.seek(self.offset)
+                data = f.read(self.chunk_size)
         headers = dict(self.headers, **{"Content-Type": self.mime})
         if self.size:
             last = self.offset + len(data) - 1
@@ -324,7 +330,7 @@ def upload(
     base_url: str,
     headers: dict[str, str],
     sha256: str,
-    path: str | os.PathLike[str],
+    path: str | os.PathLike[str] | bytes,
     mime: str,
     *,
     chunk_size: int | None = None,
@@ -336,7 +342,8 @@ def upload(
     clock: Callable[[], float] = time.monotonic,
     rng: Callable[[], float] = random.random,
 ) -> UploadResult:
-    """Upload the file at ``path`` as blob ``sha256`` to ``base_url``; resume where it stopped.
+    """Upload the file at ``path`` (or ``path`` itself, when it is bytes) as blob ``sha256``
+    to ``base_url``; resume where it stopped.
 
     ``headers`` carries the device's ``Authorization``.  ``progress(done,
     total)`` is called with bytes the server has committed, never going

@@ -67,6 +67,9 @@ class LocalStore(Protocol):
     def record_sync(self, ok: bool, summary: dict[str, Any]) -> None:
         """Remember when the last sync ended and how."""
 
+    def blob_source(self, blob: dict[str, Any]) -> bytes | str:
+        """The bytes (or the path of the file) to upload for one of ``pending_blobs``."""
+
     def pending_blobs(self) -> list[dict[str, Any]]:
         """Attachment files to upload: ``sha256``, ``path``, ``mime``, ``bytes``."""
 
@@ -194,7 +197,7 @@ class SyncEngine:
                     self.transport.base_url,
                     self.transport.auth_headers(),
                     blob["sha256"],
-                    blob["path"],
+                    self.store.blob_source(blob),
                     blob["mime"],
                     chunk_size=self.blob_chunk_size,
                     progress=progress,

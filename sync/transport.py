@@ -290,13 +290,12 @@ class Transport:
         """``GET /meta``: limits and server time."""
         return self.request("GET", "/api/v1/meta")
 
-    def enroll(self, code: str, device_name: str) -> dict[str, Any]:
-        """``POST /devices/enroll``: the device id and its token."""
-        return self.request(
-            "POST",
-            "/api/v1/devices/enroll",
-            json_body={"enrollment_code": code, "device_name": device_name},
-        )
+    def enroll(self, code: str, device_name: str, public_key: str | None = None) -> dict[str, Any]:
+        """``POST /devices/enroll`` (with the device's signing key): its id and token."""
+        body = {"enrollment_code": code, "device_name": device_name}
+        if public_key is not None:
+            body["public_key"] = public_key
+        return self.request("POST", "/api/v1/devices/enroll", json_body=body)
 
     def push(self, batch: dict[str, Any], timeout: float | None = None) -> dict[str, Any]:
         """``POST /sync/push`` one batch."""

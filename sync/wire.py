@@ -75,6 +75,10 @@ class ChangeSchema(Schema):
         validate=validate.Range(min=0, error="must be 0 or more"),
     )
     hlc = HLCString(required=True)
+    #: ES256 signature (sync.signing) over the other five fields; required
+    #: from a device that registered a public key, refused from one that did not.
+    #: (Declared before ``fields``, whose name shadows the module below it.)
+    signature = fields.String()
     fields = fields.Dict(required=True)
 
 
@@ -144,6 +148,16 @@ class PullResponseSchema(Schema):
     server_time = fields.String(required=True)
 
 
+class EvidenceKeySchema(Schema):
+    """The server's current checkpoint-signing key, as ``/meta`` publishes it."""
+
+    key_id = fields.String(required=True)
+    alg = fields.String(required=True, validate=validate.OneOf(["ES256"]))
+    public_key = fields.String(required=True)
+    created_at = fields.String(required=True)
+    retired_at = fields.String(allow_none=True)
+
+
 class MetaSchema(Schema):
     """``GET /api/v1/meta`` answer."""
 
@@ -152,6 +166,8 @@ class MetaSchema(Schema):
     max_batch_bytes = fields.Integer(required=True)
     max_blob_bytes = fields.Integer(required=True)
     server_time = fields.String(required=True)
+    #: None until the server has made its first key (``patroli serve`` does).
+    evidence_key = fields.Nested(EvidenceKeySchema, allow_none=True)
 
 
 PUSH_REQUEST = PushRequestSchema()

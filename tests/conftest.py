@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,10 @@ from server import create_app
 from server.infra.db import db
 from tests import backends, prerequisites
 from tests.world import World
+
+# Device stores are encrypted under the officer's PIN; every store a test
+# opens, in this process or in a `patroli field` child, uses this one.
+os.environ.setdefault("PATROLI_FIELD_PIN", "test-pin-2468")
 
 
 @pytest.fixture(scope="session")

@@ -6,10 +6,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from client_sqlite import editing
+from client_sqlite import editing, enrollment
+from client_sqlite.connection import open_database
 from client_sqlite.store import Store
 from sync.engine import SyncEngine, SyncResult
 from sync.transport import Transport
+
+
+def raw_connection(path: Path) -> Any:
+    """The store file opened with the test PIN but not through ``Store`` (no migration)."""
+    conn, _keys = open_database(path)
+    return conn
 
 
 @dataclass
@@ -23,7 +30,7 @@ class FieldDevice:
     def enroll(cls, path: Path, server_url: str, code: str, name: str = "phone") -> FieldDevice:
         """Create a store and enroll it with ``code``."""
         store = Store(path)
-        store.save_enrollment(server_url, Transport(server_url).enroll(code, name))
+        enrollment.enroll(store, Transport(server_url), code, name)
         return cls(store, server_url)
 
     def transport(self, **kwargs: Any) -> Transport:

@@ -13,6 +13,7 @@ from werkzeug.security import generate_password_hash
 
 from server.devices import seed_people
 from sync import hlc as H
+from sync import signing
 
 PASSWORD = "correct horse battery"
 # Hashing is deliberately slow; one hash serves every seeded person.
@@ -53,6 +54,8 @@ class DeviceAPI:
     post: str
     clock: H.HLC | None = None
     revs: dict[str, int] = field(default_factory=dict)
+    #: The ES256 key of a device that signs its ops (None: an older, unsigned device).
+    key: Any = None
 
     @property
     def headers(self) -> dict[str, str]:
@@ -71,14 +74,17 @@ class DeviceAPI:
         base_rev: int | None = None,
         hlc: str | None = None,
     ) -> dict[str, Any]:
-        """One change, with a fresh op id."""
-        return {
+        """One change, with a fresh op id (signed when the device has a key)."""
+        change = {
             "op_id": new_id(),
             "report_id": report_id,
             "base_rev": base_rev,
             "hlc": hlc or self.hlc(),
             "fields": fields,
         }
+        if self.key is not None:
+            change["signature"] = signing.sign_op(self.key, change)
+        return change
 
     def push_raw(self, changes: list[dict[str, Any]], batch_id: str | None = None) -> Any:
         """POST a batch and return the raw response."""
@@ -152,17 +158,21 @@ class World:
             world.devices[username] = world.enroll(code, username)
         return world
 
-    def enroll(self, code: str, officer: str) -> DeviceAPI:
-        """Enroll a device with ``code`` through the API."""
-        resp = self.client.post(
-            "/api/v1/devices/enroll",
-            json={"enrollment_code": code, "device_name": f"{officer} phone"},
-        )
+    def enroll(self, code: str, officer: str, key: Any = None) -> DeviceAPI:
+        """Enroll a device with ``code`` through the API (registering ``key`` if given)."""
+        body = {"enrollment_code": code, "device_name": f"{officer} phone"}
+        if key is not None:
+            body["public_key"] = signing.public_key_text(key)
+        resp = self.client.post("/api/v1/devices/enroll", json=body)
         assert resp.status_code == 201, resp.get_json()
         body = resp.get_json()
         return DeviceAPI(
-            self.client, body["device_id"], body["token"], body["officer"], body["post"]
+            self.client, body["device_id"], body["token"], body["officer"], body["post"], key=key
         )
+
+    def signing_device(self, officer: str) -> DeviceAPI:
+        """A second device of ``officer`` that signs its ops with a key of its own."""
+        return self.enroll(self.issue_code(officer), officer, key=signing.new_private_key())
 
     def issue_code(self, username: str, ttl_s: int | None = None) -> str:
         """A fresh enrollment code for an officer."""

@@ -42,7 +42,9 @@ def _validated(schema: Schema, body: dict[str, Any]) -> dict[str, Any]:
 def enroll() -> ResponseReturnValue:
     """Enroll a device with a one-time code; answer its id and bearer token."""
     body = _validated(_ENROLL, json_object())
-    result = enrollment.enroll(body["enrollment_code"], body["device_name"])
+    result = enrollment.enroll(
+        body["enrollment_code"], body["device_name"], public_key=body.get("public_key")
+    )
     result["server_time"] = hlc.format_server_time()
     return jsonify(result), 201
 

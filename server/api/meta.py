@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
 
+from server.evidence import keys as evidence_keys
 from sync import PROTOCOL_VERSION, hlc
 
 bp = Blueprint("meta", __name__)
@@ -20,4 +21,5 @@ def meta() -> ResponseReturnValue:
         max_batch_bytes=cfg["PATROLI_MAX_BATCH_BYTES"],
         max_blob_bytes=cfg["PATROLI_MAX_BLOB_BYTES"],
         server_time=hlc.format_server_time(),
+        evidence_key=evidence_keys.published(),
     )

@@ -61,8 +61,11 @@ def issue_code_with_expiry(
     return "-".join(raw[i : i + 4] for i in range(0, 12, 4)), expires_at
 
 
-def enroll(code: str, device_name: str) -> dict[str, Any]:
-    """Consume ``code`` and enroll a device; return the device id and its token."""
+def enroll(code: str, device_name: str, public_key: str | None = None) -> dict[str, Any]:
+    """Consume ``code`` and enroll a device; return the device id and its token.
+
+    ``public_key`` (already checked) is the key the device signs its ops with.
+    """
     code_hash = hash_secret(normalize_code(code))
     row = db.session.get(EnrollmentCode, code_hash)
     bad = Problem(
@@ -95,6 +98,7 @@ def enroll(code: str, device_name: str) -> dict[str, Any]:
                 name=device_name,
                 token_hash=hash_secret(token),
                 created_at=now,
+                public_key=public_key,
             )
         )
     return {

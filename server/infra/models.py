@@ -76,6 +76,9 @@ class Device(db.Model):
     # Set by the silent-devices job when it first finds the device silent,
     # cleared when the device syncs again.
     silent_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The device's ES256 public key (sync.signing wire form), registered at
+    # enrollment; None for devices enrolled before ops were signed.
+    public_key: Mapped[str | None] = mapped_column(Text)
 
 
 class EnrollmentCode(db.Model):
@@ -198,6 +201,14 @@ class ReportRevision(db.Model):
     op_id: Mapped[str | None] = mapped_column(String(36))
     action: Mapped[str] = mapped_column(String(16))
     changes: Mapped[str] = mapped_column(Text)
+    # Evidence (server.evidence): the op as the device signed it, its
+    # signature, the hash chain, and the change sequence value the revision
+    # was committed under (checkpoints cover sequence ranges).
+    op: Mapped[str | None] = mapped_column(Text)
+    signature: Mapped[str | None] = mapped_column(String(200))
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
+    seq: Mapped[int | None] = mapped_column(BigInteger, index=True)
 
     __table_args__ = (UniqueConstraint("report_id", "rev", name="uq_report_revisions_rev"),)
 
@@ -309,3 +320,29 @@ class AggregateRollupMember(db.Model):
     __tablename__ = "aggregate_rollup_members"
     report_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     day: Mapped[date | None] = mapped_column(Date)
+
+
+class EvidenceKey(db.Model):
+    """A key the server signs checkpoints with; a retired key keeps only its public half."""
+
+    __tablename__ = "evidence_keys"
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    public_key: Mapped[str] = mapped_column(Text)
+    private_key: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class EvidenceCheckpoint(db.Model):
+    """A signed Merkle root over the revisions committed in a range of the change sequence."""
+
+    __tablename__ = "evidence_checkpoints"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq_from: Mapped[int] = mapped_column(BigInteger)
+    seq_to: Mapped[int] = mapped_column(BigInteger)
+    period_start: Mapped[str | None] = mapped_column(String(32))
+    period_end: Mapped[str] = mapped_column(String(32))
+    count: Mapped[int] = mapped_column(Integer)
+    root: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str] = mapped_column(ForeignKey("evidence_keys.id"))
+    signature: Mapped[str] = mapped_column(String(200))

@@ -6,7 +6,14 @@ from collections.abc import Callable
 from datetime import datetime
 
 from server.infra.clock import utcnow
-from server.jobs import blob_cleanup, prune_ops, review_sla, rollup, silent_devices
+from server.jobs import (
+    blob_cleanup,
+    evidence_checkpoint,
+    prune_ops,
+    review_sla,
+    rollup,
+    silent_devices,
+)
 from server.jobs.registry import Job, Registry
 
 JOBS: tuple[Job, ...] = (
@@ -15,6 +22,7 @@ JOBS: tuple[Job, ...] = (
     prune_ops.JOB,
     review_sla.JOB,
     silent_devices.JOB,
+    evidence_checkpoint.JOB,
 )
 
 

@@ -5,9 +5,10 @@ The push and pull bodies are the sync protocol's (``sync.wire``).
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from server.review import decisions
+from sync import signing
 
 
 class TokenRequestSchema(Schema):
@@ -17,11 +18,21 @@ class TokenRequestSchema(Schema):
     password = fields.String(required=True)
 
 
+def _public_key(value: str) -> None:
+    try:
+        signing.load_public_key(value)
+    except signing.SigningError as exc:
+        raise ValidationError(str(exc)) from None
+
+
 class EnrollSchema(Schema):
     """Body of ``POST /devices/enroll``."""
 
     enrollment_code = fields.String(required=True, validate=validate.Length(min=1, max=64))
     device_name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    #: Optional (devices that predate signed ops leave it out): the device's
+    #: ES256 public key; once given, every op of the device must be signed.
+    public_key = fields.String(validate=[validate.Length(max=400), _public_key])
 
 
 class RevokeSchema(Schema):

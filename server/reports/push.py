@@ -29,6 +29,7 @@ from server.infra.models import Device, OpRecord
 from server.infra.transactions import is_retryable, write_connection
 from server.reports import store
 from server.reports.push_checks import Checked, check, envelope, result_of
+from server.reports.signatures import device_key
 from sync import hlc as sync_hlc
 from sync import merge as sync_merge
 from sync import report_schema
@@ -230,6 +231,7 @@ class _Batch:
                 changes=changes,
                 device_id=self.device.id,
                 op_id=change["op_id"],
+                signed=change,
             )
         )
 
@@ -325,7 +327,8 @@ def _run_batch(
 def push(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
     """Apply a push body for ``principal``'s device and build the response."""
     changes = envelope(body)
-    checked = [check(change) for change in changes]
+    key = device_key(principal.device)
+    checked = [check(change, key) for change in changes]
     for attempt in range(_RETRIES):
         try:
             results = _run_batch(principal, changes, checked)

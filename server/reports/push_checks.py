@@ -13,6 +13,7 @@ from typing import Any
 from flask import current_app
 
 from server.infra.problems import Problem
+from server.reports.signatures import DeviceKey, signature_errors
 from sync import report_schema, wire
 from sync import units as sync_units
 from sync.schema_compiler import validator
@@ -63,13 +64,13 @@ class Checked:
     value_errors: dict[str, list[str]] | None = None
 
 
-def check(change: dict[str, Any]) -> Checked:
+def check(change: dict[str, Any], key: DeviceKey) -> Checked:
     """Validate one change up front, outside the write transaction.
 
     Parsing and validation do not depend on stored state, so they run
     before any lock is taken (and once, however often the batch is retried).
     """
-    errors = _CHECK_CHANGE(change)
+    errors = _CHECK_CHANGE(change) or signature_errors(key, change)
     if errors:
         return Checked(errors=errors)
     fields = change["fields"]

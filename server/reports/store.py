@@ -19,8 +19,9 @@ from sqlalchemy.engine import Connection
 
 from server.infra.bulk import bulk_write
 from server.infra.models import Conflict, Counter, Report, ReportRevision
-from server.reports import blob_refs
+from server.reports import blob_refs, evidence_chain
 from server.reports import document as documents
+from sync import signing
 
 reports = Report.__table__
 revisions = ReportRevision.__table__
@@ -207,6 +208,7 @@ def save(conn: Connection, states: Iterable[ReportState], now: datetime) -> None
         state.row["seq"] = values["seq"] = seq
     bulk_write(conn, reports, [v for s, v in zip(dirty, rows, strict=True) if s.is_new])
     bulk_write(conn, reports, [v for s, v in zip(dirty, rows, strict=True) if not s.is_new], "id")
+    evidence_chain.seal(conn, dirty)
     bulk_write(conn, revisions, [r for s in dirty for r in s.revisions])
     bulk_write(conn, conflicts, [c for s in dirty for c in s.conflicts])
     _index_blobs(conn, dirty)
@@ -235,8 +237,13 @@ def revision_row(
     changes: dict[str, Any],
     device_id: str | None = None,
     op_id: str | None = None,
+    signed: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A ``report_revisions`` row for the state's current revision."""
+    """A ``report_revisions`` row for the state's current revision.
+
+    ``signed`` is the device op behind it, as sent (with its ``signature``
+    when the device signs); ``save`` adds the chain hashes.
+    """
     return {
         "report_id": state.id,
         "rev": state.rev,
@@ -246,4 +253,6 @@ def revision_row(
         "op_id": op_id,
         "action": action,
         "changes": orjson.dumps(changes).decode(),
+        "op": orjson.dumps(signing.signed_part(signed)).decode() if signed else None,
+        "signature": signed.get("signature") if signed else None,
     }

@@ -21,8 +21,9 @@ from server.http.sessions import web_principal
 from server.infra import localtime
 from server.infra.problems import Problem
 from server.web import auth, conflicts, dashboard, devices, field, queue
+from server.web import evidence as evidence_web
 
-BLUEPRINTS = (auth.bp, queue.bp, conflicts.bp, devices.bp, dashboard.bp)
+BLUEPRINTS = (auth.bp, queue.bp, conflicts.bp, devices.bp, dashboard.bp, evidence_web.bp)
 
 #: Pages each role may open, in navigation order: (endpoint, label).
 NAVIGATION = {

@@ -17,6 +17,7 @@ from server.reports.detail import report_view
 from server.review import decisions as review_service
 from server.review import queue as queue_service
 from server.review.conflicts import device_names
+from server.web import evidence as evidence_web
 from server.web.access import current, page
 from sync import vocab
 
@@ -85,6 +86,7 @@ def report(report_id: str) -> ResponseReturnValue:
         doc=view["report"],
         devices=device_names(ids),
         may_review=current().role == "commander",
+        may_export=current().role in evidence_web.ROLES,
         decisions=review_service.DECISIONS,
     )
 

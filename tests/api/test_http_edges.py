@@ -27,7 +27,9 @@ def test_meta_keys_exactly(client) -> None:
         "max_batch_bytes",
         "max_blob_bytes",
         "server_time",
+        "evidence_key",  # issue 16: null until `patroli serve` (or a checkpoint) makes one
     }
+    assert body["evidence_key"] is None
     assert body["protocol"] == 1 and body["max_batch_ops"] == 500
     assert body["max_batch_bytes"] == 8 * 1024 * 1024
     assert len(body["server_time"]) == 24 and body["server_time"].endswith("Z")

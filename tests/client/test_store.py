@@ -16,6 +16,7 @@ from client_sqlite import editing
 from client_sqlite.connection import Transactions, open_database
 from client_sqlite.migrations import LATEST, current_version, migrate
 from client_sqlite.store import Store
+from tests.field import raw_connection
 from tests.world import incident
 
 
@@ -170,7 +171,7 @@ def test_reopen_after_interrupted_write(tmp_path: Path) -> None:
 def test_migrates_an_older_store_file(tmp_path: Path) -> None:
     """A version-1 store with data is upgraded in place on open, keeping its data."""
     path = tmp_path / "old.sqlite3"
-    conn = open_database(path)
+    conn, _keys = open_database(path)
     assert migrate(Transactions(conn), upto=1) == [1]
     conn.execute(
         "INSERT INTO reports (id, doc, updated_at) VALUES ('r1', ?, 'x')",
@@ -188,7 +189,7 @@ def test_newer_store_refused(tmp_path: Path) -> None:
     """A store written by a newer app is not opened (no silent downgrade)."""
     path = tmp_path / "new.sqlite3"
     Store(path).close()
-    conn = sqlite3.connect(path)
+    conn = raw_connection(path)
     conn.execute("INSERT INTO migrations VALUES (99, 'future', 'x')")
     conn.commit()
     conn.close()

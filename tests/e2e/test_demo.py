@@ -45,6 +45,9 @@ def test_demo_tour_runs_end_to_end(tmp_path: Path) -> None:
     assert "approved" in out and "password patroli-demo" in out
     assert out.count(" ok ") >= 6  # every device's last sync completed
     assert (tmp_path / "demo" / "patroli.sqlite3").exists()
+    # The demo exports the shared report's case file and verifies it offline.
+    assert "$ patroli evidence verify" in out and "\n    verified\n" in out
+    assert (tmp_path / "demo" / "case.zip").exists()
     # The field app's address and a working enrollment link for a phone.
     assert re.search(r"Field app for officers: http://127\.0\.0\.1:\d+/field/", out)
     assert re.search(r"http://127\.0\.0\.1:\d+/field/#enroll=[0-9A-Z]{12}", out)

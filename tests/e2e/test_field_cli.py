@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import subprocess
 import sys
 from contextlib import closing
@@ -13,7 +12,7 @@ import pytest
 import requests
 
 from patroli.serve_process import free_port
-from tests.field import FieldDevice
+from tests.field import FieldDevice, raw_connection
 from tests.live import PASSWORD, live_server
 from tests.world import incident
 
@@ -34,7 +33,7 @@ def patroli(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.Compl
 
 def outbox_rows(db: Path) -> list[tuple]:
     """The outbox as stored, read with plain sqlite3 (not through the client)."""
-    with closing(sqlite3.connect(db)) as conn:
+    with closing(raw_connection(db)) as conn:
         query = "SELECT op_id, state, attempts, fields FROM outbox ORDER BY seq"
         return conn.execute(query).fetchall()
 
@@ -119,7 +118,7 @@ def test_enroll_with_nothing_listening_says_so(tmp_path: Path) -> None:
     proc = patroli("field", "--db", str(db), "enroll", "--server", url, "--code", "X", cwd=tmp_path)
     assert proc.returncode == 1
     assert proc.stderr.strip() == f"Error: Could not reach the server at {url}: connection refused."
-    with closing(sqlite3.connect(db)) as conn:
+    with closing(raw_connection(db)) as conn:
         assert conn.execute("SELECT token, server_url FROM device").fetchall() == [(None, None)]
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ from click.testing import CliRunner
 
 from patroli.cli import main
 from tests.documents import BARE_PATROL, BARE_PATROL_FIELDS, KEYS
+from tests.field import raw_connection
 from tests.live import LiveServer, live_server
 from tests.world import PASSWORD, incident
 
@@ -54,7 +54,7 @@ def _shown(db: Path, report_id: str) -> dict:
 
 def _stored(db: Path, report_id: str) -> dict:
     """The local document as the store file holds it."""
-    conn = sqlite3.connect(db)
+    conn = raw_connection(db)
     try:
         return json.loads(
             conn.execute("SELECT doc FROM reports WHERE id=?", (report_id,)).fetchone()[0]
@@ -104,7 +104,7 @@ def test_document_stored_by_an_older_device_version_is_shown_full(
     _cli(db, "sync")
     full = _shown(db, rid)
     old_form = {k: v for k, v in full.items() if v is not None and v != {} and v is not False}
-    conn = sqlite3.connect(db)
+    conn = raw_connection(db)
     with conn:
         conn.execute(
             "UPDATE reports SET doc=?, acked=? WHERE id=?",

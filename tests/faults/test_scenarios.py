@@ -7,6 +7,7 @@ the device equals the server after a final sync.
 
 from __future__ import annotations
 
+import gzip
 import random
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 import requests
 
@@ -174,13 +176,16 @@ def test_server_sigkilled_mid_batch(server: LiveServer, tmp_path: Path) -> None:
     """
     dev = FieldDevice.enroll(tmp_path / "a.sqlite3", server.url, server.code_for("ofc.1"))
     expected = _offline_work(dev, 240, "kill")
+    # The first batch's size on the wire (signed ops: signatures do not
+    # compress), plus room for the requests before it.
+    first_batch = len(gzip.compress(orjson.dumps({"changes": dev.store.pending_ops(40)})))
     with FaultProxy(server.port, lifetime_s=60, default=FaultPlan(bandwidth_bps=8_000)) as proxy:
         killed = threading.Event()
 
         def kill_when_second_batch_flows() -> None:
             """Poll (bounded) until the proxy has carried more than one batch upward."""
             end = time.monotonic() + 30
-            while time.monotonic() < end and proxy.bytes_up < 5_000:
+            while time.monotonic() < end and proxy.bytes_up < first_batch + 1_500:
                 time.sleep(0.01)
             server.kill()
             killed.set()

@@ -174,7 +174,7 @@ def outbox_vectors() -> list[dict[str, Any]]:
     }
     out = []
     with tempfile.TemporaryDirectory() as tmp:
-        store = Store(Path(tmp) / "device.sqlite3")
+        store = Store(Path(tmp) / "device.sqlite3", pin="golden-vectors")
         with store.atomic() as c:
             c.execute("UPDATE device SET device_id=?, post=? WHERE id=1", (NODE, "NNK"))
         for step in steps:

@@ -65,6 +65,8 @@ PAGES = [
     ("GET", "/conflicts/{conflict}", None, ("login", "ok", 404, "ok", "ok", "login")),
     ("GET", "/devices", None, ("login", "ok", "ok", 403, "ok", "login")),
     ("GET", "/dashboard", None, ("login", 403, 403, "ok", "ok", "login")),
+    # Downloading a case file signs a checkpoint: a CSRF-checked POST.
+    ("POST", "/reports/{report}/case-file", {"_": ""}, ("login", "ok", 404, "ok", 403, "login")),
     (
         "POST",
         "/reports/{report}/review",

@@ -4,6 +4,7 @@ import { sha256Hex } from "./blobs.js";
 import { changedUnits, creation, edited } from "./changes.js";
 import { attachedItem, reportForm, readForm, showErrors, el } from "./form.js";
 import { label, language, setLanguage, t } from "./i18n.js";
+import { newKeyPair, publicKeyText } from "./signing.js";
 import { Store } from "./store.js";
 import { sync } from "./sync.js";
 import { Transport, TransportError } from "./transport.js";
@@ -51,11 +52,14 @@ function enrollView() {
     const error = form.querySelector("#enroll-error");
     error.textContent = t("enrolling");
     try {
+      // A new key for every enrollment; only its public half leaves the phone.
+      const keys = await newKeyPair();
       const answer = await new Transport({ attempts: 1 }).request("POST", "/api/v1/devices/enroll", {
         enrollment_code: data.get("enrollment_code"),
         device_name: data.get("device_name") || "Android",
+        public_key: await publicKeyText(keys.publicKey),
       });
-      await state.store.saveEnrollment(answer);
+      await state.store.saveEnrollment(answer, Date.now(), keys.privateKey);
       history.replaceState(null, "", "/field/"); // the code is spent: keep it out of history
       await refreshRules();
       await render();

@@ -5,6 +5,7 @@
 import * as H from "./hlc.js";
 import { open, request, transaction } from "./idb.js";
 import * as O from "./outbox.js";
+import * as S from "./signing.js";
 import { uuid7 } from "./uuid7.js";
 
 const NAME = "patroli-field";
@@ -64,7 +65,7 @@ export class Store {
     return this.tx(["device"], "readonly", async (s) => (await request(s.device.get("self"))) || null);
   }
 
-  async saveEnrollment(answer, localMs = Date.now()) {
+  async saveEnrollment(answer, localMs = Date.now(), signingKey = null) {
     await this.tx(["device"], "readwrite", async (s) => {
       const node = answer.device_id;
       const clock = H.receive(null, { ms: H.parseServerTime(answer.server_time), counter: 0, node }, node, localMs);
@@ -79,6 +80,7 @@ export class Store {
           revoked: false,
           enrolled_at: new Date().toISOString(),
           last_sync_at: null,
+          signing_key: signingKey,
         },
         "self",
       );
@@ -161,8 +163,14 @@ export class Store {
   // -- what the sync engine needs ---------------------------------------------
 
   async pendingOps(limit) {
-    const outbox = await this.tx(["outbox"], "readonly", (s) => request(s.outbox.getAll()));
-    return O.sendable(outbox, limit).map(({ op_id, report_id, base_rev, hlc, fields }) => ({ op_id, report_id, base_rev, hlc, fields }));
+    const [outbox, device] = await this.tx(["outbox", "device"], "readonly", (s) =>
+      Promise.all([request(s.outbox.getAll()), request(s.device.get("self"))]),
+    );
+    const ops = O.sendable(outbox, limit).map(({ op_id, report_id, base_rev, hlc, fields }) => ({ op_id, report_id, base_rev, hlc, fields }));
+    // Signed after the transaction: WebCrypto's promises would let it commit early.
+    // A device enrolled before signing has no key; its ops go unsigned.
+    const key = device?.signing_key;
+    return key ? Promise.all(ops.map((op) => S.signOp(key, op))) : ops;
   }
 
   async markInFlight(opIds) {
