@@ -21,9 +21,9 @@ from typing import Any
 
 from bench.records import report_fields
 from server import create_app
-from server.aggregates import compute, parse_query
-from server.db import db, upgrade_schema
-from server.rollup import roll_up
+from server.aggregates.query import compute, parse_query
+from server.aggregates.rollup_writer import roll_up
+from server.infra.db import db, upgrade_schema
 from sync import hlc as H
 from tests.world import World
 

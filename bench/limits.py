@@ -2,7 +2,7 @@
 
 * storage floor: the records' JSON written into one two-column table in one
   transaction (``sqlite3`` ``executemany``; ``COPY`` on PostgreSQL), with the
-  server's own SQLite settings (``server.db.SQLITE_PRAGMAS``: WAL,
+  server's own SQLite settings (``server.infra.db.SQLITE_PRAGMAS``: WAL,
   ``synchronous=NORMAL``, 16 KiB pages);
 * pipeline limit: the same push bodies parsed (orjson), expanded into
   units and validated with the project's own ``sync.report_schema``, then
@@ -23,7 +23,7 @@ import psycopg
 from sqlalchemy.engine import make_url
 
 from bench.server import reset_schema
-from server.db import SQLITE_PRAGMAS
+from server.infra.db import SQLITE_PRAGMAS
 from sync import report_schema
 from sync import units as U
 

@@ -28,11 +28,12 @@ from typing import Any
 from sqlalchemy import text
 
 from server import create_app
-from server import report_store as store
-from server.db import bulk_write, db, upgrade_schema
 from server.detection import index
 from server.detection.entries import entry_rows, key_rows
-from server.models import Post, Report
+from server.infra.bulk import bulk_write
+from server.infra.db import db, upgrade_schema
+from server.infra.models import Post, Report
+from server.reports import store
 
 GIVEN = (
     "siti nur dewi sri rina ayu putri wulan indah fitri lestari ani yuni eka tri dwi rizki "

@@ -19,9 +19,10 @@ from sqlalchemy.engine import make_url
 
 from patroli import serve_process
 from patroli.serve_process import free_port
-from server import create_app, people
-from server.db import db, upgrade_schema
-from server.models import User
+from server import create_app
+from server.devices import seed_people
+from server.infra.db import db, upgrade_schema
+from server.infra.models import User
 
 POST = "NNK"
 PG_SCHEMA = "patroli_bench"
@@ -91,7 +92,7 @@ class BenchServer:
         app = self._app()
         upgrade_schema(app)
         with app.app_context():
-            people.seed([(POST, "Nunukan", "Asia/Makassar")], [], None)
+            seed_people.seed([(POST, "Nunukan", "Asia/Makassar")], [], None)
             db.engine.dispose()
         return [self.officer_code(f"ofc.bench.{i}") for i in range(officers)]
 
@@ -104,9 +105,9 @@ class BenchServer:
                 ).scalar_one_or_none()
                 is None
             ):
-                people.add_people([(username, "officer", POST)], None)
+                seed_people.add_people([(username, "officer", POST)], None)
                 db.session.commit()
-            code = people.enrollment_codes([username], "bench")[username]
+            code = seed_people.enrollment_codes([username], "bench")[username]
             db.engine.dispose()
         return code
 

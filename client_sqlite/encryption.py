@@ -53,9 +53,7 @@ def check_pin(pin: str) -> None:
 @lru_cache(maxsize=16)
 def _master(pin: str, salt: bytes) -> bytes:
     # Cached per process: reopening a store must not pay for scrypt again.
-    return hashlib.scrypt(
-        pin.encode(), salt=salt, dklen=32, maxmem=128 * 1024 * 1024, **SCRYPT
-    )
+    return hashlib.scrypt(pin.encode(), salt=salt, dklen=32, maxmem=128 * 1024 * 1024, **SCRYPT)
 
 
 def _subkey(master: bytes, purpose: bytes) -> bytes:

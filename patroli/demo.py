@@ -68,21 +68,22 @@ def _seed(database_url: str) -> dict[str, str]:
     """Posts, officers, commanders, HQ and admin; return an enrollment code per officer."""
     from werkzeug.security import generate_password_hash
 
-    from server import create_app, people
-    from server.db import db, upgrade_schema
+    from server import create_app
+    from server.devices import seed_people
+    from server.infra.db import db, upgrade_schema
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "seed"})
     upgrade_schema(app)
     officers = [(n, "officer", c) for c, names in OFFICERS.items() for n in names]
     with app.app_context():
-        people.seed(
+        seed_people.seed(
             [(code, info["name"], info["tz"]) for code, info in demo_data.POSTS.items()],
             [(f"cmd.{c.lower()}", "commander", c) for c in demo_data.POSTS]
             + [("hq.analyst", "hq", None), ("admin", "admin", None)]
             + officers,
             generate_password_hash(PASSWORD),
         )
-        codes = people.enrollment_codes([name for name, _, _ in officers], "demo")
+        codes = seed_people.enrollment_codes([name for name, _, _ in officers], "demo")
         db.engine.dispose()
     return codes
 
@@ -279,13 +280,14 @@ def _case_file(env: dict[str, str], work: Path, report_id: str) -> None:
 
 def _show_field_app(url: str, database_url: str) -> None:
     """The officers' field app: its address, and an enrollment link and QR code for a phone."""
-    from server import create_app, field_link, people
-    from server.db import db
+    from server import create_app
+    from server.devices import field_link, seed_people
+    from server.infra.db import db
 
     officer = OFFICERS["NNK"][0]
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "seed"})
     with app.app_context():
-        code = people.enrollment_codes([officer], "demo")[officer]
+        code = seed_people.enrollment_codes([officer], "demo")[officer]
         db.engine.dispose()
     link = field_link.enroll_link(url, code)
     console.print(f"\n[bold]Field app for officers:[/] {field_link.field_url(url)}")

@@ -14,15 +14,17 @@ import click
 from flask import Flask
 from werkzeug.security import generate_password_hash
 
-from server import accounts, create_app, field_link
-from server.auth import utcnow
+from server import create_app
 from server.config import DEFAULT_SECRET_KEY
-from server.db import db, upgrade_schema, write_session
-from server.detection.backfill import reindex_all
-from server.enrollment import issue_code
+from server.devices import accounts, field_link
+from server.devices.enrollment import issue_code
 from server.evidence import keys as evidence_keys
-from server.models import ROLES, Post, User
-from server.problems import Problem
+from server.infra.clock import utcnow
+from server.infra.db import db, upgrade_schema
+from server.infra.models import ROLES, Post, User
+from server.infra.problems import Problem
+from server.infra.transactions import write_session
+from server.reports.person_reindex import reindex_all
 
 #: ASCII only: a device sends its post on creation, and the report schema
 #: (sync.report_schema, ``post``) takes A-Z, 0-9, ``_`` and ``-``; str.isalnum
@@ -85,7 +87,7 @@ def serve(host: str, port: int, workers: int, threads: int, debug: bool) -> None
     logging.getLogger("patroli.serve").info(
         "database %s is up to date", app.config["SQLALCHEMY_DATABASE_URI"].split("@")[-1]
     )
-    from server.serving import serve as run
+    from server.runtime.serve import serve as run
 
     run(host, port, workers, threads)
 
@@ -279,22 +281,27 @@ def jobs() -> None:
 @jobs.command("list")
 def list_jobs() -> None:
     """List the jobs and what each does."""
-    from server.jobs import REGISTRY, names
+    from server.jobs.catalog import default_registry
 
-    for name in names():
-        click.echo(f"{name:24s} {REGISTRY[name].description}")
+    registry = default_registry()
+    for name in registry.names():
+        click.echo(f"{name:24s} {registry.get(name).description}")
 
 
 @jobs.command("run")
 @click.argument("name")
 def run(name: str) -> None:
     """Run one job now (waits for nothing; refuses if another process is running it)."""
-    from server.jobs import names, run_job
+    from server.jobs.catalog import default_registry
+    from server.jobs.registry import UnknownJob
 
-    if name not in names():
-        raise click.ClickException(f"There is no job {name!r}; known jobs: {', '.join(names())}.")
+    registry = default_registry()
+    try:
+        registry.get(name)
+    except UnknownJob as exc:
+        raise click.ClickException(str(exc)) from None
     _configure_logging()
-    summary = run_job(app_with_schema(), name, force=True)
+    summary = registry.run(app_with_schema(), name, force=True)
     if summary is None:
         raise click.ClickException(f"Job {name} is running in another process right now.")
     click.echo(f"{name}: " + ", ".join(f"{k}={v}" for k, v in summary.items()))

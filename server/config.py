@@ -35,6 +35,7 @@ def from_environment() -> dict[str, Any]:
         "PATROLI_BLOB_DIR": os.environ.get("PATROLI_BLOB_DIR") or str(Path("var/blobs").resolve()),
         "PATROLI_SCHEDULER": os.environ.get("PATROLI_SCHEDULER", "1") not in ("0", "false", "no"),
         "PATROLI_OP_RETENTION_DAYS": _int("PATROLI_OP_RETENTION_DAYS", 30),
+        "PATROLI_REMOVAL_RETENTION_DAYS": _int("PATROLI_REMOVAL_RETENTION_DAYS", 90),
         "PATROLI_REVIEW_SLA_HOURS": _int("PATROLI_REVIEW_SLA_HOURS", 48),
         "PATROLI_SILENT_DEVICE_HOURS": _int("PATROLI_SILENT_DEVICE_HOURS", 72),
         "PATROLI_SESSION_HOURS": _int("PATROLI_SESSION_HOURS", 8),
@@ -55,6 +56,6 @@ def from_environment() -> dict[str, Any]:
         # Key of the pseudonymous person keys in the partner export (server.detection.exchange).
         "PATROLI_EXCHANGE_KEY": os.environ.get("PATROLI_EXCHANGE_KEY") or "",
         # Flask refuses bodies over this before any view reads them; gzip
-        # bodies are bounded again after decompression (server.bodies).
+        # bodies are bounded again after decompression (server.http.request_body).
         "MAX_CONTENT_LENGTH": max_batch_bytes,
     }

@@ -290,9 +290,7 @@ class Transport:
         """``GET /meta``: limits and server time."""
         return self.request("GET", "/api/v1/meta")
 
-    def enroll(
-        self, code: str, device_name: str, public_key: str | None = None
-    ) -> dict[str, Any]:
+    def enroll(self, code: str, device_name: str, public_key: str | None = None) -> dict[str, Any]:
         """``POST /devices/enroll`` (with the device's signing key): its id and token."""
         body = {"enrollment_code": code, "device_name": device_name}
         if public_key is not None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 from server import create_app
-from server.db import db, upgrade_schema
+from server.infra.db import db, upgrade_schema
 
 POSTGRES_URL = os.environ.get("PATROLI_TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])

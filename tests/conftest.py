@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
 from server import create_app
-from server.db import db
+from server.infra.db import db
 from tests import backends, prerequisites
 from tests.world import World
 

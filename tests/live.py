@@ -14,8 +14,9 @@ from werkzeug.security import generate_password_hash
 
 from patroli import serve_process
 from patroli.serve_process import free_port
-from server import create_app, people
-from server.db import db, upgrade_schema
+from server import create_app
+from server.devices import seed_people
+from server.infra.db import db, upgrade_schema
 from tests import backends
 
 PASSWORD = "correct horse battery"
@@ -61,19 +62,19 @@ class LiveServer:
         """Create posts, a commander per post, officers, an HQ user and an admin."""
         app = self._app()
         upgrade_schema(app)
-        staff: list[people.Person] = [("hq.1", "hq", None), ("admin", "admin", None)]
+        staff: list[seed_people.Person] = [("hq.1", "hq", None), ("admin", "admin", None)]
         for code, officers in posts.items():
             staff += [(name, "officer", code) for name in officers]
             staff.append((f"cmd.{code.lower()}", "commander", code))
         with app.app_context():
             rows = [(code, code.title(), self.zones.get(code, "Asia/Jakarta")) for code in posts]
-            people.seed(rows, staff, _HASH)
+            seed_people.seed(rows, staff, _HASH)
             db.engine.dispose()
 
     def code_for(self, username: str) -> str:
         """A fresh enrollment code for an officer."""
         with self._app().app_context():
-            code = people.enrollment_codes([username], "test")[username]
+            code = seed_people.enrollment_codes([username], "test")[username]
             db.engine.dispose()
             return code
 

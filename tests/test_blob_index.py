@@ -6,8 +6,9 @@ from flask import Flask
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import delete, select
 
-from server.db import MIGRATIONS_DIR, db, write_connection
-from server.models import ReportBlob
+from server.infra.db import MIGRATIONS_DIR, db
+from server.infra.models import ReportBlob
+from server.infra.transactions import write_connection
 from tests.world import World, incident
 
 A, B = "a" * 64, "b" * 64

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from server import blobstore as bs
+from server.infra import blobstore as bs
+from server.infra.blob_files import FilesystemBlobStore
 
 
 def content(size: int, seed: int = 0) -> tuple[bytes, str]:
@@ -20,13 +21,13 @@ def content(size: int, seed: int = 0) -> tuple[bytes, str]:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> bs.FilesystemBlobStore:
+def store(tmp_path: Path) -> FilesystemBlobStore:
     """A store with a short lock wait."""
-    return bs.FilesystemBlobStore(tmp_path / "blobs", lock_wait_s=0.2)
+    return FilesystemBlobStore(tmp_path / "blobs", lock_wait_s=0.2)
 
 
 @pytest.mark.parametrize("name", ["..", "A" * 64, "a" * 63, "../" + "a" * 61, "a" * 63 + "\0"])
-def test_names_other_than_sha256_are_refused(store: bs.FilesystemBlobStore, name: str) -> None:
+def test_names_other_than_sha256_are_refused(store: FilesystemBlobStore, name: str) -> None:
     """Every method refuses a name that is not 64 lowercase hex."""
     assert not bs.is_sha256(name)
     with pytest.raises(ValueError):
@@ -35,7 +36,7 @@ def test_names_other_than_sha256_are_refused(store: bs.FilesystemBlobStore, name
         store.put_whole(name, io.BytesIO(b"x"), 1, 10)
 
 
-def test_chunks_resume_and_complete(store: bs.FilesystemBlobStore) -> None:
+def test_chunks_resume_and_complete(store: FilesystemBlobStore) -> None:
     """Chunks build the blob; a wrong offset names the committed one; completion publishes."""
     data, sha = content(3000)
     out = store.put_chunk(sha, 0, 3000, "image/png", io.BytesIO(data[:1000]), 1000)
@@ -53,7 +54,7 @@ def test_chunks_resume_and_complete(store: bs.FilesystemBlobStore) -> None:
     assert list(store.iter_blobs()) == [(sha, 3000)] and list(store.iter_partials()) == []
 
 
-def test_short_body_commits_prefix(store: bs.FilesystemBlobStore) -> None:
+def test_short_body_commits_prefix(store: FilesystemBlobStore) -> None:
     """A body that ends early commits what came and raises with the new offset."""
     data, sha = content(2000, 1)
     with pytest.raises(bs.BodyInterrupted) as exc:
@@ -61,7 +62,7 @@ def test_short_body_commits_prefix(store: bs.FilesystemBlobStore) -> None:
     assert exc.value.offset == 700 and store.partial(sha).offset == 700
 
 
-def test_new_total_restarts_upload(store: bs.FilesystemBlobStore) -> None:
+def test_new_total_restarts_upload(store: FilesystemBlobStore) -> None:
     """A chunk declaring another total restarts the upload (from 0) or says to (409 at 0)."""
     data, sha = content(2000, 2)
     store.put_chunk(sha, 0, 5000, "image/png", io.BytesIO(b"y" * 1000), 1000)
@@ -73,7 +74,7 @@ def test_new_total_restarts_upload(store: bs.FilesystemBlobStore) -> None:
     assert store.size(sha) == 2000
 
 
-def test_tampered_partial_is_caught_at_completion(store: bs.FilesystemBlobStore) -> None:
+def test_tampered_partial_is_caught_at_completion(store: FilesystemBlobStore) -> None:
     """Bytes damaged on disk between chunks fail the hash check; the upload is dropped."""
     data, sha = content(2000, 3)
     store.put_chunk(sha, 0, 2000, "image/png", io.BytesIO(data[:1000]), 1000)
@@ -84,7 +85,7 @@ def test_tampered_partial_is_caught_at_completion(store: bs.FilesystemBlobStore)
     assert store.partial(sha) is None and not store.exists(sha)
 
 
-def test_busy_lock_is_reported_not_waited_forever(store: bs.FilesystemBlobStore) -> None:
+def test_busy_lock_is_reported_not_waited_forever(store: FilesystemBlobStore) -> None:
     """While another process holds the hash's lock, a chunk gives up with Busy."""
     data, sha = content(100, 4)
     lock = store.root / "locks" / f"{sha[:2]}.lock"
@@ -98,7 +99,7 @@ def test_busy_lock_is_reported_not_waited_forever(store: bs.FilesystemBlobStore)
     assert store.put_chunk(sha, 0, 100, "image/png", io.BytesIO(data), 100).created
 
 
-def test_whole_put_limits_and_dedup(store: bs.FilesystemBlobStore) -> None:
+def test_whole_put_limits_and_dedup(store: FilesystemBlobStore) -> None:
     """A whole body past the limit is refused; a second copy is not stored again."""
     data, sha = content(500, 5)
     with pytest.raises(bs.TooLarge):
@@ -111,7 +112,7 @@ def test_whole_put_limits_and_dedup(store: bs.FilesystemBlobStore) -> None:
     assert store.delete(sha) and not store.exists(sha) and not store.delete(sha)
 
 
-def test_stale_temp_files_removed(store: bs.FilesystemBlobStore) -> None:
+def test_stale_temp_files_removed(store: FilesystemBlobStore) -> None:
     """Temp files older than the cutoff go; fresh ones stay."""
     old, new = store.root / "tmp" / "old.whole", store.root / "tmp" / "new.whole"
     old.write_bytes(b"x")

@@ -15,20 +15,23 @@ from sqlalchemy import create_engine, func, insert, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from server import create_app
-from server.db import (
-    bulk_write,
-    db,
-    insert_if_absent,
+from server.aggregates.rollup_writer import roll_up
+from server.infra.bulk import bulk_write
+from server.infra.db import db, insert_if_absent, upgrade_schema
+from server.infra.models import Counter, JobRun, Post
+from server.infra.transactions import (
+    NestedWrite,
+    PendingChanges,
     is_retryable,
     read_snapshot,
-    upgrade_schema,
     write_connection,
+    write_session,
 )
-from server.models import JobRun, Post
 from tests import backends
 from tests.world import World
 
 posts = Post.__table__
+counters = Counter.__table__
 
 
 @pytest.fixture
@@ -178,3 +181,52 @@ def test_bulk_write_reports_a_duplicate_as_a_retryable_race(app: Flask) -> None:
         with write_connection() as conn:
             names = conn.execute(select(posts.c.name).order_by(posts.c.code)).scalars().all()
     assert names == ["AAA", "BBB"]
+
+
+def _post_count() -> int:
+    with read_snapshot() as conn:
+        return conn.execute(select(func.count()).select_from(posts)).scalar()
+
+
+def test_a_write_inside_a_write_is_refused_and_nothing_is_stored(app: Flask) -> None:
+    """The write gate is not reentrant: nesting is a clear error on every backend, and the
+    outer transaction rolls back (before, a nested SQLite write waited on its own lock)."""
+    now = datetime.now(UTC)
+    with app.app_context():
+        before = _post_count()
+        for inner in (write_connection, write_session):
+            with pytest.raises(NestedWrite, match="inside another one of the same thread"):
+                with write_connection() as conn:
+                    conn.execute(
+                        insert(posts).values(code="DUM", name="Dumai", tz="UTC", created_at=now)
+                    )
+                    with inner():
+                        pass
+            assert _post_count() == before
+        # The gate is free again afterwards.
+        with write_connection() as conn:
+            conn.execute(insert(posts).values(code="DUM", name="Dumai", tz="UTC", created_at=now))
+        assert _post_count() == before + 1
+
+
+def test_the_roll_up_writes_through_the_gate(app: Flask) -> None:
+    """The roll-up's snapshot write is a gated write like any other."""
+    with app.app_context():
+        with read_snapshot() as conn:
+            before = conn.execute(select(counters).order_by(counters.c.name)).all()
+        with pytest.raises(NestedWrite), write_connection():
+            roll_up()
+        with read_snapshot() as conn:
+            assert conn.execute(select(counters).order_by(counters.c.name)).all() == before
+
+
+def test_write_session_refuses_changes_made_before_it(app: Flask) -> None:
+    """Objects added before the block are refused, not committed outside the gate."""
+    with app.app_context():
+        before = _post_count()
+        db.session.add(Post(code="DUM", name="Dumai", tz="UTC", created_at=datetime.now(UTC)))
+        with pytest.raises(PendingChanges, match="before write_session"), write_session():
+            pass
+        assert db.session.new  # left as it was, for the caller to decide
+        db.session.rollback()
+        assert _post_count() == before

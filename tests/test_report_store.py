@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from server.report_store import decode_meta, encode_meta
+from server.reports.store import decode_meta, encode_meta
 
 A = {"r": 1, "h": "0001763800000000-00000-dev-a", "d": "dev-a", "b": "ofc.nnk.1"}
 B = {"r": 3, "h": "0001763800005000-00002-dev-b", "d": None, "b": "cmd.nnk"}

@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.security import generate_password_hash
 
-from server import people
+from server.devices import seed_people
 from sync import hlc as H
 from sync import signing
 
@@ -135,7 +135,7 @@ class World:
     def build(cls, app: Flask, client: FlaskClient) -> World:
         """Seed posts, people and one enrolled device per officer."""
         world = cls(app, client)
-        staff: list[people.Person] = [
+        staff: list[seed_people.Person] = [
             ("ofc.nnk.1", "officer", "NNK"),
             ("ofc.nnk.2", "officer", "NNK"),
             ("ofc.nnk.3", "officer", "NNK"),
@@ -146,12 +146,12 @@ class World:
             ("admin", "admin", None),
         ]
         with app.app_context():
-            people.seed(
+            seed_people.seed(
                 [("NNK", "Nunukan", "Asia/Makassar"), ("DUM", "Dumai", "Asia/Jakarta")],
                 staff,
                 PASSWORD_HASH,
             )
-            codes = people.enrollment_codes(
+            codes = seed_people.enrollment_codes(
                 [name for name, role, _ in staff if role == "officer"], "test"
             )
         for username, code in codes.items():
@@ -177,7 +177,7 @@ class World:
     def issue_code(self, username: str, ttl_s: int | None = None) -> str:
         """A fresh enrollment code for an officer."""
         with self.app.app_context():
-            return people.enrollment_codes([username], "test", ttl_s)[username]
+            return seed_people.enrollment_codes([username], "test", ttl_s)[username]
 
     def token(self, username: str) -> dict[str, str]:
         """Authorization header for a person, from ``/auth/token`` (once per person)."""

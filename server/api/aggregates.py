@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from server import aggregates as service
-from server.auth import require
+from server.aggregates import query as service
+from server.http.auth import require
 
 bp = Blueprint("aggregates", __name__)
 

@@ -6,25 +6,19 @@ from datetime import timedelta
 
 from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
-from marshmallow import Schema, fields
 from werkzeug.security import check_password_hash
 
-from server.auth import USER_TOKEN_PREFIX, hash_secret, new_token, utcnow
-from server.bodies import json_object
-from server.db import db, write_session
-from server.documents import iso_ms
-from server.models import ApiToken, User
-from server.problems import Problem
+from server.http.auth import USER_TOKEN_PREFIX, hash_secret, new_token
+from server.http.request_body import json_object
+from server.infra.clock import iso_ms, utcnow
+from server.infra.db import db
+from server.infra.models import ApiToken, User
+from server.infra.problems import Problem
+from server.infra.transactions import write_session
+from server.openapi.requests import TokenRequestSchema
 from sync.errors import flatten_errors
 
 bp = Blueprint("auth_tokens", __name__)
-
-
-class TokenRequestSchema(Schema):
-    """Username and password of a commander, HQ analyst or admin."""
-
-    username = fields.String(required=True)
-    password = fields.String(required=True)
 
 
 _SCHEMA = TokenRequestSchema()

@@ -26,11 +26,12 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
 from werkzeug.wsgi import wrap_file
 
-from server import blob_refs
-from server import blobstore as bs
-from server.auth import Principal, current_principal, require, require_device
-from server.db import db
-from server.problems import Problem
+from server.http.auth import Principal, current_principal, require, require_device
+from server.infra import blobstore as bs
+from server.infra.blob_files import store_for
+from server.infra.db import db
+from server.infra.problems import Problem
+from server.reports import blob_refs
 from sync import vocab
 
 bp = Blueprint("blobs", __name__)
@@ -75,7 +76,7 @@ def get_blob(sha256: str) -> ResponseReturnValue:
         raise _not_found()
     mime = _mime_in_scope(principal, sha256)
     try:
-        f, size = bs.store_for(current_app).open(sha256)
+        f, size = store_for(current_app).open(sha256)
     except FileNotFoundError:
         raise Problem(404, "not-found", "That attachment has not been uploaded yet.") from None
     return _send(f, size, sha256, mime)
@@ -109,7 +110,7 @@ def _upload_status(sha256: str) -> Response:
     """HEAD for devices: 200 stored, 404 unknown, 404 + Upload-Offset while partial."""
     if not bs.is_sha256(sha256):
         raise _not_found()
-    store = bs.store_for(current_app)
+    store = store_for(current_app)
     # Partial first: an upload completing between the two looks complete,
     # never like a part file with every byte and no blob yet.
     partial = store.partial(sha256)
@@ -196,7 +197,7 @@ def put_blob(sha256: str) -> ResponseReturnValue:
     # Flask's own limit is the push body's; ours bounds what is read (one
     # byte past the limit is how a body without Content-Length is caught).
     request.max_content_length = limit + 1
-    store = bs.store_for(current_app)
+    store = store_for(current_app)
     try:
         if declared is None:
             return _put_whole(store, sha256, length, limit)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from server import conflicts as service
-from server.auth import current_principal, require
-from server.bodies import json_object
-from server.problems import Problem
+from server.http.auth import current_principal, require
+from server.http.request_body import json_object
+from server.infra.problems import Problem
+from server.review import conflicts as service
 
 bp = Blueprint("conflicts", __name__)
 STATUSES = ("open", "resolved")

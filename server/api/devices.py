@@ -6,50 +6,21 @@ from typing import Any
 
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema
 
-from server import device_status, enrollment
-from server.auth import current_principal, require
-from server.bodies import json_object
-from server.db import db
-from server.documents import iso_ms
-from server.models import Device, User
-from server.problems import Problem
-from sync import hlc as H
-from sync import signing
+from server.devices import enrollment
+from server.devices import status as device_status
+from server.http.auth import current_principal, require
+from server.http.request_body import json_object
+from server.infra.clock import iso_ms
+from server.infra.db import db
+from server.infra.models import Device, User
+from server.infra.problems import Problem
+from server.openapi.requests import EnrollmentCodeSchema, EnrollSchema, RevokeSchema
+from sync import hlc
 from sync.errors import flatten_errors
 
 bp = Blueprint("devices", __name__)
-
-
-def _public_key(value: str) -> None:
-    try:
-        signing.load_public_key(value)
-    except signing.SigningError as exc:
-        raise ValidationError(str(exc)) from None
-
-
-class EnrollSchema(Schema):
-    """Body of ``POST /devices/enroll``."""
-
-    enrollment_code = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    device_name = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    #: Optional (devices that predate signed ops leave it out): the device's
-    #: ES256 public key; once given, every op of the device must be signed.
-    public_key = fields.String(validate=[validate.Length(max=400), _public_key])
-
-
-class RevokeSchema(Schema):
-    """Body of ``POST /devices/<id>/revoke`` (optional)."""
-
-    reason = fields.String(validate=validate.Length(max=500), allow_none=True)
-
-
-class EnrollmentCodeSchema(Schema):
-    """Body of ``POST /devices/enrollment-codes``."""
-
-    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    ttl_hours = fields.Integer(strict=True, validate=validate.Range(min=1, max=24 * 30))
 
 
 _ENROLL, _REVOKE, _CODE = EnrollSchema(), RevokeSchema(), EnrollmentCodeSchema()
@@ -74,7 +45,7 @@ def enroll() -> ResponseReturnValue:
     result = enrollment.enroll(
         body["enrollment_code"], body["device_name"], public_key=body.get("public_key")
     )
-    result["server_time"] = H.format_server_time()
+    result["server_time"] = hlc.format_server_time()
     return jsonify(result), 201
 
 

@@ -6,8 +6,7 @@ from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
 
 from server.evidence import keys as evidence_keys
-from sync import PROTOCOL_VERSION
-from sync import hlc as H
+from sync import PROTOCOL_VERSION, hlc
 
 bp = Blueprint("meta", __name__)
 
@@ -21,6 +20,6 @@ def meta() -> ResponseReturnValue:
         max_batch_ops=cfg["PATROLI_MAX_BATCH_OPS"],
         max_batch_bytes=cfg["PATROLI_MAX_BATCH_BYTES"],
         max_blob_bytes=cfg["PATROLI_MAX_BLOB_BYTES"],
-        server_time=H.format_server_time(),
+        server_time=hlc.format_server_time(),
         evidence_key=evidence_keys.published(),
     )

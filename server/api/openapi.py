@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app
 
-from server import openapi
+from server.openapi import document as openapi
 
 bp = Blueprint("openapi", __name__)
 

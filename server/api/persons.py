@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from server.auth import require
 from server.detection import appearances, exchange
-from server.problems import Problem
-from server.queue import parse_date
+from server.http.auth import require
+from server.http.params import parse_date
+from server.infra.problems import Problem
 
 bp = Blueprint("persons", __name__)
 

@@ -5,33 +5,21 @@ from __future__ import annotations
 import orjson
 from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
-from marshmallow import Schema, fields, validate
 
-from server import geojson
-from server import queue as queue_service
-from server import review as review_service
-from server.auth import current_principal, require
-from server.bodies import json_object
-from server.db import db
-from server.models import Report
-from server.problems import Problem
-from server.report_detail import report_view
+from server.http.auth import current_principal, require
+from server.http.request_body import json_object
+from server.infra.db import db
+from server.infra.models import Report
+from server.infra.problems import Problem
+from server.openapi.requests import ReviewSchema
+from server.reports import filters as report_filters
+from server.reports import geojson
+from server.reports.detail import report_view
+from server.review import decisions as review_service
+from server.review import queue as queue_service
 from sync.errors import flatten_errors
 
 bp = Blueprint("reports", __name__)
-
-
-class ReviewSchema(Schema):
-    """Body of ``POST /reports/<id>/review``."""
-
-    status = fields.String(
-        required=True,
-        validate=validate.OneOf(
-            review_service.DECISIONS, error="must be one of: " + ", ".join(review_service.DECISIONS)
-        ),
-    )
-    note = fields.String(allow_none=True, validate=validate.Length(max=2000))
-    rev = fields.Integer(required=True, strict=True)
 
 
 _REVIEW = ReviewSchema()
@@ -49,7 +37,7 @@ def _report_in_scope(report_id: str) -> Report:
 @require("officer", "commander", "hq", "admin")
 def list_reports() -> ResponseReturnValue:
     """The review queue: filtered, paginated, oldest waiting first, with counts per status."""
-    filters = queue_service.parse_filters(request.args)
+    filters = report_filters.parse_filters(request.args)
     return jsonify(queue_service.search(current_principal(), filters))
 
 
@@ -57,7 +45,7 @@ def list_reports() -> ResponseReturnValue:
 @require("officer", "commander", "hq", "admin")
 def reports_geojson() -> ResponseReturnValue:
     """Reports with a location as GeoJSON (no person names), same filters as the queue."""
-    filters = queue_service.parse_filters(request.args)
+    filters = report_filters.parse_filters(request.args)
     body = geojson.feature_collection(current_principal(), filters)
     return Response(orjson.dumps(body), mimetype="application/geo+json")
 

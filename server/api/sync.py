@@ -5,12 +5,12 @@ from __future__ import annotations
 import orjson
 from flask import Blueprint, Response, current_app, request
 
-from server import pull as pull_service
-from server import push as push_service
-from server.auth import current_principal, require_device
-from server.bodies import json_object
-from server.db import read_snapshot
-from server.problems import Problem
+from server.http.auth import current_principal, require_device
+from server.http.request_body import json_object
+from server.infra.problems import Problem
+from server.infra.transactions import read_snapshot
+from server.reports import pull as pull_service
+from server.reports import push as push_service
 
 bp = Blueprint("sync", __name__)
 

@@ -20,10 +20,10 @@ from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
 from flask_babel import force_locale
 
-from server.db import db
-from server.i18n import LANGUAGES
-from server.models import Post
-from server.web import labels
+from server.http import labels
+from server.http.i18n import LANGUAGES
+from server.infra.db import db
+from server.infra.models import Post
 from sync import vocab
 
 bp = Blueprint("vocabularies", __name__)

@@ -19,9 +19,8 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection
 
-from server.auth import aware
-from server.db import bulk_write
-from server.models import PersonAlert, PersonEntry, PersonLink
+from server.detection.models import PersonAlert, PersonEntry, PersonLink
+from server.infra.bulk import bulk_write
 
 ALERT_TYPES = ("deferred_applicant", "seen_before", "repeat_suspect")
 
@@ -35,7 +34,7 @@ def types_of(link: Any, occurred_at: Any) -> list[str]:
     found = []
     if link.other_kind == "passport_deferral" and link.other_role == "applicant":
         found.append("deferred_applicant")
-    earlier = aware(link.other_occurred_at)
+    earlier = link.other_occurred_at
     if (
         link.role in ("victim", "suspect")
         and earlier is not None
@@ -63,7 +62,7 @@ def recompute(conn: Connection, report_ids: list[str]) -> None:
     links = conn.execute(select(links_t).where(links_t.c.report_id.in_(report_ids)))
     rows: dict[tuple[str, str, str, str], dict[str, Any]] = {}
     for link in links:
-        for kind in types_of(link, aware(when.get(link.report_id))):
+        for kind in types_of(link, when.get(link.report_id)):
             rows.setdefault(
                 (link.report_id, link.person_id, kind, link.other_report_id),
                 {

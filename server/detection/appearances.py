@@ -6,12 +6,11 @@ from typing import Any
 
 from sqlalchemy import and_, select
 
-from server.auth import aware
-from server.db import db
+from server.detection.models import PersonEntry, PersonLink
 from server.detection.names import normal_document
-from server.documents import iso_ms
-from server.models import PersonEntry, PersonLink
-from server.problems import Problem
+from server.infra.clock import iso_ms
+from server.infra.db import db
+from server.infra.problems import Problem
 from sync import vocab
 
 entries_t = PersonEntry.__table__
@@ -61,7 +60,7 @@ def appearances(number: str, doc_type: str | None) -> list[dict[str, Any]]:
             "report_id": row.report_id,
             "post": row.post_code,
             "kind": row.kind,
-            "occurred_at": iso_ms(aware(row.occurred_at)),
+            "occurred_at": iso_ms(row.occurred_at),
             "person_id": row.person_id,
             "role": row.role,
             "basis": basis,
@@ -71,5 +70,4 @@ def appearances(number: str, doc_type: str | None) -> list[dict[str, Any]]:
 
 
 def _ts(value: Any) -> float:
-    value = aware(value)
     return value.timestamp() if value is not None else float("-inf")

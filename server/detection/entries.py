@@ -6,10 +6,9 @@ from typing import Any
 
 import orjson
 
-from server import documents
-from server.auth import aware
 from server.detection.matching import PersonRecord
 from server.detection.names import blocking_keys, normal_document, normal_name
+from server.infra.clock import occurred_utc
 
 
 def signature(post: str, device_doc: dict[str, Any]) -> bytes:
@@ -30,7 +29,7 @@ def entry_rows(report_id: str, post: str, device_doc: dict[str, Any]) -> list[di
     """One ``person_entries`` row per person; none for a retracted report."""
     if device_doc.get("retracted"):
         return []
-    occurred_at = documents.occurred_utc(device_doc.get("occurred_at"))
+    occurred_at = occurred_utc(device_doc.get("occurred_at"))
     rows = []
     for person_id, person in sorted((device_doc.get("persons") or {}).items()):
         if not isinstance(person, dict):
@@ -85,7 +84,7 @@ def record(entry: Any) -> PersonRecord:
         person_id=get("person_id"),
         sex=get("sex"),
         age=get("age"),
-        occurred_at=aware(get("occurred_at")),
+        occurred_at=get("occurred_at"),
         name_norm=get("name_norm") or "",
         doc_type=get("doc_type"),
         doc_norm=get("doc_norm") or "",

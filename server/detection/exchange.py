@@ -17,11 +17,10 @@ from datetime import date
 
 from sqlalchemy import select
 
-from server.auth import aware
-from server.db import db
+from server.detection.models import PersonEntry
 from server.detection.names import normal_document
-from server.models import PersonEntry
-from server.problems import Problem
+from server.infra.db import db
+from server.infra.problems import Problem
 
 entries_t = PersonEntry.__table__
 
@@ -54,7 +53,7 @@ def to_csv(secret: str, date_from: date | None, date_to: date | None) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     for row in db.session.execute(query):
-        when = aware(row.occurred_at)
+        when = row.occurred_at
         day = when.date() if when is not None else None
         if (date_from and (day is None or day < date_from)) or (
             date_to and (day is None or day > date_to)

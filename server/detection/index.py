@@ -14,11 +14,11 @@ from typing import Any
 from sqlalchemy import delete, or_, select
 from sqlalchemy.engine import Connection
 
-from server.db import bulk_write
 from server.detection import alerts as alert_rules
 from server.detection.entries import entry_rows, key_rows, record, signature
 from server.detection.matching import Match, PersonRecord, compare
-from server.models import PersonAlert, PersonEntry, PersonLink, PersonNameKey
+from server.detection.models import PersonAlert, PersonEntry, PersonLink, PersonNameKey
+from server.infra.bulk import bulk_write
 
 entries_t = PersonEntry.__table__
 keys_t = PersonNameKey.__table__

@@ -16,9 +16,9 @@ from typing import Any
 import orjson
 from sqlalchemy import and_, or_, select
 
-from server.auth import aware
-from server.db import db
-from server.models import PersonEntry, PersonLink, Report
+from server.detection.models import PersonEntry, PersonLink
+from server.infra.db import db
+from server.infra.models import Report
 
 entries_t = PersonEntry.__table__
 links_t = PersonLink.__table__
@@ -100,7 +100,7 @@ def _documents(report_ids: set[str]) -> dict[str, dict[str, Any]]:
     out = {}
     for rid, doc, occurred in db.session.execute(query):
         loaded = orjson.loads(doc)
-        when = aware(occurred)
+        when = occurred
         loaded["occurred_at"] = when.isoformat() if when else None
         out[rid] = loaded
     return out

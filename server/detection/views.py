@@ -13,10 +13,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from server.auth import Principal, aware
-from server.db import db
-from server.documents import iso_ms
-from server.models import PersonAlert, PersonLink
+from server.detection.models import PersonAlert, PersonLink
+from server.http.auth import Principal
+from server.infra.clock import iso_ms
+from server.infra.db import db
 
 links_t = PersonLink.__table__
 alerts_t = PersonAlert.__table__
@@ -45,7 +45,7 @@ def person_links(principal: Principal, report_id: str) -> dict[str, list[dict[st
                 "report_id": link.other_report_id if shown else None,
                 "post": link.other_post,
                 "kind": link.other_kind,
-                "occurred_at": iso_ms(aware(link.other_occurred_at)),
+                "occurred_at": iso_ms(link.other_occurred_at),
                 "person_id": link.other_person_id if shown else None,
                 "basis": link.basis,
                 "score": link.score,
@@ -68,7 +68,7 @@ def alerts(principal: Principal, report_id: str) -> list[dict[str, Any]]:
             "person_id": row.person_id,
             "report_id": row.other_report_id if principal.sees_post(row.other_post) else None,
             "post": row.other_post,
-            "occurred_at": iso_ms(aware(row.other_occurred_at)),
+            "occurred_at": iso_ms(row.other_occurred_at),
         }
         for row in db.session.execute(query)
     ]

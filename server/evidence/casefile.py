@@ -12,15 +12,15 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from server.auth import utcnow
-from server.blobstore import store_for
-from server.conflicts import wire as conflict_wire
-from server.db import write_connection
-from server.documents import loaded
-from server.evidence import chain as evidence_chain
 from server.evidence import checkpoints, keys
 from server.evidence.summary import render_summary
-from server.models import Conflict, Device, EvidenceCheckpoint, Report, ReportRevision, User
+from server.infra.blob_files import store_for
+from server.infra.clock import utcnow
+from server.infra.models import Conflict, Device, EvidenceCheckpoint, Report, ReportRevision, User
+from server.infra.transactions import write_connection
+from server.reports import evidence_chain
+from server.reports.document import loaded
+from server.review.conflicts import wire as conflict_wire
 from sync import casefile, chain
 
 revisions = ReportRevision.__table__

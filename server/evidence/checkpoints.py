@@ -13,16 +13,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 
-from server.auth import utcnow
-from server.db import insert_if_absent, write_connection
 from server.evidence import keys
-from server.evidence.chain import iso
-from server.jobs import job
-from server.models import Counter, EvidenceCheckpoint, ReportRevision
+from server.infra.clock import utcnow
+from server.infra.db import insert_if_absent
+from server.infra.models import Counter, EvidenceCheckpoint, ReportRevision
+from server.reports.evidence_chain import iso
 from sync import chain
 
 checkpoints = EvidenceCheckpoint.__table__
@@ -85,13 +83,3 @@ def make(conn: Connection) -> dict[str, Any] | None:
     checkpoint["signature"] = key.sign(chain.checkpoint_statement(checkpoint))
     conn.execute(checkpoints.insert().values(**checkpoint))
     return checkpoint
-
-
-@job("evidence-checkpoint", "PATROLI_JOB_EVIDENCE_CHECKPOINT_S", 3600)
-def evidence_checkpoint(app: Flask) -> dict[str, Any]:
-    """Sign a Merkle root over the revisions committed since the last checkpoint."""
-    with write_connection() as conn:
-        made = make(conn)
-    if made is None:
-        return {"checkpoint": None, "revisions": 0}
-    return {"checkpoint": made["id"], "revisions": made["count"]}

@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
-from server.auth import utcnow
-from server.db import write_connection
-from server.models import EvidenceKey
+from server.infra.clock import utcnow
+from server.infra.models import EvidenceKey
+from server.infra.transactions import write_connection
 from sync import signing
 
 keys_table = EvidenceKey.__table__
@@ -113,7 +113,7 @@ def wire(row: Any) -> dict[str, Any]:
 
 def published() -> dict[str, Any] | None:
     """The current key as ``/meta`` publishes it (None before the first one is made)."""
-    from server.db import db
+    from server.infra.db import db
 
     row = _current_row(db.session.connection())
     return wire(row) if row is not None else None

@@ -15,12 +15,13 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
-from server import localtime
-from server.evidence import web as evidence_web
-from server.i18n import LANGUAGES
-from server.problems import Problem
-from server.sessions import web_principal
-from server.web import auth, conflicts, dashboard, devices, field, labels, persons, queue
+from server.http import labels
+from server.http.i18n import LANGUAGES
+from server.http.sessions import web_principal
+from server.infra import localtime
+from server.infra.problems import Problem
+from server.web import auth, conflicts, dashboard, devices, field, persons, queue
+from server.web import evidence as evidence_web
 
 BLUEPRINTS = (
     auth.bp,

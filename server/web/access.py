@@ -8,8 +8,8 @@ from typing import Any, TypeVar
 
 from flask import abort, g, redirect, request, url_for
 
-from server.auth import Principal
-from server.sessions import web_principal
+from server.http.auth import Principal
+from server.http.sessions import web_principal
 
 F = TypeVar("F", bound=Callable[..., Any])
 

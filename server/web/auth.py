@@ -12,12 +12,12 @@ from werkzeug.security import check_password_hash
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from server.db import db
-from server.i18n import LANGUAGES
-from server.models import User
-from server.sessions import sign_in as start_session
-from server.sessions import sign_out as end_session
-from server.sessions import web_principal
+from server.http.i18n import LANGUAGES
+from server.http.sessions import sign_in as start_session
+from server.http.sessions import sign_out as end_session
+from server.http.sessions import web_principal
+from server.infra.db import db
+from server.infra.models import User
 
 bp = Blueprint("web_auth", __name__)
 

@@ -10,15 +10,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from server import conflicts as service
-from server import strict_json
-from server.db import db
-from server.models import Report
-from server.problems import Problem
+from server.http import strict_json
+from server.infra.db import db
+from server.infra.models import Report
+from server.infra.problems import Problem
+from server.review import conflicts as service
 from server.web import diff, readable
 from server.web.access import current, page
-from sync import hlc as H
-from sync import units as U
+from sync import hlc, units
 
 bp = Blueprint("web_conflicts", __name__)
 
@@ -39,7 +38,7 @@ def index() -> ResponseReturnValue:
 def hlc_ms(value: str | None) -> int | None:
     """Wall-clock milliseconds inside an HLC string (when the edit was made)."""
     try:
-        return H.HLC.parse(value).ms if value else None
+        return hlc.HLC.parse(value).ms if value else None
     except ValueError:
         return None
 
@@ -58,7 +57,7 @@ def show(conflict_id: str) -> ResponseReturnValue:
     conflict = _conflict_or_404(conflict_id)
     report = db.session.get(Report, conflict["report_id"])
     doc = orjson.loads(report.doc)
-    current_value = U.get(doc, conflict["field"])
+    current_value = units.get(doc, conflict["field"])
     mode, start = editable(conflict["kept"], conflict["field"])
     others = [
         c

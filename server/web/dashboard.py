@@ -10,9 +10,10 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from server import aggregates, charts
-from server.problems import Problem
-from server.web import labels
+from server.aggregates import charts
+from server.aggregates import query as aggregates
+from server.http import labels
+from server.infra.problems import Problem
 from server.web.access import page
 from sync import vocab
 

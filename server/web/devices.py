@@ -7,9 +7,10 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from server import device_status, enrollment, field_link
-from server.db import db
-from server.models import Device, User
+from server.devices import enrollment, field_link
+from server.devices import status as device_status
+from server.infra.db import db
+from server.infra.models import Device, User
 from server.web.access import current, page
 
 bp = Blueprint("web_devices", __name__)

@@ -8,16 +8,17 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from server import queue as queue_service
-from server import review as review_service
-from server.conflicts import device_names
-from server.db import db
 from server.detection.alerts import ALERT_TYPES
-from server.evidence import web as evidence_web
-from server.models import Report
-from server.problems import Problem
-from server.report_detail import report_view
-from server.web import labels
+from server.http import labels
+from server.infra.db import db
+from server.infra.models import Report
+from server.infra.problems import Problem
+from server.reports import filters as report_filters
+from server.reports.detail import report_view
+from server.review import decisions as review_service
+from server.review import queue as queue_service
+from server.review.conflicts import device_names
+from server.web import evidence as evidence_web
 from server.web.access import current, page
 from sync import vocab
 
@@ -26,12 +27,12 @@ bp = Blueprint("web_queue", __name__)
 PEOPLE = ("commander", "hq", "admin")
 
 
-def _filters() -> tuple[queue_service.QueueFilter, dict[str, list[str]]]:
+def _filters() -> tuple[report_filters.ReportFilter, dict[str, list[str]]]:
     """The queue filters of the request, and field errors instead of a 400."""
     try:
-        return queue_service.parse_filters(request.args), {}
+        return report_filters.parse_filters(request.args), {}
     except Problem as exc:
-        return queue_service.QueueFilter(), exc.errors or {}
+        return report_filters.ReportFilter(), exc.errors or {}
 
 
 def _routes(principal: Any) -> list[str]:

@@ -12,7 +12,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from server.web import labels
+from server.http import labels
 
 
 def value(unit: str, raw: Any) -> Any:

@@ -461,7 +461,7 @@ def test_short_body_commits_what_arrived(app: Flask, world: World) -> None:
 
 def test_blob_cleanup_job(app: Flask, world: World) -> None:
     """The job drops idle partial uploads only, and counts blobs no report references."""
-    from server.jobs import names, run_job
+    from server.jobs.catalog import default_registry
 
     dev = world.devices["ofc.nnk.1"]
     (old, sha_old), (fresh, sha_fresh) = content(1000, 19), content(1000, 20)
@@ -475,8 +475,8 @@ def test_blob_cleanup_job(app: Flask, world: World) -> None:
     part = Path(app.config["PATROLI_BLOB_DIR"]) / "partial" / f"{sha_old}.part"
     stale = part.stat().st_mtime - 49 * 3600
     os.utime(part, (stale, stale))
-    assert "blob-cleanup" in names()
-    summary = run_job(app, "blob-cleanup", force=True)
+    assert "blob-cleanup" in default_registry().names()
+    summary = default_registry().run(app, "blob-cleanup", force=True)
     assert summary == {
         "partials_removed": 1,
         "partial_bytes_removed": 500,

@@ -9,8 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import update
 
-from server.db import db, write_connection
-from server.models import Report
+from server.infra.db import db
+from server.infra.models import Report
+from server.infra.transactions import write_connection
 from tests.documents import BARE_PATROL, BARE_PATROL_FIELDS, KEYS, patrols
 from tests.world import World, incident, new_id
 

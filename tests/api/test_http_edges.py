@@ -8,8 +8,8 @@ import json
 import pytest
 from flask import Flask
 
-from server.db import db
-from server.models import Report
+from server.infra.db import db
+from server.infra.models import Report
 from tests.world import World, incident, new_id
 
 

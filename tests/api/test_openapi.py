@@ -33,7 +33,7 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from werkzeug.test import Client
 
-from server import openapi
+from server.openapi import document as openapi
 from tests.world import World
 
 OPERATION_METHODS = {"get", "put", "post", "delete", "patch", "head"}
@@ -152,7 +152,7 @@ def _config() -> schemathesis.Config:
     return schemathesis.Config.from_dict(
         {
             "cache": {"enabled": False},
-            # A NUL anywhere is refused at the door (server.input_guard, tested on
+            # A NUL anywhere is refused at the door (server.http.input_guard, tested on
             # both backends by tests/hostile); here it would only hide what is behind.
             "generation": {"allow-x00": False},
             "checks": {

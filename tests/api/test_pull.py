@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from server.pull import encode_cursor
+from server.reports.pull import encode_cursor
 from sync import hlc as H
 from tests.world import World, incident
 

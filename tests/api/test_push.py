@@ -6,8 +6,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from server.db import db
-from server.models import OpRecord, Report, ReportRevision
+from server.infra.db import db
+from server.infra.models import OpRecord, Report, ReportRevision
 from sync import hlc as H
 from tests.world import World, incident, new_id
 

@@ -12,7 +12,7 @@ from typing import Any
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from server.enrollment import normalize_code
+from server.devices.enrollment import normalize_code
 from tests.live import LiveServer
 
 PHONE = (412, 915)

@@ -12,8 +12,8 @@ import orjson
 import pytest
 from sqlalchemy import select
 
-from server.db import db
-from server.models import Device, ReportRevision
+from server.infra.db import db
+from server.infra.models import Device, ReportRevision
 from sync import signing
 from tests.browser import field_driver as F
 from tests.live import LiveServer, live_server

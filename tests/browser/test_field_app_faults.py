@@ -14,8 +14,8 @@ import requests
 from flask import Flask
 from selenium.webdriver.common.by import By
 
-from server.db import db
-from server.models import Report
+from server.infra.db import db
+from server.infra.models import Report
 from tests.browser import field_driver as F
 from tests.browser.seed import enroll
 from tests.field import FieldDevice

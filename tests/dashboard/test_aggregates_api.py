@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from server.rollup import roll_up
+from server.aggregates.rollup_writer import roll_up
 from tests.world import World, incident
 
 MEASURES = (

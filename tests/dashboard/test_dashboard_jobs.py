@@ -13,17 +13,20 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select, update
 
-from server import jobs
-from server.auth import utcnow
-from server.db import db, write_connection
-from server.jobs import REGISTRY, Job, names, run_job, start_scheduler
-from server.models import AggregateRollup, Device, Report
+from server.infra.clock import utcnow
+from server.infra.db import db
+from server.infra.models import AggregateRollup, Device, Report
+from server.infra.transactions import write_connection
+from server.jobs.catalog import default_registry
+from server.jobs.registry import Job, Registry
 from tests.world import World
 
 
 def test_jobs_are_registered() -> None:
     """Every dashboard job can be run by name (patroli jobs run NAME)."""
-    assert {"aggregate-rollup", "silent-devices", "review-sla", "prune-ops"} <= set(names())
+    assert {"aggregate-rollup", "silent-devices", "review-sla", "prune-ops"} <= set(
+        default_registry().names()
+    )
 
 
 def test_silent_devices_job_flags_logs_and_clears(
@@ -39,7 +42,7 @@ def test_silent_devices_job_flags_logs_and_clears(
             .values(created_at=utcnow() - timedelta(hours=100))
         )
     with caplog.at_level(logging.WARNING, "patroli.jobs"):
-        summary = run_job(app, "silent-devices", force=True)
+        summary = default_registry().run(app, "silent-devices", force=True)
     assert summary == {"silent": 1, "newly_silent": 1, "back": 0}
     assert any(
         quiet.device_id in r.getMessage() and "ofc.nnk.2" in r.getMessage() for r in caplog.records
@@ -47,9 +50,13 @@ def test_silent_devices_job_flags_logs_and_clears(
     with app.app_context():
         since = db.session.get(Device, quiet.device_id).silent_since
     assert since is not None
-    assert run_job(app, "silent-devices", force=True)["newly_silent"] == 0
+    assert default_registry().run(app, "silent-devices", force=True)["newly_silent"] == 0
     quiet.pull_all()
-    assert run_job(app, "silent-devices", force=True) == {"silent": 0, "newly_silent": 0, "back": 1}
+    assert default_registry().run(app, "silent-devices", force=True) == {
+        "silent": 0,
+        "newly_silent": 0,
+        "back": 1,
+    }
     with app.app_context():
         assert db.session.get(Device, quiet.device_id).silent_since is None
 
@@ -73,7 +80,7 @@ def test_review_sla_job_logs_overdue_reports(
         json={"status": "rejected", "note": "duplicate", "rev": 1},
     )
     with caplog.at_level(logging.WARNING, "patroli.jobs"):
-        summary = run_job(app, "review-sla", force=True)
+        summary = default_registry().run(app, "review-sla", force=True)
     assert summary == {"overdue": 1, "by_post": {"NNK": 1}}
     text = "\n".join(r.getMessage() for r in caplog.records)
     assert old in text and fresh not in text and decided not in text
@@ -87,7 +94,7 @@ def test_aggregate_rollup_job_fills_summary_table(app: Flask, world: World) -> N
     before = world.client.get(
         "/api/v1/aggregates?group_by=week", headers=world.token("hq.1")
     ).get_json()["rows"]
-    summary = run_job(app, "aggregate-rollup", force=True)
+    summary = default_registry().run(app, "aggregate-rollup", force=True)
     assert summary["rows"] == 1
     with app.app_context():
         rows = db.session.execute(select(func.sum(AggregateRollup.reports))).scalar()
@@ -110,22 +117,30 @@ def _probe(
             assert hold.wait(timeout=30), "the test never released the job"
         return {"n": len(calls)}
 
-    return Job("probe-lease", run, "PATROLI_JOB_PROBE_LEASE_S", 1, "probe")
+    return Job(
+        name="probe-lease",
+        func=run,
+        interval_key="PATROLI_JOB_PROBE_LEASE_S",
+        default_interval_s=1,
+        description="probe",
+    )
 
 
 def test_two_processes_racing_run_the_job_once(app: Flask) -> None:
-    """A second runner while the job is running gets None; the job ran once."""
+    """A second runner while the job is running gets None; the job ran once.
+
+    Each runner holds its own registry, as each process does, so only the
+    database lease keeps them apart."""
     calls: list[object] = []
     hold = threading.Event()
-    names()
-    REGISTRY["probe-lease"] = _probe(calls, lambda: "run", hold)
+    probe = _probe(calls, lambda: "run", hold)
     results: queue.Queue[object] = queue.Queue()
 
-    def runner() -> None:
-        """Run the job and hand back what run_job answered."""
-        results.put(run_job(app, "probe-lease"))
+    def runner(registry: Registry) -> None:
+        """Run the job and hand back what the registry answered."""
+        results.put(registry.run(app, "probe-lease"))
 
-    threads = [threading.Thread(target=runner) for _ in range(2)]
+    threads = [threading.Thread(target=runner, args=(Registry([probe]),)) for _ in range(2)]
     try:
         for t in threads:
             t.start()
@@ -138,28 +153,23 @@ def test_two_processes_racing_run_the_job_once(app: Flask) -> None:
         hold.set()
         for t in threads:
             t.join(timeout=30)
-        del REGISTRY["probe-lease"]
     assert calls == ["run"]
 
 
-def test_two_schedulers_share_each_interval(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_two_schedulers_share_each_interval(app: Flask) -> None:
     """Two processes' schedulers fire a 1 s job at unrelated phases for 6 s: it runs 6
     times, once per interval, not 12, and never twice within 0.9 s (a clock, not a sleep)."""
     start = datetime(2026, 11, 30, 4, 0, tzinfo=UTC)
     now = [start]
-    monkeypatch.setattr(jobs, "utcnow", lambda: now[0])
     calls: list[object] = []
-    names()
-    REGISTRY["probe-lease"] = _probe(calls, lambda: now[0])
+    probe = _probe(calls, lambda: now[0])
+    a, b = (Registry([probe], clock=lambda: now[0]) for _ in range(2))
     # Scheduler A fires a little early each second (as APScheduler may);
     # scheduler B fires 0.3 s after A.
-    fires = sorted([k - 0.02 for k in range(1, 7)] + [k + 0.3 for k in range(1, 7)])
-    try:
-        for at in fires:
-            now[0] = start + timedelta(seconds=at)
-            jobs._safe_run(app, "probe-lease")
-    finally:
-        del REGISTRY["probe-lease"]
+    fires = sorted([(k - 0.02, a) for k in range(1, 7)] + [(k + 0.3, b) for k in range(1, 7)])
+    for at, registry in fires:
+        now[0] = start + timedelta(seconds=at)
+        registry.run_logged(app, "probe-lease")
     assert len(calls) == 6, calls
     gaps = [b - a for a, b in itertools.pairwise(calls)]
     assert all(g >= timedelta(seconds=0.9) for g in gaps), gaps
@@ -168,20 +178,13 @@ def test_two_schedulers_share_each_interval(app: Flask, monkeypatch: pytest.Monk
 def test_scheduler_fires_each_job_at_its_interval_one_at_a_time(app: Flask) -> None:
     """start_scheduler registers every job at its interval, one instance, missed runs merged."""
     app.config["PATROLI_JOB_PROBE_LEASE_S"] = 3600  # never due while the test looks
-    names()
-    saved = dict(REGISTRY)
-    REGISTRY.clear()
-    REGISTRY["probe-lease"] = _probe([], lambda: None)
-    scheduler = None
+    registry = Registry([_probe([], lambda: None)])
+    scheduler = registry.start_scheduler(app)
     try:
-        scheduler = start_scheduler(app)
         (entry,) = scheduler.get_jobs()
     finally:
-        if scheduler is not None:
-            scheduler.shutdown(wait=True)
-        REGISTRY.clear()
-        REGISTRY.update(saved)
+        scheduler.shutdown(wait=True)
     assert entry.id == "probe-lease" and entry.args == (app, "probe-lease")
-    assert entry.func is jobs._safe_run
+    assert entry.func == registry.run_logged
     assert entry.trigger.interval == timedelta(seconds=3600)
     assert entry.max_instances == 1 and entry.coalesce is True

@@ -7,9 +7,9 @@ from datetime import timedelta
 import geojson
 from sqlalchemy import update
 
-from server.auth import utcnow
-from server.db import write_connection
-from server.models import Device
+from server.infra.clock import utcnow
+from server.infra.models import Device
+from server.infra.transactions import write_connection
 from tests.world import World, incident
 
 

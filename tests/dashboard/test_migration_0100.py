@@ -10,7 +10,7 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 
 from server import create_app
-from server.db import MIGRATIONS_DIR, db
+from server.infra.db import MIGRATIONS_DIR, db
 from tests.world import incident
 
 

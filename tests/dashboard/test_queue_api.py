@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from server.auth import utcnow
-from server.db import write_connection
-from server.models import Report
+from server.infra.clock import utcnow
+from server.infra.models import Report
+from server.infra.transactions import write_connection
 from tests.dashboard.scenarios import create_many
 from tests.world import World
 

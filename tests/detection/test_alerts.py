@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from server.db import db
-from server.models import PersonAlert, PersonEntry, PersonLink
+from server.detection.models import PersonAlert, PersonEntry, PersonLink
+from server.infra.db import db
 from tests.detection.scenario import VICTIM, seed
 from tests.world import World, incident
 

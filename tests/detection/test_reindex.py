@@ -7,8 +7,8 @@ from click.testing import CliRunner
 from sqlalchemy import delete
 
 from patroli.cli import main
-from server.db import db
-from server.models import PersonAlert, PersonEntry, PersonLink, PersonNameKey
+from server.detection.models import PersonAlert, PersonEntry, PersonLink, PersonNameKey
+from server.infra.db import db
 from tests.detection.scenario import seed
 from tests.world import World
 

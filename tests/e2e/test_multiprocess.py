@@ -23,7 +23,7 @@ import pytest
 import requests
 from sqlalchemy import create_engine, func, select
 
-from server.models import OpRecord, Report, ReportRevision
+from server.infra.models import OpRecord, Report, ReportRevision
 from sync import hlc as H
 from tests.live import LiveServer, database_for
 from tests.world import incident

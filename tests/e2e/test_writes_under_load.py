@@ -4,7 +4,7 @@ while devices push hard.
 On SQLite these went through a session transaction that read first and wrote
 later; with pushes committing every few milliseconds the write found its
 snapshot stale and failed at once with "database is locked" (a 500). They
-now take the write lock before they read (``server.db.write_session``).
+now take the write lock before they read (``server.infra.transactions.write_session``).
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ from typing import Any
 import orjson
 import pytest
 
-from server.db import write_connection
 from server.evidence import checkpoints, keys
+from server.infra.transactions import write_connection
 from sync import casefile, chain, signing
 from tests.evidence.case import PHOTO, eventful_report, export_case, rewrite
 from tests.world import World

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from server.db import db, write_connection
-from server.evidence import chain as evidence_chain
 from server.evidence import checkpoints
-from server.jobs import run_job
-from server.models import EvidenceCheckpoint, ReportRevision
+from server.infra.db import db
+from server.infra.models import EvidenceCheckpoint, ReportRevision
+from server.infra.transactions import write_connection
+from server.jobs.catalog import default_registry
+from server.reports import evidence_chain
 from sync import chain, signing
 from tests.world import World
 
@@ -63,15 +64,15 @@ def test_a_history_older_than_the_chain_is_chained_on_the_next_write(world: Worl
 def test_the_job_signs_what_is_new_and_only_that(world: World) -> None:
     a = world.devices["ofc.nnk.1"]
     first, _ = a.create()
-    summary = run_job(world.app, "evidence-checkpoint", force=True)
+    summary = default_registry().run(world.app, "evidence-checkpoint", force=True)
     assert summary == {"checkpoint": 1, "revisions": 1}
-    assert run_job(world.app, "evidence-checkpoint", force=True) == {
+    assert default_registry().run(world.app, "evidence-checkpoint", force=True) == {
         "checkpoint": None,
         "revisions": 0,
     }
     a.push(a.op(first, {"narrative": "later"}, base_rev=1))
     a.create()
-    assert run_job(world.app, "evidence-checkpoint", force=True) == {
+    assert default_registry().run(world.app, "evidence-checkpoint", force=True) == {
         "checkpoint": 2,
         "revisions": 2,
     }

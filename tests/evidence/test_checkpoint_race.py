@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from server.db import db, write_connection
 from server.evidence import checkpoints
+from server.infra.db import db
+from server.infra.transactions import write_connection
 from tests.world import World
 
 

@@ -8,8 +8,8 @@ import orjson
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from server.db import db
-from server.models import Device, EnrollmentCode, ReportRevision
+from server.infra.db import db
+from server.infra.models import Device, EnrollmentCode, ReportRevision
 from sync import signing
 from tests.hostile.counts import assert_problem, database_state
 from tests.world import DeviceAPI, World, incident, new_id

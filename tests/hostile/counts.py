@@ -6,8 +6,8 @@ from typing import Any
 
 from flask import Flask
 
-from server.db import db
-from server.models import (
+from server.infra.db import db
+from server.infra.models import (
     Conflict,
     Device,
     EnrollmentCode,

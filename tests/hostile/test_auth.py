@@ -6,8 +6,8 @@ import pytest
 from flask import Flask
 from markupsafe import escape
 
-from server.db import db
-from server.models import Device
+from server.infra.db import db
+from server.infra.models import Device
 from tests.hostile.counts import assert_problem, assert_still_serving, row_counts
 from tests.web.pages import csrf_token, sign_in
 from tests.world import World, incident, new_id

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from server.db import db
-from server.models import Report
+from server.infra.db import db
+from server.infra.models import Report
 from sync import hlc as H
 from tests.hostile.counts import assert_still_serving, row_counts
 from tests.world import World, incident, new_id

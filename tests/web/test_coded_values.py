@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from server.localtime import local
+from server.infra.localtime import local
 from tests.dashboard.scenarios import make_conflict
 from tests.web.pages import sign_in
 from tests.world import World, incident

@@ -13,8 +13,8 @@ import pytest
 from flask import Flask
 
 from server import create_app
-from server.db import db
-from server.models import WebSession
+from server.infra.db import db
+from server.infra.models import WebSession
 from tests.web.pages import post_form, sign_in
 from tests.world import World
 

@@ -15,10 +15,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from patroli.cli import main
-from server import create_app, field_link
-from server.auth import utcnow
-from server.db import db
-from server.models import EnrollmentCode, Post
+from server import create_app
+from server.devices import field_link
+from server.infra.clock import utcnow
+from server.infra.db import db
+from server.infra.models import EnrollmentCode, Post
 from server.web import field
 from sync import vocab
 from tests.web.pages import post_form, sign_in

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from server import charts
+from server.aggregates import charts
 from tests.web.pages import sign_in
 from tests.world import World, incident
 

@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from server import create_app, web_sessions
-from server.auth import utcnow
-from server.db import db
+from server import create_app
+from server.http import web_sessions
+from server.infra.clock import utcnow
+from server.infra.db import db
 from tests.dashboard.scenarios import make_conflict
 from tests.web.pages import csrf_token, post_form, sign_in
 from tests.world import World, incident

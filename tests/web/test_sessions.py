@@ -12,10 +12,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import event, func, select
 
 from patroli.cli import main
-from server import sessions
-from server.auth import utcnow
-from server.db import db
-from server.models import ApiToken, User, WebSession
+from server.http import sessions
+from server.infra.clock import utcnow
+from server.infra.db import db
+from server.infra.models import ApiToken, User, WebSession
 from tests.web.pages import post_form, sign_in
 from tests.world import PASSWORD, World
 

@@ -88,7 +88,7 @@ _DERIVED = (
 def _backfill():
     import orjson
 
-    from server.documents import derived_columns
+    from server.reports.document import derived_columns
 
     conn = op.get_bind()
     reports = sa.table(

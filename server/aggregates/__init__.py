@@ -1,0 +1,1 @@
+"""HQ aggregates: the query, the roll-up (read and write), the charts."""

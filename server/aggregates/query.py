@@ -1,0 +1,148 @@
+"""HQ aggregates (DESIGN §3): report and person counts grouped, as JSON or CSV.
+
+Counts come from per-day cells (``server.aggregates.rollup``), grouped here in Python
+because ISO weeks, months and the modus lists are not portable SQL; there
+are far fewer cells than reports.  A report with several modus codes
+counts once in each of its modus groups; one with none is in the group
+``null``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from server.aggregates.rollup import MEASURES, CellFilter, cells
+from server.http.params import parse_date
+from server.infra.problems import Problem
+from sync import vocab
+
+GROUPS = ("post", "kind", "week", "month", "destination_country", "modus")
+FORMATS = ("json", "csv")
+
+
+@dataclass(frozen=True)
+class AggregateQuery:
+    """A parsed aggregates request."""
+
+    group_by: tuple[str, ...]
+    date_from: date | None
+    date_to: date | None
+    statuses: tuple[str, ...]
+    min_count: int | None
+    fmt: str
+
+
+def _list(raw: str | None) -> list[str]:
+    """A comma-separated parameter as a list."""
+    return [v.strip() for v in (raw or "").split(",") if v.strip()]
+
+
+def parse_query(args: Mapping[str, Any]) -> AggregateQuery:
+    """Read the query parameters; a 400 problem lists every bad one."""
+    errors: dict[str, list[str]] = {}
+    group_by = _list(args.get("group_by"))
+    if any(g not in GROUPS for g in group_by) or len(set(group_by)) != len(group_by):
+        errors["group_by"] = ["must be distinct names from: " + ", ".join(GROUPS)]
+    statuses = _list(args.get("status"))
+    if any(s not in vocab.REVIEW_STATUSES for s in statuses):
+        errors["status"] = ["must be one of: " + ", ".join(vocab.REVIEW_STATUSES)]
+    min_count = None
+    if args.get("min_count") not in (None, ""):
+        try:
+            min_count = int(args["min_count"])
+        except ValueError:
+            min_count = 0
+        if min_count < 1:
+            errors["min_count"] = ["must be a whole number of at least 1"]
+    fmt = args.get("format") or "json"
+    if fmt not in FORMATS:
+        errors["format"] = ["must be json or csv"]
+    date_from = parse_date(args.get("from"), "from", errors)
+    date_to = parse_date(args.get("to"), "to", errors)
+    if date_from and date_to and date_from > date_to:
+        errors["to"] = ["must not be before from"]
+    if errors:
+        raise Problem(400, "validation-failed", "Some parameters are not valid.", errors=errors)
+    return AggregateQuery(tuple(group_by), date_from, date_to, tuple(statuses), min_count, fmt)
+
+
+def iso_week(day: date | None) -> str | None:
+    """ISO week label of a day, e.g. ``2026-W47``."""
+    if day is None:
+        return None
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def _values(cell: dict[str, Any], group: str) -> list[Any]:
+    """The group values a cell belongs to for one grouping (several for modus)."""
+    if group == "post":
+        return [cell["post_code"]]
+    if group == "kind":
+        return [cell["kind"]]
+    if group == "week":
+        return [iso_week(cell["day"])]
+    if group == "month":
+        return [cell["day"].strftime("%Y-%m") if cell["day"] else None]
+    if group == "destination_country":
+        return [cell["destination_country"]]
+    return cell["modus_key"].split(",") if cell["modus_key"] else [None]
+
+
+def _keys(cell: dict[str, Any], group_by: tuple[str, ...]) -> list[tuple[Any, ...]]:
+    """Every group key a cell counts in."""
+    keys: list[tuple[Any, ...]] = [()]
+    for group in group_by:
+        keys = [key + (value,) for key in keys for value in _values(cell, group)]
+    return keys
+
+
+def _sort_key(key: tuple[Any, ...]) -> tuple[Any, ...]:
+    # Nulls ("no destination", "no modus") sort after every value.
+    """Sort order of group keys."""
+    return tuple((value is None, value or "") for value in key)
+
+
+def compute(q: AggregateQuery) -> dict[str, Any]:
+    """The aggregate rows for ``q`` (JSON shape of DESIGN §3)."""
+    found, source = cells(CellFilter(q.date_from, q.date_to, q.statuses))
+    sums: dict[tuple[Any, ...], dict[str, int]] = {}
+    for cell in found:
+        for key in _keys(cell, q.group_by):
+            total = sums.setdefault(key, dict.fromkeys(MEASURES, 0))
+            for name in MEASURES:
+                total[name] += cell[name]
+    rows = []
+    for key in sorted(sums, key=_sort_key):
+        row: dict[str, Any] = dict(zip(q.group_by, key, strict=True))
+        for name in MEASURES:
+            value = sums[key][name]
+            # Small counts could identify people (a village, one minor):
+            # below k they are blanked, never rounded or shifted.
+            row[name] = None if q.min_count and value < q.min_count else value
+        rows.append(row)
+    return {
+        "group_by": list(q.group_by),
+        "from": q.date_from.isoformat() if q.date_from else None,
+        "to": q.date_to.isoformat() if q.date_to else None,
+        "status": list(q.statuses),
+        "min_count": q.min_count,
+        "rows": rows,
+        "source": source,
+    }
+
+
+def to_csv(result: dict[str, Any]) -> str:
+    """The rows as CSV: group columns first, then the measures; blanked counts empty."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    columns = [*result["group_by"], *MEASURES]
+    writer.writerow(columns)
+    for row in result["rows"]:
+        writer.writerow(["" if row[c] is None else row[c] for c in columns])
+    return out.getvalue()

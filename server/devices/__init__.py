@@ -1,0 +1,1 @@
+"""Devices and the people behind them: enrollment, device status, accounts, seeding of people."""

@@ -1,0 +1,1 @@
+"""Scheduled jobs: the registry and lease (``registry``), one module per job, ``catalog``."""

@@ -1,0 +1,103 @@
+"""Which reports a listing shows: the caller's scope and the filters of the query string.
+
+The review queue, the GeoJSON export and the aggregates share these, so
+all of them filter the same way.  Filters work on the columns derived from
+each document (``server.reports.document.derived_columns``), never on the
+document text itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from server.detection.alerts import ALERT_TYPES
+from server.detection.models import PersonAlert
+from server.http.auth import Principal
+from server.http.params import bounded_int, choices, parse_date, values
+from server.infra.models import Report
+from server.infra.problems import Problem
+from sync import vocab
+
+reports = Report.__table__
+
+MAX_PER_PAGE = 200
+
+
+@dataclass
+class ReportFilter:
+    """What the caller asked for; empty lists mean "any"."""
+
+    statuses: list[str] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)
+    posts: list[str] = field(default_factory=list)
+    date_from: date | None = None
+    date_to: date | None = None
+    route: str = ""
+    text: str = ""
+    page: int = 1
+    per_page: int = 50
+    alerts: list[str] = field(default_factory=list)
+
+
+def parse_filters(args: Mapping[str, Any]) -> ReportFilter:
+    """Read the queue's query parameters; a 400 problem lists every bad one."""
+    errors: dict[str, list[str]] = {}
+    result = ReportFilter(
+        statuses=choices(args, "status", vocab.REVIEW_STATUSES, errors),
+        kinds=choices(args, "kind", vocab.KINDS, errors),
+        posts=[p.upper() for p in values(args, "post")],
+        date_from=parse_date(args.get("from"), "from", errors),
+        date_to=parse_date(args.get("to"), "to", errors),
+        route=(args.get("route") or "").strip()[:200],
+        text=(args.get("q") or args.get("text") or "").strip()[:200],
+        page=bounded_int(args.get("page"), "page", 1, 100_000, 1, errors),
+        per_page=bounded_int(args.get("per_page"), "per_page", 1, MAX_PER_PAGE, 50, errors),
+        alerts=choices(args, "alert", ALERT_TYPES, errors),
+    )
+    if result.date_from and result.date_to and result.date_from > result.date_to:
+        errors["to"] = ["must not be before from"]
+    if errors:
+        raise Problem(400, "validation-failed", "Some filters are not valid.", errors=errors)
+    return result
+
+
+def _like(text: str) -> str:
+    """A LIKE pattern matching ``text`` literally, case-folded."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def scope_clause(principal: Principal, posts: list[str]) -> ColumnElement[bool]:
+    """Rows the caller may see, narrowed to ``posts`` when given."""
+    visible = principal.posts()
+    wanted = set(posts) if posts else None
+    if visible is not None:
+        wanted = visible if wanted is None else wanted & visible
+    if wanted is None:
+        return reports.c.id.is_not(None)
+    return reports.c.post_code.in_(sorted(wanted))
+
+
+def conditions(principal: Principal, f: ReportFilter) -> list[ColumnElement[bool]]:
+    """SQL conditions of every filter but the status (counts per status ignore it)."""
+    conds = [scope_clause(principal, f.posts)]
+    if f.kinds:
+        conds.append(reports.c.kind.in_(f.kinds))
+    if f.date_from:
+        conds.append(reports.c.occurred_on >= f.date_from)
+    if f.date_to:
+        conds.append(reports.c.occurred_on <= f.date_to)
+    if f.route:
+        conds.append(func.lower(reports.c.route).like(_like(f.route), escape="\\"))
+    if f.text:
+        conds.append(reports.c.search_text.like(_like(f.text), escape="\\"))
+    if f.alerts:
+        alerted = select(PersonAlert.report_id).where(PersonAlert.type.in_(f.alerts))
+        conds.append(reports.c.id.in_(alerted))
+    return conds

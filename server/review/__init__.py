@@ -1,0 +1,1 @@
+"""The review workflow: commanders' decisions, the queue (waiting, overdue), conflict resolution."""
