@@ -26,21 +26,28 @@ links_t = PersonLink.__table__
 alerts_t = PersonAlert.__table__
 
 
-def changed_reports(states: Iterable[Any]) -> list[Any]:
-    """The written states whose persons, kind, time, post or retraction changed."""
-    return [s for s in states if s.is_new or s.persons_sig != signature(s.post, s.device_doc)]
+def _changed(states: Iterable[Any], force: bool = False) -> list[tuple[Any, bytes]]:
+    """The states whose persons, kind, time, post or retraction changed (every one when
+    ``force``), each with its new signature, computed once: it serialises the persons."""
+    found = []
+    for state in states:
+        sig = signature(state.post, state.device_doc)
+        if force or state.is_new or state.persons_sig != sig:
+            found.append((state, sig))
+    return found
 
 
 def refresh(conn: Connection, states: Iterable[Any], force: bool = False) -> None:
     """Re-index the changed reports (every one given when ``force``), re-match their persons
     and redo the alerts they touch."""
-    changed = list(states) if force else changed_reports(states)
-    if not changed:
+    changed_sigs = _changed(states, force)
+    if not changed_sigs:
         return
-    ids = sorted({s.id for s in changed})
+    changed = [state for state, _ in changed_sigs]
     # A report first written now has no entries or links yet: nothing to read or drop.
     stored = sorted({s.id for s in changed if not s.is_new})
-    affected = set(ids) | _linked_reports(conn, stored)
+    # Alerts come from links alone: a new report that links to nothing has none to redo.
+    affected = set(stored) | _linked_reports(conn, stored)
     forget(conn, stored)
     new_entries = [row for s in changed for row in entry_rows(s.id, s.post, s.device_doc)]
     # Built once: the profile of a 500-report push showed the keys computed
@@ -52,10 +59,10 @@ def refresh(conn: Connection, states: Iterable[Any], force: bool = False) -> Non
     bulk_write(conn, entries_t, new_entries)
     bulk_write(conn, keys_t, [k for keys in new_keys for k in keys])
     bulk_write(conn, links_t, links)
-    affected |= {link["other_report_id"] for link in links}
+    affected |= {link["report_id"] for link in links}
     alert_rules.recompute(conn, sorted(affected))
-    for state in changed:
-        state.persons_sig = signature(state.post, state.device_doc)
+    for state, sig in changed_sigs:
+        state.persons_sig = sig
 
 
 def _linked_reports(conn: Connection, ids: list[str]) -> set[str]:
