@@ -18,6 +18,8 @@ from tests.live import LiveServer
 PHONE = (412, 915)
 WAIT_S = 20
 SEBATIK = (4.137912, 117.667301, 15.0)
+#: The officer's PIN in these tests (the store is sealed under it).
+PIN = "246810"
 
 
 def wait(driver: Any, seconds: float = WAIT_S) -> WebDriverWait:
@@ -142,6 +144,7 @@ def enroll_by_link(driver: Any, server: LiveServer, officer: str = "ofc.nnk.1") 
     ready(driver)
     form = driver.find_element(By.CSS_SELECTOR, "form[data-form=enroll]")
     assert form.find_element(By.NAME, "enrollment_code").get_attribute("value") == code
+    fill(driver, "pin", PIN)
     click(driver, "enroll")
     wait(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-action=new-report]"))
     controlled(driver)
@@ -150,6 +153,27 @@ def enroll_by_link(driver: Any, server: LiveServer, officer: str = "ofc.nnk.1") 
         lambda d: int(d.execute_script("return document.body.dataset.syncs || '0'")) >= 1
     )
     return code
+
+
+def unlock(driver: Any, pin: str = PIN) -> None:
+    """Enter the PIN on the lock screen and wait for the report list."""
+    wait(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, "form[data-form=unlock]"))
+    fill(driver, "pin", pin)
+    click(driver, "unlock")
+    wait(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-action=new-report]"))
+
+
+def lock(driver: Any) -> None:
+    """Fire the inactivity lock now (the app's documented event) and wait for it."""
+    driver.execute_script("window.dispatchEvent(new Event('patroli:lock'))")
+    wait(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, "form[data-form=unlock]"))
+
+
+def reopen(driver: Any) -> None:
+    """Reload the app and unlock it (the data key lives in memory only)."""
+    driver.refresh()
+    ready(driver)
+    unlock(driver)
 
 
 def record(driver: Any, kind: str, title: str, extra: dict[str, str]) -> None:

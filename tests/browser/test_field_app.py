@@ -80,6 +80,7 @@ def test_enroll_record_offline_reload_and_sync_once(
 
     browser.refresh()  # the server is still down: the shell comes from the service worker
     F.ready(browser)
+    F.unlock(browser)  # the data key lived in the page's memory only
     listed = F.items(browser)
     assert {item["state"] for item in listed.values()} == {"pending"}
     assert len(listed) == 2
@@ -231,6 +232,7 @@ def test_enrollment_refused_or_without_signal_says_so_and_stores_nothing(
     F.as_phone(browser, server.url, *F.SEBATIK)
     browser.get(f"{server.url}/field/#enroll=0000AAAA1111")
     F.ready(browser)
+    F.fill(browser, "pin", F.PIN)
     F.click(browser, "enroll")
     F.wait(browser).until(
         lambda d: "Pendaftaran gagal" in d.find_element(By.ID, "enroll-error").text
@@ -239,6 +241,7 @@ def test_enrollment_refused_or_without_signal_says_so_and_stores_nothing(
 
     code = server.code_for("ofc.nnk.1")
     F.fill(browser, "enrollment_code", code)
+    F.fill(browser, "pin", F.PIN)
     server.stop()
     F.click(browser, "enroll")
     F.wait(browser).until(

@@ -90,8 +90,7 @@ def test_server_killed_mid_sync_then_next_sync_duplicates_nothing(
     F.enroll_by_link(browser, server)
     total = 400
     F.inject_patrols(browser, total)
-    browser.refresh()
-    F.ready(browser)
+    F.reopen(browser)
     done = int(browser.execute_script("return document.body.dataset.syncs || '0'"))
     F.click(browser, "sync")
     # Kill as soon as the first batch is committed: the rest of the push and
@@ -135,8 +134,7 @@ def test_revoked_device_says_so_and_keeps_its_reports(browser: Any, server: Live
     F.sync_once(browser)
     assert browser.find_element(By.ID, "revoked").is_displayed()
     assert not browser.find_element(By.CSS_SELECTOR, "[data-action=sync]").is_enabled()
-    browser.refresh()
-    F.ready(browser)
+    F.reopen(browser)
     assert browser.find_element(By.ID, "revoked").is_displayed()
     (item,) = F.items(browser).values()
     assert item["state"] == "pending" and "Unsent patrol" in item["text"]

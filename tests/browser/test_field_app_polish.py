@@ -146,8 +146,7 @@ def test_list_shows_state_colours_post_time_and_plain_sync_lines(
         "}).catch((e) => done(String(e)));"
     )
     assert error is None, error
-    browser.refresh()
-    F.ready(browser)
+    F.reopen(browser)  # the data key lives in page memory only: reload, then unlock
     refused = [i for i in F.items(browser).values() if i["state"] == "rejected"]
     assert len(refused) == 1 and "Jalur: Too short." in refused[0]["text"], refused
 

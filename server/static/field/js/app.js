@@ -5,11 +5,13 @@ import { changedUnits, creation, edited } from "./changes.js";
 import { attachedItem, pathWords, reportForm, readForm, showErrors, el } from "./form.js";
 import { label, language, setLanguage, t } from "./i18n.js";
 import { inZone, shownTime } from "./localtime.js";
-import { newKeyPair, publicKeyText } from "./signing.js";
+import { LOCK_AFTER_MS, idleLock, pinInput, pinView, w } from "./lockscreen.js";
+import { newSealableKeyPair, publicKeyText } from "./signing.js";
 import { Store } from "./store.js";
 import { sync } from "./sync.js";
 import { Transport, TransportError } from "./transport.js";
 import { validateDocument } from "./validate.js";
+import { pinProblem } from "./vault.js";
 
 const main = document.getElementById("main");
 const PAGE = 300;
@@ -44,6 +46,8 @@ function enrollView() {
     el("input", { id: "enrollment_code", name: "enrollment_code", value: code, autocomplete: "off", autocapitalize: "characters", required: true }),
     el("label", { for: "device_name", text: t("device_name") }),
     el("input", { id: "device_name", name: "device_name", value: "Android" }),
+    ...pinInput(),
+    el("p", { class: "muted", text: w("pin_help") }),
     el("p", { class: "error", id: "enroll-error" }),
     el("div", { class: "actions" }, el("button", { type: "submit", "data-action": "enroll", text: t("enroll") })),
   );
@@ -51,16 +55,21 @@ function enrollView() {
     event.preventDefault();
     const data = new FormData(form);
     const error = form.querySelector("#enroll-error");
+    const pin = data.get("pin");
+    if (pinProblem(pin)) {
+      error.textContent = w("pin_short"); // before the code is spent
+      return;
+    }
     error.textContent = t("enrolling");
     try {
       // A new key for every enrollment; only its public half leaves the phone.
-      const keys = await newKeyPair();
+      const keys = await newSealableKeyPair();
       const answer = await new Transport({ attempts: 1 }).request("POST", "/api/v1/devices/enroll", {
         enrollment_code: data.get("enrollment_code"),
         device_name: data.get("device_name") || "Android",
         public_key: await publicKeyText(keys.publicKey),
       });
-      await state.store.saveEnrollment(answer, Date.now(), keys.privateKey);
+      await state.store.saveEnrollment(answer, Date.now(), keys, pin);
       history.replaceState(null, "", "/field/"); // the code is spent: keep it out of history
       await refreshRules();
       await render();
@@ -133,16 +142,24 @@ async function listView(device) {
   );
 }
 
+// Not enrolled, enrolled before encryption, or locked: the form that opens the store.
+function gateView(status) {
+  if (status === "new") return enrollView();
+  // As at start, opening does not sync by itself: the officer taps sync.
+  return pinView(state.store, status === "plain" ? "set-pin" : "unlock", () => render());
+}
+
 async function render() {
   state.open = null; // the list (or enrollment) replaces any open report
-  const device = await state.store.device();
+  const status = await state.store.status();
+  const device = status === "unlocked" ? await state.store.device() : null;
   // The post's time zone, from the cached rules (null: the phone's own offset).
   state.zone = (device && state.rules?.vocabularies.post_time_zones?.[device.post]) || null;
   document.getElementById("who").textContent = device ? `${device.officer} · ${device.post}` : "";
   document.querySelector("[data-action=language]").textContent = language() === "id" ? "EN" : "ID";
   for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
   const started = performance.now();
-  main.replaceChildren(device ? await listView(device) : enrollView());
+  main.replaceChildren(device ? await listView(device) : gateView(status));
   // For bench/field_app.py: how long the last list took to build and show.
   document.body.dataset.renderMs = String(Math.round(performance.now() - started));
 }
@@ -266,7 +283,9 @@ function progress(phase, done, total) {
   if (node) node.textContent = t(`progress_${phase}`, { done, total });
 }
 
+// Only while unlocked: the data key is in memory only then.
 async function runSync() {
+  if ((await state.store.status()) !== "unlocked") return;
   const device = await state.store.device();
   if (state.syncing || !device || device.revoked) return;
   state.syncing = true;
@@ -278,6 +297,10 @@ async function runSync() {
     else if (result.complete) state.message = t("sync_done", result);
     else state.message = t("sync_failed", { reason: result.reason === "no-signal" ? t("no_signal") : result.reason });
     if (result.complete) await refreshRules();
+  } catch (err) {
+    // Locked mid-sync: each step already written stands; the rest waits for the PIN.
+    console.error("sync stopped", err);
+    state.message = String(err.message || err);
   } finally {
     state.syncing = false;
     if (!state.open) await render();
@@ -338,6 +361,7 @@ async function start() {
   await loadRules();
   if (!state.rules) await refreshRules();
   await render();
+  idleLock((await state.store.cached("lock_after_ms")) || LOCK_AFTER_MS, () => render());
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/field/sw.js", { scope: "/field/" }).then(watchForUpdates, (err) => console.error("service worker", err));
   }

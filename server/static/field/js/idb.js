@@ -38,3 +38,14 @@ export function transaction(db, names, mode, fn) {
       });
   });
 }
+
+// One change at a time in this page (and across tabs where Web Locks exist):
+// a change that reads, awaits WebCrypto, then writes must not interleave
+// with another one.
+let queue = Promise.resolve();
+export function exclusive(fn) {
+  const locks = globalThis.navigator?.locks;
+  const run = queue.then(() => (locks ? locks.request("patroli-field", () => fn()) : fn()));
+  queue = run.catch(() => {});
+  return run;
+}

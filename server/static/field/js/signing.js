@@ -36,6 +36,20 @@ export async function newKeyPair() {
   return crypto.subtle.generateKey(ALG, false, ["sign", "verify"]);
 }
 
+// A key pair whose private half can be kept sealed in the store (vault.js):
+// made extractable once to export it as PKCS#8, and used only as the
+// non-extractable copy imported from those bytes.
+export async function newSealableKeyPair() {
+  const keys = await crypto.subtle.generateKey(ALG, true, ["sign", "verify"]);
+  const pkcs8 = base64(await crypto.subtle.exportKey("pkcs8", keys.privateKey));
+  return { publicKey: keys.publicKey, privateKey: await importPrivateKey(pkcs8), pkcs8 };
+}
+
+export async function importPrivateKey(pkcs8) {
+  const bytes = Uint8Array.from(atob(pkcs8), (c) => c.charCodeAt(0));
+  return crypto.subtle.importKey("pkcs8", bytes, ALG, false, ["sign"]);
+}
+
 // The wire form of a public key: base64 of its SubjectPublicKeyInfo.
 export async function publicKeyText(publicKey) {
   return base64(await crypto.subtle.exportKey("spki", publicKey));

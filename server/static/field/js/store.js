@@ -1,12 +1,17 @@
 // The device store in IndexedDB, the same model as client_sqlite: per report
 // the acknowledged document and the local one, an outbox of ops, the pull
 // cursor, identity and token (here only, never in cookies or localStorage),
-// conflicts, and the attachment files themselves.
+// conflicts, and the attachment files themselves. Every record's content is
+// sealed (sealed.js, vault.js); IndexedDB transactions end at any other await,
+// so each change reads, decrypts, computes and encrypts outside them and
+// writes in one transaction, changes queued one at a time (exclusive).
 import * as H from "./hlc.js";
-import { open, request, transaction } from "./idb.js";
+import { exclusive, open, request, transaction } from "./idb.js";
 import * as O from "./outbox.js";
+import * as P from "./sealed.js";
 import * as S from "./signing.js";
 import { uuid7 } from "./uuid7.js";
+import { Vault, isUnlocked, setVault, unlocked } from "./vault.js";
 
 const NAME = "patroli-field";
 // "listing" holds what the report list shows, so that opening the app reads
@@ -49,8 +54,7 @@ export class LocalError extends Error {
 
 export class Store {
   static async open() {
-    const store = new Store(await open(NAME, 1, upgrade));
-    return store;
+    return new Store(await open(NAME, 1, upgrade));
   }
 
   constructor(db) {
@@ -61,50 +65,115 @@ export class Store {
     return transaction(this.db, names, mode, fn);
   }
 
-  async device() {
-    return this.tx(["device"], "readonly", async (s) => (await request(s.device.get("self"))) || null);
+  read(names, fn) {
+    return this.tx(names, "readonly", fn);
   }
 
-  async saveEnrollment(answer, localMs = Date.now(), signingKey = null) {
-    await this.tx(["device"], "readwrite", async (s) => {
+  // -- the lock ------------------------------------------------------------------
+
+  // "new" (not enrolled), "plain" (enrolled before encryption: set a PIN),
+  // "locked" or "unlocked".
+  async status() {
+    const [self, meta] = await this.read(["device"], (s) => Promise.all([request(s.device.get("self")), request(s.device.get("vault"))]));
+    if (!self) return "new";
+    if (!meta || P.isPlain(self)) return "plain";
+    return isUnlocked() ? "unlocked" : "locked";
+  }
+
+  // A wrong PIN throws WrongPin and changes nothing.
+  async unlock(pin) {
+    const meta = await this.read(["device"], (s) => request(s.device.get("vault")));
+    setVault(await Vault.unlock(meta, pin));
+  }
+
+  async changePin(oldPin, newPin) {
+    await exclusive(async () => {
+      const meta = await this.read(["device"], (s) => request(s.device.get("vault")));
+      const next = await Vault.changePin(meta, oldPin, newPin);
+      await this.tx(["device"], "readwrite", async (s) => s.device.put(next, "vault"));
+    });
+  }
+
+  // A store written before encryption, sealed under a new PIN in one transaction.
+  async encryptPlain(pin) {
+    await exclusive(async () => {
+      const names = ["device", "reports", "listing", "outbox", "conflicts", "blobs"];
+      const raw = await this.read(names, (s) => Promise.all(names.map((n) => request(n === "device" ? s.device.get("self") : s[n].getAll()))));
+      const { meta, vault } = await Vault.create(pin);
+      const [self, ...rows] = raw;
+      const { signing_key, ...device } = self;
+      const sealedDevice = await P.seal(vault, "device", { ...device, legacy_signing_key: signing_key || null });
+      const sealed = await Promise.all(names.slice(1).map((n, i) => P.sealAll(vault, n, rows[i])));
+      await this.tx(names, "readwrite", async (s) => {
+        names.slice(1).forEach((n, i) => {
+          s[n].clear();
+          for (const row of sealed[i]) s[n].put(row);
+        });
+        s.device.put(sealedDevice, "self");
+        s.device.put(meta, "vault");
+      });
+      setVault(vault);
+    });
+  }
+
+  // -- the device ----------------------------------------------------------------
+
+  async device() {
+    const row = await this.read(["device"], (s) => request(s.device.get("self")));
+    return row ? P.openDevice(unlocked(), row) : null;
+  }
+
+  // Enrolling seals the device under a new data key wrapped by the PIN.
+  async saveEnrollment(answer, localMs, keys, pin) {
+    await exclusive(async () => {
+      const { meta, vault } = await Vault.create(pin);
       const node = answer.device_id;
       const clock = H.receive(null, { ms: H.parseServerTime(answer.server_time), counter: 0, node }, node, localMs);
-      s.device.put(
-        {
-          device_id: answer.device_id,
-          token: answer.token,
-          officer: answer.officer,
-          post: answer.post,
-          hlc: H.format(clock),
-          cursor: null,
-          revoked: false,
-          enrolled_at: new Date().toISOString(),
-          last_sync_at: null,
-          signing_key: signingKey,
-        },
-        "self",
-      );
+      const device = {
+        device_id: answer.device_id,
+        token: answer.token,
+        officer: answer.officer,
+        post: answer.post,
+        hlc: H.format(clock),
+        cursor: null,
+        revoked: false,
+        enrolled_at: new Date().toISOString(),
+        last_sync_at: null,
+        signing_pkcs8: keys ? keys.pkcs8 : null,
+      };
+      const row = await P.seal(vault, "device", device);
+      await this.tx(["device"], "readwrite", async (s) => {
+        s.device.put(meta, "vault");
+        s.device.put(row, "self");
+      });
+      setVault(vault);
+    });
+  }
+
+  async _change(fn) {
+    await exclusive(async () => {
+      const vault = unlocked();
+      const device = await this.device();
+      const row = await P.sealDevice(vault, fn(device));
+      await this.tx(["device"], "readwrite", async (s) => s.device.put(row, "self"));
     });
   }
 
   async updateDevice(change) {
-    await this.tx(["device"], "readwrite", async (s) => {
-      const device = await request(s.device.get("self"));
-      s.device.put({ ...device, ...change }, "self");
-    });
+    await this._change((device) => ({ ...device, ...change }));
   }
 
   async observeServerTime(serverTime, localMs = Date.now()) {
-    await this.tx(["device"], "readwrite", async (s) => {
-      const device = await request(s.device.get("self"));
+    await this._change((device) => {
       const remote = { ms: H.parseServerTime(serverTime), counter: 0, node: device.device_id };
       const clock = H.receive(H.parse(device.hlc), remote, device.device_id, localMs);
-      s.device.put({ ...device, hlc: H.format(clock), clock_offset_ms: remote.ms - localMs }, "self");
+      return { ...device, hlc: H.format(clock), clock_offset_ms: remote.ms - localMs };
     });
   }
 
+  // The server's rules, vocabularies and the language: public, kept in clear.
   async cached(key) {
-    return this.tx(["cache"], "readonly", async (s) => (await request(s.cache.get(key))) ?? null);
+    return this.read(["cache"], async (s) => (await request(s.cache.get(key))) ?? null);
   }
 
   async putCached(key, value) {
@@ -121,95 +190,134 @@ export class Store {
     return device.hlc;
   }
 
+  // A document, its listing row, the files and the device, sealed for one write.
+  async _sealEdit(vault, device, report, files) {
+    return Promise.all([
+      P.sealDevice(vault, device),
+      P.seal(vault, "reports", report),
+      P.seal(vault, "listing", listingRow(report.doc)),
+      P.sealAll(vault, "blobs", files),
+    ]);
+  }
+
   // A new report: its document, its outbox op, its files and the clock, at once.
   async create(kind, fields, files = []) {
     const reportId = uuid7();
-    await this.tx(["device", "reports", "listing", "outbox", "blobs"], "readwrite", async (s) => {
-      const device = await request(s.device.get("self"));
+    await exclusive(async () => {
+      const vault = unlocked();
+      const device = await this.device();
       const hlc = Store.tick(device);
       const op = O.createOp({ opId: uuid7(), reportId, hlc, kind, fields: { ...fields, post: device.post } });
       const doc = O.onTop({ id: reportId }, [op]);
-      s.reports.put({ id: reportId, doc, acked: null, acked_rev: null, updated_at: Date.now() });
-      s.listing.put(listingRow(doc));
-      s.outbox.add(op);
-      for (const file of files) s.blobs.put(file);
-      s.device.put(device, "self");
+      const report = { id: reportId, doc, acked: null, acked_rev: null, updated_at: Date.now() };
+      const [d, r, l, b] = await this._sealEdit(vault, device, report, files);
+      const sealedOp = await P.seal(vault, "outbox", op);
+      await this.tx(["device", "reports", "listing", "outbox", "blobs"], "readwrite", async (s) => {
+        s.reports.put(r);
+        s.listing.put(l);
+        s.outbox.add(sealedOp);
+        for (const file of b) s.blobs.put(file);
+        s.device.put(d, "self");
+      });
     });
     return reportId;
   }
 
   // An edit (only the changed units), folded as client_sqlite folds it.
   async edit(reportId, fields, files = []) {
-    await this.tx(["device", "reports", "listing", "outbox", "blobs"], "readwrite", async (s) => {
-      const row = await request(s.reports.get(reportId));
+    await exclusive(async () => {
+      const vault = unlocked();
+      const row = await this.report(reportId);
       if (!row) throw new LocalError({ id: [`no report ${reportId} on this device`] });
-      const device = await request(s.device.get("self"));
+      const device = await this.device();
       const hlc = Store.tick(device);
-      const outbox = await request(s.outbox.getAll());
+      const outbox = await this._outbox();
       const plan = O.planEdit(outbox, { opId: uuid7(), reportId, hlc, fields, ackedRev: row.acked_rev });
-      for (const opId of plan.remove) {
-        s.outbox.delete(outbox.find((op) => op.op_id === opId).seq);
-      }
-      if (plan.update) s.outbox.put(plan.update);
-      if (plan.insert) s.outbox.add(plan.insert);
-      const doc = O.onTop(row.doc, [{ fields }]);
-      s.reports.put({ ...row, doc, updated_at: Date.now() });
-      s.listing.put(listingRow(doc));
-      for (const file of files) s.blobs.put(file);
-      s.device.put(device, "self");
+      const report = { ...row, doc: O.onTop(row.doc, [{ fields }]), updated_at: Date.now() };
+      const [d, r, l, b] = await this._sealEdit(vault, device, report, files);
+      const update = plan.update && (await P.seal(vault, "outbox", plan.update));
+      const insert = plan.insert && (await P.seal(vault, "outbox", plan.insert));
+      await this.tx(["device", "reports", "listing", "outbox", "blobs"], "readwrite", async (s) => {
+        for (const opId of plan.remove) s.outbox.delete(outbox.find((op) => op.op_id === opId).seq);
+        if (update) s.outbox.put(update);
+        if (insert) s.outbox.add(insert);
+        s.reports.put(r);
+        s.listing.put(l);
+        for (const file of b) s.blobs.put(file);
+        s.device.put(d, "self");
+      });
     });
   }
 
   // -- what the sync engine needs ---------------------------------------------
 
+  async _outbox() {
+    return P.openAll(unlocked(), "outbox", await this.read(["outbox"], (s) => request(s.outbox.getAll())));
+  }
+
   async pendingOps(limit) {
-    const [outbox, device] = await this.tx(["outbox", "device"], "readonly", (s) =>
-      Promise.all([request(s.outbox.getAll()), request(s.device.get("self"))]),
-    );
+    const [outbox, device] = await Promise.all([this._outbox(), this.device()]);
     const ops = O.sendable(outbox, limit).map(({ op_id, report_id, base_rev, hlc, fields }) => ({ op_id, report_id, base_rev, hlc, fields }));
-    // Signed after the transaction: WebCrypto's promises would let it commit early.
     // A device enrolled before signing has no key; its ops go unsigned.
     const key = device?.signing_key;
     return key ? Promise.all(ops.map((op) => S.signOp(key, op))) : ops;
   }
 
-  async markInFlight(opIds) {
-    await this.tx(["outbox"], "readwrite", async (s) => {
-      for (const op of await request(s.outbox.getAll())) {
-        if (opIds.includes(op.op_id)) s.outbox.put({ ...op, state: "in_flight", attempts: (op.attempts || 0) + 1 });
+  // Rewrite the outbox ops fn changes (it returns the op, or null to drop it),
+  // with conflict records to store, in one write.
+  async _rewriteOutbox(fn, conflicts = []) {
+    await exclusive(async () => {
+      const vault = unlocked();
+      const puts = [];
+      const drops = [];
+      for (const op of await this._outbox()) {
+        const next = fn(op);
+        if (next === null) drops.push(op.seq);
+        else if (next !== op) puts.push(await P.seal(vault, "outbox", next));
       }
+      const sealedConflicts = await P.sealAll(vault, "conflicts", conflicts);
+      await this.tx(["outbox", "conflicts"], "readwrite", async (s) => {
+        for (const seq of drops) s.outbox.delete(seq);
+        for (const op of puts) s.outbox.put(op);
+        for (const c of sealedConflicts) s.conflicts.put(c);
+      });
     });
+  }
+
+  async markInFlight(opIds) {
+    await this._rewriteOutbox((op) => (opIds.includes(op.op_id) ? { ...op, state: "in_flight", attempts: (op.attempts || 0) + 1 } : op));
   }
 
   async applyPushResults(results) {
-    await this.tx(["outbox", "conflicts"], "readwrite", async (s) => {
-      const byId = new Map(results.map((r) => [r.op_id, r]));
-      for (const op of await request(s.outbox.getAll())) {
-        const r = byId.get(op.op_id);
-        if (!r) continue;
-        if (r.status === "rejected") s.outbox.put({ ...op, state: "rejected", errors: r.errors || {} });
-        else s.outbox.delete(op.seq);
-        for (const c of r.conflicts || []) s.conflicts.put({ id: c.id, report_id: r.report_id, field: c.field, record: c });
-      }
-    });
+    const byId = new Map(results.map((r) => [r.op_id, r]));
+    const conflicts = results.flatMap((r) => (r.conflicts || []).map((c) => ({ id: c.id, report_id: r.report_id, field: c.field, record: c })));
+    await this._rewriteOutbox((op) => {
+      const r = byId.get(op.op_id);
+      if (!r) return op;
+      return r.status === "rejected" ? { ...op, state: "rejected", errors: r.errors || {} } : null;
+    }, conflicts);
   }
 
   async rejectLocally(opId, errors) {
-    await this.tx(["outbox"], "readwrite", async (s) => {
-      const op = await request(s.outbox.index("op_id").get(opId));
-      if (op) s.outbox.put({ ...op, state: "rejected", errors });
-    });
+    await this._rewriteOutbox((op) => (op.op_id === opId ? { ...op, state: "rejected", errors } : op));
+  }
+
+  async _blobs(withData) {
+    const rows = await this.read(["blobs"], (s) => request(s.blobs.getAll()));
+    return P.openAll(unlocked(), "blobs", rows.filter((b) => !b.uploaded), withData);
   }
 
   async pendingBlobs() {
-    const blobs = await this.tx(["blobs"], "readonly", (s) => request(s.blobs.getAll()));
-    return blobs.filter((b) => !b.uploaded && !b.error);
+    return (await this._blobs(true)).filter((b) => !b.error);
   }
 
   async markBlob(sha256, error = null) {
-    await this.tx(["blobs"], "readwrite", async (s) => {
-      const blob = await request(s.blobs.get(sha256));
-      if (blob) s.blobs.put(error ? { ...blob, error } : { ...blob, uploaded: true });
+    await exclusive(async () => {
+      const vault = unlocked();
+      const blob = await P.open(vault, "blobs", await this.read(["blobs"], (s) => request(s.blobs.get(sha256))));
+      if (!blob) return;
+      const row = await P.seal(vault, "blobs", error ? { ...blob, error } : { ...blob, uploaded: true });
+      await this.tx(["blobs"], "readwrite", async (s) => s.blobs.put(row));
     });
   }
 
@@ -219,79 +327,96 @@ export class Store {
 
   // One pull page and its cursor in one transaction; local edits stay on top.
   async applyPullPage(changes, cursor) {
-    await this.tx(["device", "reports", "listing", "outbox", "conflicts"], "readwrite", async (s) => {
-      const outbox = await request(s.outbox.getAll());
-      for (const change of changes) {
-        if (change.removed) {
-          await this._drop(s, change.report_id, outbox);
-          continue;
+    await exclusive(async () => {
+      const vault = unlocked();
+      const [outbox, device] = await Promise.all([this._outbox(), this.device()]);
+      const steps = [];
+      for (const change of changes) steps.push(await this._pullStep(vault, change, outbox));
+      const d = await P.sealDevice(vault, { ...device, cursor });
+      await this.tx(["device", "reports", "listing", "outbox", "conflicts"], "readwrite", async (s) => {
+        for (const step of steps) {
+          const keys = await request(s.conflicts.index("report_id").getAllKeys(step.reportId));
+          for (const key of keys) s.conflicts.delete(key);
+          if (step.removed) {
+            s.reports.delete(step.reportId);
+            s.listing.delete(step.reportId);
+          } else {
+            s.reports.put(step.report);
+            s.listing.put(step.listing);
+          }
+          for (const c of step.conflicts) s.conflicts.put(c);
+          for (const op of step.ops) s.outbox.put(op);
         }
-        const acked = change.report;
-        const ops = outbox.filter((op) => op.report_id === acked.id);
-        const doc = ops.length ? O.onTop(acked, ops) : acked;
-        s.reports.put({ id: acked.id, doc, acked, acked_rev: acked.rev, updated_at: Date.now() });
-        s.listing.put(listingRow(doc));
-        for (const key of await request(s.conflicts.index("report_id").getAllKeys(acked.id))) s.conflicts.delete(key);
-        for (const c of change.open_conflicts || []) s.conflicts.put({ id: c.id, report_id: acked.id, field: c.field, record: c });
-      }
-      const device = await request(s.device.get("self"));
-      s.device.put({ ...device, cursor }, "self");
+        s.device.put(d, "self");
+      });
     });
   }
 
-  // The report left this post: unsent edits stay visible as rejected.
-  async _drop(s, reportId, outbox) {
-    s.reports.delete(reportId);
-    s.listing.delete(reportId);
-    for (const key of await request(s.conflicts.index("report_id").getAllKeys(reportId))) s.conflicts.delete(key);
-    for (const op of outbox.filter((o) => o.report_id === reportId)) {
-      s.outbox.put({ ...op, state: "rejected", errors: { report_id: ["the report moved out of your post's scope"] } });
+  // What one change of a pull page writes, sealed. A report that left this
+  // post goes; its unsent edits stay visible as rejected.
+  async _pullStep(vault, change, outbox) {
+    if (change.removed) {
+      const gone = outbox.filter((o) => o.report_id === change.report_id);
+      const errors = { report_id: ["the report moved out of your post's scope"] };
+      const ops = await P.sealAll(vault, "outbox", gone.map((op) => ({ ...op, state: "rejected", errors })));
+      return { reportId: change.report_id, removed: true, ops, conflicts: [] };
     }
+    const acked = change.report;
+    const mine = outbox.filter((op) => op.report_id === acked.id);
+    const doc = mine.length ? O.onTop(acked, mine) : acked;
+    const report = await P.seal(vault, "reports", { id: acked.id, doc, acked, acked_rev: acked.rev, updated_at: Date.now() });
+    const conflicts = (change.open_conflicts || []).map((c) => ({ id: c.id, report_id: acked.id, field: c.field, record: c }));
+    return {
+      reportId: acked.id,
+      removed: false,
+      report,
+      listing: await P.seal(vault, "listing", listingRow(doc)),
+      conflicts: await P.sealAll(vault, "conflicts", conflicts),
+      ops: [],
+    };
   }
 
   // -- reading -------------------------------------------------------------------
 
   async report(reportId) {
-    return this.tx(["reports"], "readonly", async (s) => (await request(s.reports.get(reportId))) || null);
+    return P.open(unlocked(), "reports", await this.read(["reports"], (s) => request(s.reports.get(reportId))));
   }
 
   // Conflict records of one report (the commander resolves them on the web page).
   async conflictsOf(reportId) {
-    return this.tx(["conflicts"], "readonly", (s) => request(s.conflicts.index("report_id").getAll(reportId)));
+    return P.openAll(unlocked(), "conflicts", await this.read(["conflicts"], (s) => request(s.conflicts.index("report_id").getAll(reportId))));
   }
 
   // What the list shows of every report, with its sync state.
   async listing() {
-    return this.tx(["listing", "outbox", "conflicts"], "readonly", async (s) => {
-      const [rows, outbox, conflicts] = await Promise.all([
-        request(s.listing.getAll()),
-        request(s.outbox.getAll()),
-        request(s.conflicts.getAll()),
-      ]);
-      const ops = new Map();
-      for (const op of outbox) ops.set(op.report_id, [...(ops.get(op.report_id) || []), op]);
-      const open = new Set(conflicts.filter((c) => (c.record.status || "open") === "open").map((c) => c.report_id));
-      return rows.map((row) => {
-        const mine = ops.get(row.id) || [];
-        const rejected = mine.filter((op) => op.state === "rejected");
-        let state = "sent";
-        if (rejected.length) state = "rejected";
-        else if (mine.length) state = "pending";
-        else if (open.has(row.id)) state = "conflict";
-        return { ...row, state, errors: rejected.map((op) => op.errors) };
-      });
+    const vault = unlocked();
+    const [listed, outbox, conflicts] = await this.read(["listing", "outbox", "conflicts"], (s) =>
+      Promise.all([request(s.listing.getAll()), request(s.outbox.getAll()), request(s.conflicts.getAll())]),
+    );
+    const rows = await P.openAll(vault, "listing", listed);
+    const rejectedOps = await P.openAll(vault, "outbox", outbox.filter((op) => op.state === "rejected"));
+    const open = new Set((await P.openAll(vault, "conflicts", conflicts)).filter((c) => (c.record.status || "open") === "open").map((c) => c.report_id));
+    const ops = new Map();
+    for (const op of outbox) ops.set(op.report_id, [...(ops.get(op.report_id) || []), op]);
+    const errorsOf = new Map(rejectedOps.map((op) => [op.op_id, op.errors]));
+    return rows.map((row) => {
+      const mine = ops.get(row.id) || [];
+      const rejected = mine.filter((op) => op.state === "rejected");
+      let state = "sent";
+      if (rejected.length) state = "rejected";
+      else if (mine.length) state = "pending";
+      else if (open.has(row.id)) state = "conflict";
+      return { ...row, state, errors: rejected.map((op) => errorsOf.get(op.op_id)) };
     });
   }
 
   async counts() {
-    return this.tx(["outbox", "blobs"], "readonly", async (s) => {
-      const outbox = await request(s.outbox.getAll());
-      const blobs = await request(s.blobs.getAll());
-      return {
-        pending: outbox.filter((op) => op.state !== "rejected").length,
-        rejected: outbox.filter((op) => op.state === "rejected").length,
-        blobs: blobs.filter((b) => !b.uploaded && !b.error).length,
-      };
-    });
+    const outbox = await this.read(["outbox"], (s) => request(s.outbox.getAll()));
+    const blobs = await this._blobs(false);
+    return {
+      pending: outbox.filter((op) => op.state !== "rejected").length,
+      rejected: outbox.filter((op) => op.state === "rejected").length,
+      blobs: blobs.filter((b) => !b.error).length,
+    };
   }
 }
