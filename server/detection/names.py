@@ -48,16 +48,29 @@ _VARIANTS = {
 _OLD_SPELLING = (("dj", "j"), ("tj", "c"), ("oe", "u"), ("sj", "sy"), ("nj", "ny"))
 
 
+_WORD = re.compile(r"[a-z0-9]+")
+
+
 def _ascii_words(text: str) -> list[str]:
     """Lower-case ASCII words of ``text``, accents dropped, punctuation as spaces."""
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    return re.findall(r"[a-z0-9]+", folded)
+    # Most names are plain ASCII already, and folding them is a tenth of a push's matching.
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return _WORD.findall(text.lower())
 
 
 def _respell(word: str) -> str:
     for old, new in _OLD_SPELLING:
         word = word.replace(old, new)
     return word
+
+
+@lru_cache(maxsize=65536)
+def _normal_word(word: str) -> str:
+    """A given or family word in its normal spelling (given names repeat: cached)."""
+    word = _VARIANTS.get(word, word)
+    respelled = _respell(word)
+    return _VARIANTS.get(respelled, respelled)
 
 
 def normal_name(name: str | None) -> str:
@@ -76,8 +89,7 @@ def normal_name(name: str | None) -> str:
             continue
         if word in _DROPPED:
             continue
-        word = _VARIANTS.get(word, word)
-        parts[-1].append(_VARIANTS.get(_respell(word), _respell(word)))
+        parts[-1].append(_normal_word(word))
     return "/".join(" ".join(words) for words in parts if words)
 
 
