@@ -13,9 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from bench.person_matching import _doc, _variant
-from server import report_store as store
-from server.db import db
 from server.detection.index import alerts_t, links_t
+from server.infra.db import db
+from server.reports import store
 from tests.world import World
 
 POSTS = ("NNK", "DUM")
