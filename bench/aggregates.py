@@ -24,7 +24,7 @@ from server import create_app
 from server.aggregates.query import compute, parse_query
 from server.aggregates.rollup_writer import roll_up
 from server.infra.db import db, upgrade_schema
-from sync import hlc as H
+from sync.hlc import tick
 from tests.world import World
 
 QUERY = {"group_by": "post,week,modus"}
@@ -85,7 +85,7 @@ def run(total: int = 20_000, batch: int = 500) -> dict[str, Any]:
                     report_id,
                     {"occurred_at": "2026-12-01T10:00:00+08:00"},
                     base_rev=1,
-                    hlc=str(H.tick(dev.clock, dev.device_id)),
+                    hlc=str(tick(dev.clock, dev.device_id)),
                 )
             )
         dirty_s = _timed(app)

@@ -25,7 +25,7 @@ from sqlalchemy.engine import make_url
 from bench.server import reset_schema
 from server.infra.db import SQLITE_PRAGMAS
 from sync import report_schema
-from sync import units as U
+from sync.units import expand
 
 PG_SCHEMA = "patroli_bench_limits"
 _DDL = "CREATE TABLE {name} (id TEXT PRIMARY KEY, doc TEXT NOT NULL)"
@@ -68,7 +68,7 @@ def _parse_and_validate(body: bytes) -> Rows:
     """One push body parsed, expanded and validated: the rows to store."""
     rows = []
     for change in orjson.loads(body)["changes"]:
-        units = U.expand(change["fields"])
+        units = expand(change["fields"])
         errors = report_schema.validate_units(units)
         if errors:
             raise ValueError(f"bench record failed validation: {errors}")

@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from sync import hlc as H
+from sync.hlc import HLC, tick
 
 ROUTES = [
     "Aji Kuning footpath, Sebatik",
@@ -135,12 +135,12 @@ class DeviceOps:
 
     device_id: str
     rng: random.Random
-    clock: H.HLC | None = None
+    clock: HLC | None = None
     created: list[str] = field(default_factory=list)
 
     def op(self, report_id: str, fields: dict[str, Any], base_rev: int | None) -> dict[str, Any]:
         """One change."""
-        self.clock = H.tick(self.clock, self.device_id)
+        self.clock = tick(self.clock, self.device_id)
         return {
             "op_id": str(uuid.UUID(int=self.rng.getrandbits(128), version=4)),
             "report_id": report_id,

@@ -16,7 +16,7 @@ import orjson
 
 from client_sqlite.store import Store, listing_columns, now_iso
 from sync import document, report_schema
-from sync import units as U
+from sync.units import UnitError, apply_units, expand
 from sync.vocab import KINDS
 
 
@@ -32,8 +32,8 @@ def _expand(fields: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(fields, dict):
         raise LocalValidationError({"fields": ["must be a JSON object"]})
     try:
-        units = U.expand(fields)
-    except U.UnitError as exc:
+        units = expand(fields)
+    except UnitError as exc:
         raise LocalValidationError(exc.errors) from None
     errors = report_schema.validate_units(units)
     if errors:
@@ -45,7 +45,7 @@ def new_document(kind: str, fields: dict[str, Any]) -> dict[str, Any]:
     """The document a new report of ``kind`` would have; LocalValidationError if invalid."""
     if kind not in KINDS:
         raise LocalValidationError({"kind": ["must be one of: " + ", ".join(KINDS)]})
-    doc = U.apply_units({}, _expand(_wire_fields(kind, fields)).items())
+    doc = apply_units({}, _expand(_wire_fields(kind, fields)).items())
     errors = report_schema.required_errors(doc)
     if errors:
         raise LocalValidationError(errors)
@@ -86,7 +86,7 @@ def edit(store: Store, report_id: str, fields: dict[str, Any]) -> None:
             raise LocalValidationError({"id": [f"no report {report_id} on this device"]})
         doc, acked_rev = orjson.loads(row[0]), row[1]
         wire = _fold_rejected(c, report_id, fields)
-        U.apply_units(doc, units.items())
+        apply_units(doc, units.items())
         if acked_rev is None:
             errors = report_schema.required_errors(doc)
             if errors:
@@ -112,7 +112,7 @@ def edit(store: Store, report_id: str, fields: dict[str, Any]) -> None:
 
 def _flat(fields: dict[str, Any]) -> dict[str, Any]:
     """Fields with whole maps spelled as element units, so merging dicts is per element."""
-    return U.expand(fields)
+    return expand(fields)
 
 
 def _fold_rejected(c: sqlite3.Connection, report_id: str, fields: dict[str, Any]) -> dict[str, Any]:

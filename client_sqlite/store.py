@@ -18,8 +18,8 @@ from client_sqlite.connection import Transactions, open_database
 from client_sqlite.encryption import seal_plain_blobs
 from client_sqlite.migrations import migrate
 from sync import document, signing
-from sync import hlc as H
-from sync import units as U
+from sync.hlc import HLC, now_ms, parse_server_time, receive, tick
+from sync.units import MAP_FIELDS, apply_units, expand
 
 MOVED_AWAY = {"report_id": ["the report moved out of your post's scope"]}
 
@@ -97,7 +97,7 @@ class Store:
                 ),
             )
         self._signer = None
-        self.observe_server_time(answer["server_time"], H.now_ms())
+        self.observe_server_time(answer["server_time"], now_ms())
 
     def node_id(self) -> str:
         """This device's HLC node id (its device id, or a local placeholder before enrollment)."""
@@ -106,20 +106,20 @@ class Store:
     def tick(self, conn: sqlite3.Connection) -> str:
         """Advance and persist the HLC inside the caller's transaction; return it."""
         row = conn.execute("SELECT hlc, device_id FROM device WHERE id=1").fetchone()
-        last = H.HLC.parse(row[0]) if row[0] else None
+        last = HLC.parse(row[0]) if row[0] else None
         node = row[1] or "unenrolled"
-        now = H.tick(last, node)
+        now = tick(last, node)
         conn.execute("UPDATE device SET hlc=? WHERE id=1", (str(now),))
         return str(now)
 
     def observe_server_time(self, server_time: str, local_ms: int) -> None:
         """Advance the HLC past the server clock and record the device clock's offset."""
-        server_ms = H.parse_server_time(server_time)
+        server_ms = parse_server_time(server_time)
         with self.atomic() as c:
             row = c.execute("SELECT hlc, device_id FROM device WHERE id=1").fetchone()
-            last = H.HLC.parse(row[0]) if row[0] else None
+            last = HLC.parse(row[0]) if row[0] else None
             node = row[1] or "unenrolled"
-            now = H.receive(last, H.HLC(server_ms, 0, node), node, local_ms)
+            now = receive(last, HLC(server_ms, 0, node), node, local_ms)
             c.execute(
                 "UPDATE device SET hlc=?, clock_offset_ms=? WHERE id=1",
                 (str(now), server_ms - local_ms),
@@ -280,13 +280,13 @@ class Store:
     def _on_top(c: sqlite3.Connection, acked: dict[str, Any]) -> dict[str, Any]:
         """The acknowledged document with every outbox op of the report applied in order."""
         doc = dict(acked)
-        for name in U.MAP_FIELDS:
+        for name in MAP_FIELDS:
             if isinstance(doc.get(name), dict):
                 doc[name] = dict(doc[name])
         for (fields,) in c.execute(
             "SELECT fields FROM outbox WHERE report_id=? ORDER BY seq", (acked["id"],)
         ):
-            U.apply_units(doc, U.expand(orjson.loads(fields)).items())
+            apply_units(doc, expand(orjson.loads(fields)).items())
         return doc
 
     @staticmethod

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sync import units as U
+from sync.units import MAP_FIELDS
 
 #: The device-writable fields, in the order DESIGN §2 shows them.
 DEVICE_ORDER = (
@@ -44,7 +44,7 @@ SERVER_ORDER = ("author", "device_id", "created_at", "received_at", "review", "r
 #: Every key of a full document, in order.
 FIELDS = ("id", *DEVICE_ORDER, *SERVER_ORDER)
 
-_MAPS = frozenset(U.MAP_FIELDS)
+_MAPS = frozenset(MAP_FIELDS)
 
 
 def full(doc: Mapping[str, Any]) -> dict[str, Any]:

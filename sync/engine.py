@@ -19,7 +19,7 @@ from typing import Any, Protocol
 import orjson
 
 from sync import blob_upload
-from sync import hlc as H
+from sync.hlc import now_ms
 from sync.transport import (
     CursorExpired,
     DeviceRevoked,
@@ -138,7 +138,7 @@ class SyncEngine:
 
     def _observe(self, answer: dict[str, Any]) -> None:
         if isinstance(answer, dict) and isinstance(answer.get("server_time"), str):
-            self.store.observe_server_time(answer["server_time"], H.now_ms())
+            self.store.observe_server_time(answer["server_time"], now_ms())
 
     def run(self, pending_total: int | None = None) -> SyncResult:
         """Push everything, then pull everything; never raises for network trouble."""

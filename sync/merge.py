@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sync import units as U
+from sync.units import MAP_FIELDS, get, put
 
 APPLIED = "applied"
 MERGED = "merged"
@@ -101,7 +101,7 @@ def _copy_doc(doc: Mapping[str, Any]) -> dict[str, Any]:
     # Map fields are mutated element-wise, so they need their own dicts;
     # element values themselves are replaced whole and can be shared.
     out = dict(doc)
-    for name in U.MAP_FIELDS:
+    for name in MAP_FIELDS:
         if name in out and out[name] is not None:
             out[name] = dict(out[name])
     return out
@@ -129,7 +129,7 @@ class _Merge:
         }
 
     def write(self, unit: str, value: Any, stamp: dict[str, Any]) -> None:
-        U.put(self.doc, unit, value)
+        put(self.doc, unit, value)
         self.meta[unit] = stamp
         self.written.append(unit)
 
@@ -160,7 +160,7 @@ def merge_op(
         m = meta.get(unit)
         if m is None or m["r"] <= base or m.get("d") == op.device:
             _seen(work, unit, value, m)
-        elif U.get(work.doc, unit) == value:
+        elif get(work.doc, unit) == value:
             _agreed(work, unit, m)
         else:
             _concurrent(work, unit, value, m)
@@ -177,7 +177,7 @@ def _seen(work: _Merge, unit: str, value: Any, m: Mapping[str, Any] | None) -> N
     """Rule 1: the device had seen the current value (or wrote it itself in
     an earlier offline op), so its edit is causally newer."""
     op = work.op
-    if U.get(work.doc, unit) != value:
+    if get(work.doc, unit) != value:
         # Never lower a unit's HLC: a later concurrent edit compares against it.
         work.write(unit, value, work.stamp(m["h"] if m is not None and m["h"] > op.hlc else None))
     elif m is not None and op.hlc > m["h"]:
@@ -210,7 +210,7 @@ def _concurrent(work: _Merge, unit: str, value: Any, m: Mapping[str, Any]) -> No
     """Rule 3: concurrent edits; the higher HLC wins whatever the arrival order."""
     op = work.op
     mine = Side(value=value, by=op.author, hlc=op.hlc, device=op.device)
-    theirs = Side(value=U.get(work.doc, unit), by=m.get("b"), hlc=m["h"], device=m.get("d"))
+    theirs = Side(value=get(work.doc, unit), by=m.get("b"), hlc=m["h"], device=m.get("d"))
     work.conflicts.append(ConflictRecord.between(unit, mine, theirs))
     if op.hlc > m["h"]:
         work.write(unit, value, work.stamp())

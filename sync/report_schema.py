@@ -16,9 +16,9 @@ from typing import Any
 import pycountry
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
 
-from sync import units as U
 from sync import vocab
 from sync.schema_compiler import compile_schema
+from sync.units import MAP_FIELDS
 
 _COUNTRIES = frozenset(c.alpha_2 for c in pycountry.countries)
 
@@ -253,7 +253,7 @@ def required_errors(doc: Mapping[str, Any]) -> dict[str, list[str]]:
     needed = vocab.REQUIRED_ALWAYS + vocab.REQUIRED_BY_KIND.get(kind, ())
     for name in needed:
         value = doc.get(name)
-        if value is None or value == "" or (name in U.MAP_FIELDS and not value):
+        if value is None or value == "" or (name in MAP_FIELDS and not value):
             article = "an" if str(kind)[:1] in "aeiou" else "a"
             label = (
                 f"is required for {article} {kind} report" if kind in vocab.KINDS else "is required"

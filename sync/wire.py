@@ -13,8 +13,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from sync import hlc as H
 from sync.errors import flatten_errors  # noqa: F401  (re-exported for callers)
+from sync.hlc import is_valid
 from sync.report_schema import ReportDocumentSchema
 
 _CANONICAL_UUID = re.compile(
@@ -44,7 +44,7 @@ def _uuid(value: str) -> None:
 
 
 def _hlc(value: str) -> None:
-    if not H.is_valid(value):
+    if not is_valid(value):
         raise ValidationError("must be an HLC: <16 digits>-<5 digits>-<device id>")
 
 
