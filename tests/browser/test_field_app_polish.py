@@ -259,3 +259,38 @@ def test_gps_refused_is_said_in_plain_indonesian(browser: Any, server: LiveServe
     F.wait(browser).until(lambda d: status.text != "Mencari posisi…")
     assert status.text.startswith("Aplikasi belum diizinkan memakai lokasi"), status.text
     assert browser.find_element(By.NAME, "location.lat").get_attribute("value") == ""
+
+
+def test_a_sync_or_the_language_switch_never_wipes_a_form_being_typed(
+    browser: Any, server: LiveServer
+) -> None:
+    """The link coming back (the 'online' event syncs) while the officer types a
+    new report, then a tap on the language switch: the form and every value stay."""
+    F.enroll_by_link(browser, server)
+    F.record(browser, "patrol", "Patroli pagi", {"route": "Jalur Aji Kuning"})
+    F.click(browser, "new-report")
+    F.choose(browser, "kind", "incident")
+    F.fill(browser, "title", "Lima pekerja menyeberang")
+    F.fill(browser, "narrative", "Dijemput speedboat tanpa nama")
+    syncs = int(browser.execute_script("return document.body.dataset.syncs || '0'"))
+    browser.execute_script("window.dispatchEvent(new Event('online'))")
+    F.wait(browser).until(
+        lambda d: int(d.execute_script("return document.body.dataset.syncs || '0'")) > syncs
+    )
+
+    def value(name: str) -> str:
+        return browser.find_element(By.NAME, name).get_attribute("value")
+
+    assert value("title") == "Lima pekerja menyeberang"
+    assert value("narrative") == "Dijemput speedboat tanpa nama"
+    F.click(browser, "language")
+    F.wait(browser).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, "[data-action=language]").text == "ID"
+    )
+    assert value("title") == "Lima pekerja menyeberang"
+    assert value("narrative") == "Dijemput speedboat tanpa nama"
+    F.use_gps(browser)
+    F.save(browser, "Lima pekerja menyeberang")
+    titles = [item["text"] for item in F.items(browser).values()]
+    assert any("Lima pekerja menyeberang" in text for text in titles)
+    assert any("Patroli pagi" in text for text in titles)  # the first, synced meanwhile

@@ -313,6 +313,17 @@ function progress(phase, done, total) {
   if (node) node.textContent = t(`progress_${phase}`, { done, total });
 }
 
+// A report form on the screen holds what the officer is typing: nothing that
+// merely refreshes the screen (a sync, the language, the address) may redraw it.
+function typing() {
+  return Boolean(main.querySelector("form[data-form=report]"));
+}
+
+// The list is redrawn only when it is what the screen shows.
+async function refreshList() {
+  if (!state.open && !typing()) await render();
+}
+
 // Only while unlocked: the data key is in memory only then.
 async function runSync() {
   if ((await state.store.status()) !== "unlocked") return;
@@ -320,7 +331,7 @@ async function runSync() {
   if (state.syncing || !device || device.revoked) return;
   state.syncing = true;
   state.message = t("syncing");
-  if (!state.open) await render();
+  await refreshList();
   try {
     const result = await sync(state.store, { progress });
     if (result.revoked) state.message = t("revoked");
@@ -333,7 +344,7 @@ async function runSync() {
     state.message = String(err.message || err);
   } finally {
     state.syncing = false;
-    if (!state.open) await render();
+    await refreshList();
     // Finished syncs, counted: outside checks wait on this, not on time.
     document.body.dataset.syncs = String(Number(document.body.dataset.syncs || 0) + 1);
   }
@@ -360,7 +371,10 @@ main.addEventListener("click", async (event) => {
 document.querySelector("[data-action=language]").addEventListener("click", async () => {
   setLanguage(language() === "id" ? "en" : "id");
   await state.store.putCached("language", language());
-  await render();
+  if (!typing()) return render();
+  // The form keeps its words until it is saved or left; the rest switches now.
+  document.querySelector("[data-action=language]").textContent = language() === "id" ? "EN" : "ID";
+  for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
 });
 
 function watchForUpdates(registration) {
@@ -397,7 +411,7 @@ async function start() {
   }
   if (navigator.storage && navigator.storage.persist) navigator.storage.persist().catch((err) => console.warn("persist", err));
   window.addEventListener("online", () => runSync());
-  window.addEventListener("hashchange", () => render());
+  window.addEventListener("hashchange", () => (typing() ? null : render()));
   document.body.dataset.ready = "true";
   document.body.dataset.readyMs = String(Math.round(performance.now())); // since navigation start
 }
