@@ -182,6 +182,26 @@ export class Store {
     });
   }
 
+  // The last early-detection answer per report, sealed (alerts.js): it names
+  // other posts and how a person was linked, so never in clear.
+  async putAlerts(record) {
+    const row = await P.seal(unlocked(), "alerts", record);
+    await this.tx(["cache"], "readwrite", async (s) => {
+      s.cache.put(row, `alerts:${record.report_id}`);
+    });
+  }
+
+  async alertsOf(reportId) {
+    return P.open(unlocked(), "alerts", await this.read(["cache"], (s) => request(s.cache.get(`alerts:${reportId}`))));
+  }
+
+  // Ids of reports whose last answer linked a person: the list's badges.
+  async alertedIds() {
+    const range = IDBKeyRange.bound("alerts:", "alerts:\uffff");
+    const rows = await P.openAll(unlocked(), "alerts", await this.read(["cache"], (s) => request(s.cache.getAll(range))));
+    return new Set(rows.filter((r) => Object.keys(r.person_links).length).map((r) => r.report_id));
+  }
+
   // -- local edits -----------------------------------------------------------
 
   static tick(device) {
