@@ -101,3 +101,16 @@ def test_alert_next_to_the_person_online_then_from_the_sealed_cache_offline(
     assert as_of.startswith("Jawaban server per ") and "(luring)" in as_of
     person = browser.find_element(By.CSS_SELECTOR, "#alerts [data-alert-person=v1]").text
     assert "Pernah terlihat: DUM" in person and link["explanation"] in person
+
+    # The report leaves the post's scope (a pull removal): its cached answer goes with it.
+    gone = browser.execute_async_script(
+        "const [id, done] = arguments;"
+        "import('/field/js/store.js').then(async (m) => {"
+        "  const store = await m.Store.open();"
+        "  await store.applyPullPage([{report_id: id, removed: true}], null);"
+        "  done({cached: await store.alertsOf(id), alerted: [...await store.alertedIds()]});"
+        "}).catch((e) => done(String(e)));",
+        stopped,
+    )
+    assert gone == {"cached": None, "alerted": []}
+    assert link["explanation"].encode() not in _raw(browser)

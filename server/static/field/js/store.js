@@ -353,13 +353,14 @@ export class Store {
       const steps = [];
       for (const change of changes) steps.push(await this._pullStep(vault, change, outbox));
       const d = await P.sealDevice(vault, { ...device, cursor });
-      await this.tx(["device", "reports", "listing", "outbox", "conflicts"], "readwrite", async (s) => {
+      await this.tx(["device", "reports", "listing", "outbox", "conflicts", "cache"], "readwrite", async (s) => {
         for (const step of steps) {
           const keys = await request(s.conflicts.index("report_id").getAllKeys(step.reportId));
           for (const key of keys) s.conflicts.delete(key);
           if (step.removed) {
             s.reports.delete(step.reportId);
             s.listing.delete(step.reportId);
+            s.cache.delete(`alerts:${step.reportId}`); // out of scope: its links go too
           } else {
             s.reports.put(step.report);
             s.listing.put(step.listing);
