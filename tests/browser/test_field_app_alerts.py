@@ -71,7 +71,7 @@ def test_alert_next_to_the_person_online_then_from_the_sealed_cache_offline(
     page = _open_with_alerts(browser, stopped)
     person = browser.find_element(By.CSS_SELECTOR, "#alerts [data-alert-person=v1]").text
     assert VICTIM["name"] in person and "pemohon paspor yang ditunda" in person
-    assert "Pernah terlihat: DUM" in person and "nomor dokumen sama" in person
+    assert "Pernah terlihat: DUM, Penundaan paspor, 1 Agu 2026, nomor dokumen sama" in person
     assert link["explanation"] in person
     assert not browser.find_elements(By.CSS_SELECTOR, "[data-alerts-as-of]")  # live answer
     for hidden in (DEFERRAL_TITLE, APPLICANT["name"], "fake_job_offer"):
@@ -101,6 +101,14 @@ def test_alert_next_to_the_person_online_then_from_the_sealed_cache_offline(
     assert as_of.startswith("Jawaban server per ") and "(luring)" in as_of
     person = browser.find_element(By.CSS_SELECTOR, "#alerts [data-alert-person=v1]").text
     assert "Pernah terlihat: DUM" in person and link["explanation"] in person
+
+    browser.find_element(By.CSS_SELECTOR, "[data-action=language]").click()  # English
+    _open_with_alerts(browser, stopped)
+    person = browser.find_element(By.CSS_SELECTOR, "#alerts [data-alert-person=v1]").text
+    assert "deferred passport applicant" in person
+    assert "Seen before: DUM, Passport deferral, 1 Aug 2026, same document number" in person
+    as_of = browser.find_element(By.CSS_SELECTOR, "[data-alerts-as-of]").text
+    assert as_of.startswith("Server's answer as of ")
 
     # The report leaves the post's scope (a pull removal): its cached answer goes with it.
     gone = browser.execute_async_script(

@@ -4,7 +4,7 @@
 // offline with the time they were asked. Only what the server returned for
 // this device's scope is kept: kind, date, basis and explanation of each link.
 import { el } from "./form.js";
-import { t } from "./i18n.js";
+import { language, t } from "./i18n.js";
 import { inZone, shownTime } from "./localtime.js";
 import { ProblemError, Transport, TransportError } from "./transport.js";
 
@@ -36,9 +36,18 @@ export async function loadAlerts(store, reportId, token) {
   }
 }
 
-function linkLine(link, kindLabel) {
+// The day only ("1 Agu 2026"), in the officer's post zone: the server gives
+// the other report's time in UTC, and the hour says nothing useful here.
+function day(iso, zone) {
+  const ms = Date.parse(iso || "");
+  if (Number.isNaN(ms)) return "?";
+  const options = { day: "numeric", month: "short", year: "numeric", timeZone: zone || undefined };
+  return new Date(ms).toLocaleDateString(language() === "id" ? "id-ID" : "en-GB", options);
+}
+
+function linkLine(link, kindLabel, zone) {
   const where = link.post || t("alert_other_post");
-  const when = link.occurred_at ? shownTime(link.occurred_at) : "?";
+  const when = day(link.occurred_at, zone);
   return el("li", { "data-alert-link": link.basis, text: `${t("alert_seen")}: ${where}, ${kindLabel(link.kind)}, ${when}, ${t(`alert_basis_${link.basis}`)} (${link.explanation})` });
 }
 
@@ -52,7 +61,7 @@ export function alertsSection(found, persons, kindLabel, zone) {
       "div",
       { "data-alert-person": personId },
       el("strong", { text: `${person.name || person.role || personId}${types.length ? ` — ${types.join(", ")}` : ""}` }),
-      el("ul", {}, links.map((link) => linkLine(link, kindLabel))),
+      el("ul", {}, links.map((link) => linkLine(link, kindLabel, zone))),
     );
   });
   const asOf = found.live ? null : el("p", { class: "muted", "data-alerts-as-of": "", text: t("alerts_as_of", { when: shownTime(inZone(found.fetched_at, zone)) }) });
