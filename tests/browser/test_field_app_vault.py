@@ -243,3 +243,80 @@ def test_the_app_locks_itself_after_the_configured_idle_time(
     F.wait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "form[data-form=unlock]"))
     assert not browser.find_elements(By.CSS_SELECTOR, "[data-report-id]")
     assert _locked_store_call(browser) == "Locked"
+
+
+def _shown_text(driver: Any) -> str:
+    # What is readable on screen: innerText (which leaves out hidden nodes)
+    # and the values of the inputs that are visible (innerText has none).
+    return driver.execute_script(
+        "const values = [...document.querySelectorAll('input, textarea')]"
+        "  .filter((node) => node.checkVisibility()).map((node) => node.value);"
+        "return [document.body.innerText, ...values].join('\\n');"
+    )
+
+
+def test_the_lock_hides_a_form_being_typed_and_the_pin_brings_it_back_whole(
+    browser: Any, server: LiveServer, tmp_path: Path
+) -> None:
+    photo = tmp_path / "victim.jpg"
+    photo.write_bytes(PHOTO)
+    title = "Perahu di Sungai Pancang"
+    F.enroll_by_link(browser, server)
+    F.click(browser, "new-report")
+    F.choose(browser, "kind", "incident")
+    F.fill(browser, "title", title)
+    F.fill(browser, "narrative", PHRASE)
+    F.use_gps(browser)
+    F.click(browser, "add-person")
+    person = browser.find_element(By.CSS_SELECTOR, "[data-person]").get_attribute("data-person")
+    F.choose(browser, f"persons.{person}.role", "victim")
+    F.fill(browser, f"persons.{person}.name", VICTIM)
+    F.attach(browser, str(photo))
+    secrets = (title, PHRASE, VICTIM, "victim.jpg")
+    shown = _shown_text(browser)
+    assert all(secret in shown for secret in secrets)  # so their absence below means something
+
+    F.lock(browser)
+    shown = _shown_text(browser)
+    for secret in secrets:
+        assert secret not in shown, secret
+    assert browser.find_element(By.CSS_SELECTOR, "form[data-form=unlock]").is_displayed()
+    # Out of reach of keys too: focus cannot land in the hidden form.
+    assert (
+        browser.execute_script(
+            "const input = document.querySelector('input[name=title]');"
+            "input.focus(); return document.activeElement === input;"
+        )
+        is False
+    )
+    assert _locked_store_call(browser) == "Locked"
+    before = _raw(browser)
+    F.fill(browser, "pin", "999999")
+    F.click(browser, "unlock")
+    F.wait(browser).until(lambda d: "PIN salah" in d.find_element(By.ID, "pin-error").text)
+    assert _raw(browser) == before  # refused: not a byte of the store changed
+    assert title not in _shown_text(browser)
+
+    F.fill(browser, "pin", F.PIN)
+    F.click(browser, "unlock")
+    F.wait(browser).until(lambda d: d.find_element(By.NAME, "title").is_displayed())
+    assert not browser.find_elements(By.CSS_SELECTOR, "form[data-form=unlock]")
+
+    def value(name: str) -> str:
+        return browser.find_element(By.NAME, name).get_attribute("value")
+
+    assert value("kind") == "incident"
+    assert value("title") == title
+    assert value("narrative") == PHRASE
+    assert value(f"persons.{person}.name") == VICTIM
+    assert value(f"persons.{person}.role") == "victim"
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#attached li")) == 1
+    shown = _shown_text(browser)
+    assert all(secret in shown for secret in secrets)
+
+    F.save(browser, title)
+    (report_id,) = F.items(browser)
+    doc = F.store_document(browser, report_id)
+    assert doc["title"] == title and doc["narrative"] == PHRASE
+    assert [p["name"] for p in doc["persons"].values()] == [VICTIM]
+    assert [a["bytes"] for a in doc["attachments"].values()] == [len(PHOTO)]

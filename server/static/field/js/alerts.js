@@ -31,8 +31,13 @@ export async function loadAlerts(store, reportId, token) {
     if (!(err instanceof TransportError) && !(err instanceof ProblemError && err.slug === "not-found")) {
       console.warn("alerts not fetched", err); // logged: the cached answer still shows
     }
+  }
+  try {
     const cached = await store.alertsOf(reportId);
     return cached ? { ...cached, live: false } : null;
+  } catch (err) {
+    console.warn("cached alerts not read", err); // locked meanwhile: the lock screen shows
+    return null;
   }
 }
 

@@ -6,7 +6,7 @@ import { changedUnits, creation, edited } from "./changes.js";
 import { attachedItem, pathWords, reportForm, readForm, showErrors, el } from "./form.js";
 import { label, language, setLanguage, t } from "./i18n.js";
 import { inZone, shownTime } from "./localtime.js";
-import { LOCK_AFTER_MS, idleLock, pinInput, pinView, w } from "./lockscreen.js";
+import { LOCK_AFTER_MS, idleLock, keepBehindLock, pinInput, pinView, releaseKept, w } from "./lockscreen.js";
 import { newSealableKeyPair, publicKeyText } from "./signing.js";
 import { Store } from "./store.js";
 import { sync } from "./sync.js";
@@ -15,6 +15,9 @@ import { validateDocument } from "./validate.js";
 import { pinProblem } from "./vault.js";
 
 const main = document.getElementById("main");
+// The unlock form while an open report or form waits behind the lock.
+const lockPane = el("section", { id: "lock", hidden: true });
+main.after(lockPane);
 const PAGE = 300;
 const state = { store: null, rules: null, zone: null, open: null, syncing: false, message: "", shown: PAGE };
 
@@ -148,18 +151,42 @@ async function listView(device) {
 function gateView(status) {
   if (status === "new") return enrollView();
   // As at start, opening does not sync by itself: the officer taps sync.
-  return pinView(state.store, status === "plain" ? "set-pin" : "unlock", () => render());
+  return pinView(state.store, status === "plain" ? "set-pin" : "unlock", () => resume());
 }
 
-async function render() {
-  state.open = null; // the list (or enrollment) replaces any open report
-  const status = await state.store.status();
-  const device = status === "unlocked" ? await state.store.device() : null;
-  // The post's time zone, from the cached rules (null: the phone's own offset).
-  state.zone = (device && state.rules?.vocabularies.post_time_zones?.[device.post]) || null;
+function drawHeader(device) {
   document.getElementById("who").textContent = device ? `${device.officer} · ${device.post}` : "";
   document.querySelector("[data-action=language]").textContent = language() === "id" ? "EN" : "ID";
   for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+}
+
+// The lock fired (the data key is already dropped).
+function lockNow() {
+  keepBehindLock(main);
+  render();
+}
+
+// The right PIN: back to the kept view as it was left, or to the list.
+async function resume() {
+  lockPane.hidden = true;
+  lockPane.replaceChildren();
+  if (!releaseKept(main)) return render();
+  drawHeader(await state.store.device());
+}
+
+async function render() {
+  const status = await state.store.status();
+  if (status !== "unlocked" && main.hidden) {
+    drawHeader(null);
+    lockPane.replaceChildren(gateView(status));
+    lockPane.hidden = false;
+    return;
+  }
+  state.open = null; // the list (or enrollment) replaces any open report
+  const device = status === "unlocked" ? await state.store.device() : null;
+  // The post's time zone, from the cached rules (null: the phone's own offset).
+  state.zone = (device && state.rules?.vocabularies.post_time_zones?.[device.post]) || null;
+  drawHeader(device);
   const started = performance.now();
   main.replaceChildren(device ? await listView(device) : gateView(status));
   // For bench/field_app.py: how long the last list took to build and show.
@@ -260,6 +287,9 @@ function editView(row) {
       await state.store.create(kind, fields, files);
     }
     state.message = t("saved");
+    // Saved: should the lock fire before the list is drawn, the PIN must
+    // not bring this form back to be saved twice.
+    main.replaceChildren();
     await render();
   });
   return form;
@@ -369,7 +399,7 @@ async function start() {
   await loadRules();
   if (!state.rules) await refreshRules();
   await render();
-  idleLock((await state.store.cached("lock_after_ms")) || LOCK_AFTER_MS, () => render());
+  idleLock((await state.store.cached("lock_after_ms")) || LOCK_AFTER_MS, lockNow);
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/field/sw.js", { scope: "/field/" }).then(watchForUpdates, (err) => console.error("service worker", err));
   }

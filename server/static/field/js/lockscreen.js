@@ -100,3 +100,23 @@ export function idleLock(ms, onLock) {
   window.addEventListener(LOCK_EVENT, fire);
   reset();
 }
+
+// The views the lock keeps: what the officer typed lives only in a form's
+// inputs (and the chosen files in its closure) until it is saved.
+const KEPT = "form[data-form=report], [data-open-report]";
+
+// An open report or form is hidden, not destroyed: `hidden` takes it off the
+// screen and `inert` out of reach of keys and screen readers.
+export function keepBehindLock(view) {
+  if (!view.querySelector(KEPT)) return;
+  view.hidden = true;
+  view.inert = true;
+}
+
+// After the right PIN: shows `view` again; true if it held a kept view.
+export function releaseKept(view) {
+  const kept = view.hidden && view.querySelector(KEPT) !== null;
+  view.inert = false;
+  view.hidden = false;
+  return kept;
+}
