@@ -1,5 +1,6 @@
 // The field app: enroll, record offline, sync. Views are rebuilt from the
 // IndexedDB store after every change, so what is shown is what is stored.
+import { alertBadge, alertsSection, loadAlerts } from "./alerts.js";
 import { sha256Hex } from "./blobs.js";
 import { changedUnits, creation, edited } from "./changes.js";
 import { attachedItem, pathWords, reportForm, readForm, showErrors, el } from "./form.js";
@@ -95,7 +96,7 @@ function waitingWords(counts) {
 }
 
 async function listView(device) {
-  const [rows, counts] = await Promise.all([state.store.listing(), state.store.counts()]);
+  const [rows, counts, alerted] = await Promise.all([state.store.listing(), state.store.counts(), state.store.alertedIds()]);
   // Needs-information first: the commander is waiting on the officer.
   const rank = (row) => (row.review.status === "needs_info" ? 0 : 1);
   const when = (row) => Date.parse(row.occurred_at) || 0; // offsets differ between posts
@@ -108,6 +109,7 @@ async function listView(device) {
       "li",
       { "data-report-id": row.id, "data-sync-state": row.state, "data-review": review.status },
       el("strong", { text: row.title || "" }),
+      alertBadge(alerted, row.id),
       el("div", { class: "muted", text: `${vocabLabel("kinds", row.kind)} · ${shownTime(row.occurred_at)}` }),
       el("div", { class: "state", text: t(`state_${row.state}`) }),
       row.retracted ? el("div", { class: "muted", text: t("is_retracted") }) : null,
@@ -243,6 +245,12 @@ async function openReport(reportId) {
   const [row, conflicts, blobs] = await Promise.all([state.store.report(reportId), state.store.conflictsOf(reportId), state.store.pendingBlobs()]);
   state.open = row;
   main.replaceChildren(detailView(row, conflicts, new Set(blobs.map((b) => b.sha256))));
+  // Alerts come after the report shows: a slow link must not hold it back.
+  const found = await loadAlerts(state.store, reportId, (await state.store.device()).token);
+  const section = alertsSection(found, row.doc.persons || {}, (code) => vocabLabel("kinds", code), state.zone);
+  const page = main.querySelector(`[data-open-report="${reportId}"]`);
+  if (section && page && state.open?.id === reportId) page.querySelector("dl").after(section);
+  if (page) page.dataset.alertsLoaded = "true"; // outside checks wait on this, not on time
 }
 
 async function attachFile(input, attachments, files) {

@@ -15,6 +15,8 @@ const LAYOUT = {
   outbox: { clear: ["seq", "op_id", "report_id", "state"], name: (r) => r.op_id },
   conflicts: { clear: ["id", "report_id"], name: (r) => r.id },
   blobs: { clear: ["sha256", "uploaded"], name: (r) => r.sha256 },
+  // Early-detection answers, kept in the "cache" object store under "alerts:<id>".
+  alerts: { clear: ["report_id"], name: (r) => r.report_id },
 };
 
 const aad = (store, record) => `${store}:${LAYOUT[store].name(record)}`;

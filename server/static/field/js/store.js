@@ -182,6 +182,26 @@ export class Store {
     });
   }
 
+  // The last early-detection answer per report, sealed (alerts.js): it names
+  // other posts and how a person was linked, so never in clear.
+  async putAlerts(record) {
+    const row = await P.seal(unlocked(), "alerts", record);
+    await this.tx(["cache"], "readwrite", async (s) => {
+      s.cache.put(row, `alerts:${record.report_id}`);
+    });
+  }
+
+  async alertsOf(reportId) {
+    return P.open(unlocked(), "alerts", await this.read(["cache"], (s) => request(s.cache.get(`alerts:${reportId}`))));
+  }
+
+  // Ids of reports whose last answer linked a person: the list's badges.
+  async alertedIds() {
+    const range = IDBKeyRange.bound("alerts:", "alerts:\uffff");
+    const rows = await P.openAll(unlocked(), "alerts", await this.read(["cache"], (s) => request(s.cache.getAll(range))));
+    return new Set(rows.filter((r) => Object.keys(r.person_links).length).map((r) => r.report_id));
+  }
+
   // -- local edits -----------------------------------------------------------
 
   static tick(device) {
@@ -333,13 +353,14 @@ export class Store {
       const steps = [];
       for (const change of changes) steps.push(await this._pullStep(vault, change, outbox));
       const d = await P.sealDevice(vault, { ...device, cursor });
-      await this.tx(["device", "reports", "listing", "outbox", "conflicts"], "readwrite", async (s) => {
+      await this.tx(["device", "reports", "listing", "outbox", "conflicts", "cache"], "readwrite", async (s) => {
         for (const step of steps) {
           const keys = await request(s.conflicts.index("report_id").getAllKeys(step.reportId));
           for (const key of keys) s.conflicts.delete(key);
           if (step.removed) {
             s.reports.delete(step.reportId);
             s.listing.delete(step.reportId);
+            s.cache.delete(`alerts:${step.reportId}`); // out of scope: its links go too
           } else {
             s.reports.put(step.report);
             s.listing.put(step.listing);
