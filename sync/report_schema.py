@@ -211,9 +211,7 @@ class ReportDocumentSchema(ReportFieldsSchema):
 
     id = fields.String(required=True)
     persons = fields.Dict(keys=fields.String(), values=fields.Nested(PersonSchema), required=True)
-    vehicles = fields.Dict(
-        keys=fields.String(), values=fields.Nested(VehicleSchema), required=True
-    )
+    vehicles = fields.Dict(keys=fields.String(), values=fields.Nested(VehicleSchema), required=True)
     actions = fields.Dict(keys=fields.String(), values=fields.Nested(ActionSchema), required=True)
     attachments = fields.Dict(
         keys=fields.String(), values=fields.Nested(AttachmentSchema), required=True
