@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from server.detection.models import VehicleEntry, VehicleLink
 from server.infra.db import db
 from server.infra.models import Report
+from tests.web.pages import sign_in
 from tests.world import World, incident
 
 SPEEDBOAT = {"type": "speedboat", "registration": "KM 12-34", "name": "Sinar Laut"}
@@ -121,3 +122,20 @@ def test_a_vehicle_without_registration_or_name_is_refused(world: World) -> None
     assert result["status"] == "rejected"
     assert result["errors"] == {"vehicles.v1": ["needs a registration or a name"]}
     assert _counts(world, (VehicleEntry, VehicleLink, Report)) == before
+
+
+def test_report_page_shows_the_vehicle_link_in_indonesian_and_english(world: World) -> None:
+    first, second = _seed(world, {"type": "boat", "registration": "km 1234", "name": None})
+    client = world.app.test_client()
+    assert sign_in(client, "cmd.nnk").status_code == 302
+    english = client.get(f"/reports/{second}?lang=en").get_data(as_text=True)
+    assert "Boats and vehicles" in english
+    assert 'data-alert="vehicle_seen_before">Vehicle seen before<' in english
+    assert "same registration" in english and 'data-vehicle="v7"' in english
+    assert first not in english  # Dumai's report is outside Nunukan's scope
+    indonesian = client.get(f"/reports/{second}?lang=id").get_data(as_text=True)
+    assert "Perahu dan kendaraan" in indonesian and "nomor registrasi sama" in indonesian
+    assert ">Kendaraan pernah terlihat<" in indonesian
+    hq = world.app.test_client()
+    assert sign_in(hq, "hq.1").status_code == 302
+    assert f"/reports/{first}" in hq.get(f"/reports/{second}?lang=en").get_data(as_text=True)
