@@ -68,6 +68,9 @@ def test_same_registration_links_and_alerts_with_scope(world: World) -> None:
         ("b1", [second])
     ]
     assert _vehicle_alerts(back) == []
+    # Dumai's commander sees that the boat was met at Nunukan, not Nunukan's report.
+    theirs = world.report(first, "cmd.dum")["vehicle_links"]["b1"]
+    assert [(x["post"], x["report_id"], x["vehicle_id"]) for x in theirs] == [("NNK", None, None)]
 
 
 def test_boat_name_links_probably_and_the_queue_filters_by_it(world: World) -> None:
