@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from client_sqlite.display import render_alerts
 from server.detection.models import VehicleEntry, VehicleLink
 from server.infra.db import db
 from server.infra.models import Report
@@ -142,3 +143,16 @@ def test_report_page_shows_the_vehicle_link_in_indonesian_and_english(world: Wor
     hq = world.app.test_client()
     assert sign_in(hq, "hq.1").status_code == 302
     assert f"/reports/{first}" in hq.get(f"/reports/{second}?lang=en").get_data(as_text=True)
+
+
+def test_field_cli_lists_person_alerts_beside_a_vehicle_alert(world: World) -> None:
+    """A vehicle alert has no ``person_id``: the CLI's alert view must not fail on it."""
+    first, second = _seed(world, dict(SPEEDBOAT))
+    view = world.report(second, "cmd.nnk")
+    assert _vehicle_alerts(view) and "person_id" not in view["alerts"][0]
+    doc = view["report"]
+    found = {"person_links": {"p1": [dict(view["vehicle_links"]["v7"][0], person_id=None)]}}
+    text = render_alerts(doc, dict(found, alerts=view["alerts"]))
+    assert text.splitlines()[0] == "victim"
+    assert "same registration KM 12-34 (a report of another post)" in text
+    assert first not in text
