@@ -91,7 +91,7 @@ def render_alerts(doc: dict[str, Any], found: dict[str, Any]) -> str:
     for person_id, entries in links.items():
         person = persons.get(person_id) or {}
         label = person.get("name") or person.get("role") or person_id
-        kinds = sorted({a["type"] for a in found["alerts"] if a["person_id"] == person_id})
+        kinds = sorted({a["type"] for a in found["alerts"] if a.get("person_id") == person_id})
         flags = f"  [{', '.join(_ALERT_WORDS.get(k, k) for k in kinds)}]" if kinds else ""
         lines.append(f"{label}{flags}")
         for link in entries:

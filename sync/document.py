@@ -32,6 +32,7 @@ DEVICE_ORDER = (
     "audience_size",
     "topics",
     "persons",
+    "vehicles",
     "actions",
     "attachments",
     "retracted",

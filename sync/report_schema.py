@@ -139,6 +139,15 @@ class PersonSchema(Schema):
     note = Text(2000, allow_none=True)
 
 
+class VehicleSchema(Schema):
+    """One boat or vehicle element of ``vehicles`` (a registration or a name, or both)."""
+
+    type = fields.String(required=True, validate=_one_of(vocab.VEHICLE_TYPES))
+    registration = Text(64, allow_none=True)
+    name = Text(200, allow_none=True)
+    note = Text(2000, allow_none=True)
+
+
 class ActionSchema(Schema):
     """One action element of ``actions``."""
 
@@ -193,7 +202,7 @@ class ReportDocumentSchema(ReportFieldsSchema):
     It describes, never validates: devices send units (``validate_units``).
     Every field is always present (``sync.document.full``): unset ones are
     ``null``, ``retracted`` is ``false`` until a retraction; ``persons``,
-    ``actions`` and ``attachments`` are maps keyed by element id (the sha256
+    ``vehicles``, ``actions`` and ``attachments`` are maps keyed by element id (the sha256
     for attachments), ``{}`` when empty; the server-owned fields come last.
     """
 
@@ -202,6 +211,7 @@ class ReportDocumentSchema(ReportFieldsSchema):
 
     id = fields.String(required=True)
     persons = fields.Dict(keys=fields.String(), values=fields.Nested(PersonSchema), required=True)
+    vehicles = fields.Dict(keys=fields.String(), values=fields.Nested(VehicleSchema), required=True)
     actions = fields.Dict(keys=fields.String(), values=fields.Nested(ActionSchema), required=True)
     attachments = fields.Dict(
         keys=fields.String(), values=fields.Nested(AttachmentSchema), required=True
@@ -226,6 +236,7 @@ ELEMENT_SCHEMAS: dict[str, Schema] = {
     "persons": PersonSchema(),
     "actions": ActionSchema(),
     "attachments": AttachmentSchema(),
+    "vehicles": VehicleSchema(),
 }
 _CHECK_FIELD = compile_schema(FIELDS_SCHEMA, partial=True)
 _CHECK_ELEMENT = {name: compile_schema(schema) for name, schema in ELEMENT_SCHEMAS.items()}
@@ -241,9 +252,17 @@ def validate_units(units: Mapping[str, Any]) -> dict[str, list[str]]:
             scalars[unit] = value
         elif value is not None:  # null removes an element, always allowed
             _CHECK_ELEMENT[head](value, unit, errors)
+            if head == "vehicles":
+                _vehicle_identified(value, unit, errors)
     if scalars:
         _CHECK_FIELD(scalars, "", errors)
     return errors
+
+
+def _vehicle_identified(value: Any, unit: str, errors: dict[str, list[str]]) -> None:
+    # A vehicle with neither a registration nor a name cannot be matched or found again.
+    if isinstance(value, Mapping) and not value.get("registration") and not value.get("name"):
+        errors.setdefault(unit, []).append("needs a registration or a name")
 
 
 def required_errors(doc: Mapping[str, Any]) -> dict[str, list[str]]:

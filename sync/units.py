@@ -1,7 +1,7 @@
 """The report document as a set of merge units (DESIGN §2).
 
 Every top-level field is one unit; each element of a map field
-(``persons``, ``actions``, ``attachments``) is its own unit, addressed as
+(``persons``, ``actions``, ``attachments``, ``vehicles``) is its own unit, addressed as
 ``persons.<element id>``.  A ``null`` element value removes the element.
 """
 
@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-MAP_FIELDS = ("persons", "actions", "attachments")
+MAP_FIELDS = ("persons", "actions", "attachments", "vehicles")
 
 SCALAR_FIELDS = (
     "post",

@@ -26,6 +26,7 @@ AGENCIES = (
 
 PERSON_ROLES = ("victim", "suspect", "witness", "foreign_national", "applicant")
 SEXES = ("F", "M", "X")
+VEHICLE_TYPES = ("boat", "speedboat", "car", "motorbike", "truck", "other")
 DOCUMENT_TYPES = (
     "passport",
     "national_id",

@@ -26,6 +26,7 @@ KEYS = [
     "audience_size",
     "topics",
     "persons",
+    "vehicles",
     "actions",
     "attachments",
     "retracted",
@@ -62,6 +63,7 @@ BARE_PATROL_FIELDS = {
     "audience_size": None,
     "topics": None,
     "persons": {},
+    "vehicles": {},
     "actions": {},
     "attachments": {},
     "retracted": False,
@@ -90,6 +92,14 @@ _OPTIONAL: dict[str, st.SearchStrategy[Any]] = {
             {"role": st.sampled_from(vocab.PERSON_ROLES)},
             optional={"age": st.integers(0, 120), "sex": st.sampled_from(vocab.SEXES)},
         ),
+        max_size=2,
+    ),
+    "vehicles": st.dictionaries(
+        st.sampled_from(["v1", "v2"]),
+        st.fixed_dictionaries(
+            {"type": st.sampled_from(vocab.VEHICLE_TYPES)},
+            optional={"registration": st.just("KM 12-34"), "name": st.just("Sinar Laut")},
+        ).filter(lambda v: "registration" in v or "name" in v),
         max_size=2,
     ),
     "actions": st.dictionaries(

@@ -7,6 +7,10 @@
   occurred earlier, at any post.
 - ``repeat_suspect``: a suspect matches a suspect of another report, so
   appears in two or more reports.
+- ``vehicle_seen_before``: a boat or vehicle matches one of a report that
+  occurred earlier, at any post.  It is not stored: a vehicle link to an
+  earlier report is the alert (``vehicle_seen_before``), so it clears with
+  the link.
 
 Alerts are derived from the links alone, recomputed whenever the links of
 a report change (``server.detection.index``).
@@ -18,15 +22,23 @@ from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
 
-from server.detection.models import PersonAlert, PersonEntry, PersonLink
+from server.detection.models import PersonAlert, PersonEntry, PersonLink, VehicleLink
 from server.infra.bulk import bulk_write
 
-ALERT_TYPES = ("deferred_applicant", "seen_before", "repeat_suspect")
+VEHICLE_SEEN_BEFORE = "vehicle_seen_before"
+ALERT_TYPES = ("deferred_applicant", "seen_before", "repeat_suspect", VEHICLE_SEEN_BEFORE)
 
 alerts_t = PersonAlert.__table__
 links_t = PersonLink.__table__
 entries_t = PersonEntry.__table__
+vehicle_links_t = VehicleLink.__table__
+
+
+def vehicle_seen_before() -> ColumnElement[bool]:
+    """The vehicle links that are ``vehicle_seen_before`` alerts: to an earlier report."""
+    return vehicle_links_t.c.other_occurred_at < vehicle_links_t.c.occurred_at
 
 
 def types_of(link: Any, occurred_at: Any) -> list[str]:

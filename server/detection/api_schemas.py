@@ -30,11 +30,26 @@ class PersonLinkSchema(Schema):
     explanation = fields.String(required=True)
 
 
+class VehicleLinkSchema(Schema):
+    """A boat or vehicle of this report taken for one of another report."""
+
+    report_id = fields.String(required=True, allow_none=True, metadata={"description": _HIDDEN})
+    post = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(vocab.KINDS))
+    occurred_at = fields.String(required=True, **_TIME)
+    vehicle_id = fields.String(required=True, allow_none=True, metadata={"description": _HIDDEN})
+    basis = fields.String(required=True, validate=validate.OneOf(["registration", "name"]))
+    score = fields.Integer(required=True, validate=validate.Range(min=0, max=100))
+    explanation = fields.String(required=True)
+
+
 class AlertSchema(Schema):
-    """An alert on a person of this report, about the report that raised it."""
+    """An alert on a person (or, for ``vehicle_seen_before``, a vehicle) of this report,
+    about the report that raised it."""
 
     type = fields.String(required=True, validate=validate.OneOf(ALERT_TYPES))
-    person_id = fields.String(required=True)
+    person_id = fields.String(metadata={"description": "every type but vehicle_seen_before"})
+    vehicle_id = fields.String(metadata={"description": "vehicle_seen_before only"})
     report_id = fields.String(required=True, allow_none=True, metadata={"description": _HIDDEN})
     post = fields.String(required=True)
     occurred_at = fields.String(required=True, **_TIME)
@@ -44,6 +59,13 @@ def person_links_field() -> fields.Field:
     """``person_links``: lists of links keyed by person element id."""
     return fields.Dict(
         keys=fields.String(), values=fields.List(fields.Nested(PersonLinkSchema)), required=True
+    )
+
+
+def vehicle_links_field() -> fields.Field:
+    """``vehicle_links``: lists of links keyed by vehicle element id."""
+    return fields.Dict(
+        keys=fields.String(), values=fields.List(fields.Nested(VehicleLinkSchema)), required=True
     )
 
 

@@ -12,17 +12,20 @@ from server.infra.clock import occurred_utc
 
 
 def signature(post: str, device_doc: dict[str, Any]) -> bytes:
-    """What the index reads of a report: when it is unchanged, nothing needs matching again."""
-    return orjson.dumps(
-        [
-            post,
-            device_doc.get("kind"),
-            device_doc.get("occurred_at"),
-            bool(device_doc.get("retracted")),
-            device_doc.get("persons") or {},
-        ],
-        option=orjson.OPT_SORT_KEYS,
-    )
+    """What the indexes read of a report (persons, vehicles): when it is unchanged, nothing
+    needs matching again."""
+    read = [
+        post,
+        device_doc.get("kind"),
+        device_doc.get("occurred_at"),
+        bool(device_doc.get("retracted")),
+        device_doc.get("persons") or {},
+    ]
+    # Only when there are vehicles: the signatures stored before vehicles
+    # existed stay equal, so those reports are not re-indexed for nothing.
+    if device_doc.get("vehicles"):
+        read.append(device_doc["vehicles"])
+    return orjson.dumps(read, option=orjson.OPT_SORT_KEYS)
 
 
 def entry_rows(report_id: str, post: str, device_doc: dict[str, Any]) -> list[dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""Keep person entries, links and alerts in step with report writes.
+"""Keep person entries, links and alerts in step with report writes (and vehicles').
 
 ``refresh`` runs inside the transaction that writes the reports
 (``server.report_store.save``): push, review, conflict resolution, and any
@@ -15,6 +15,7 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.engine import Connection
 
 from server.detection import alerts as alert_rules
+from server.detection import vehicle_index
 from server.detection.entries import entry_rows, key_rows, record, signature
 from server.detection.matching import Match, PersonRecord, compare
 from server.detection.models import PersonAlert, PersonEntry, PersonLink, PersonNameKey
@@ -61,6 +62,7 @@ def refresh(conn: Connection, states: Iterable[Any], force: bool = False) -> Non
     bulk_write(conn, links_t, links)
     affected |= {link["report_id"] for link in links}
     alert_rules.recompute(conn, sorted(affected))
+    vehicle_index.refresh(conn, changed)
     for state, sig in changed_sigs:
         state.persons_sig = sig
 

@@ -77,3 +77,48 @@ class PersonAlert(db.Model):
     other_occurred_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (Index("ix_person_alerts_type_report", "type", "report_id"),)
+
+
+class VehicleEntry(db.Model):
+    """One boat or vehicle of one live report, as vehicle matching reads it."""
+
+    __tablename__ = "vehicle_entries"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    report_id: Mapped[str] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
+    vehicle_id: Mapped[str] = mapped_column(String(64))
+    post_code: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(32))
+    occurred_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    family: Mapped[str] = mapped_column(String(16))
+    registration: Mapped[str | None] = mapped_column(String(64))
+    reg_norm: Mapped[str | None] = mapped_column(String(64))
+    name_norm: Mapped[str] = mapped_column(String(200), default="")
+    name_key: Mapped[str | None] = mapped_column(String(32))
+
+    __table_args__ = (
+        UniqueConstraint("report_id", "vehicle_id", name="uq_vehicle_entries_vehicle"),
+        Index("ix_vehicle_entries_reg", "reg_norm", "family"),
+        Index("ix_vehicle_entries_name", "name_key", "family"),
+    )
+
+
+class VehicleLink(db.Model):
+    """A vehicle of a report taken for a vehicle of another report; stored both ways.
+
+    A link to a report that occurred earlier is a ``vehicle_seen_before``
+    alert: alerts are read from the links, so they clear with them.
+    """
+
+    __tablename__ = "vehicle_links"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    report_id: Mapped[str] = mapped_column(String(36), index=True)
+    vehicle_id: Mapped[str] = mapped_column(String(64))
+    occurred_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    other_report_id: Mapped[str] = mapped_column(String(36), index=True)
+    other_vehicle_id: Mapped[str] = mapped_column(String(64))
+    other_post: Mapped[str] = mapped_column(String(16))
+    other_kind: Mapped[str] = mapped_column(String(32))
+    other_occurred_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    basis: Mapped[str] = mapped_column(String(16))
+    score: Mapped[int] = mapped_column(Integer)
+    explanation: Mapped[str] = mapped_column(String(300))

@@ -167,6 +167,18 @@ def action_type(code: str | None) -> str:
     }.get(code or "", code or "—")
 
 
+def vehicle_type(code: str | None) -> str:
+    """A kind of boat or vehicle (a vehicle of a report)."""
+    return {
+        "boat": _("Boat"),
+        "speedboat": _("Speedboat"),
+        "car": _("Car"),
+        "motorbike": _("Motorbike"),
+        "truck": _("Truck"),
+        "other": _("Other"),
+    }.get(code or "", code or "—")
+
+
 def country(code: str | None) -> str:
     """A country's name in the page language (Babel's CLDR data), from its ISO code."""
     if not code:
@@ -189,6 +201,7 @@ def register(app: Flask) -> None:
         ("sex_name", sex_name),
         ("document_label", document_type),
         ("action_label", action_type),
+        ("vehicle_type_label", vehicle_type),
         ("country_label", country),
     ):
         app.add_template_global(func, name)

@@ -169,6 +169,7 @@ class ReportViewSchema(Schema):
     conflicts = fields.List(fields.Nested(ConflictRecordSchema), required=True)
     missing_blobs = fields.List(fields.String(), required=True)
     person_links = detection.person_links_field()
+    vehicle_links = detection.vehicle_links_field()
     alerts = detection.alerts_field()
 
 

@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from server.detection.alerts import ALERT_TYPES
-from server.detection.models import PersonAlert
+from server.detection.alerts import ALERT_TYPES, VEHICLE_SEEN_BEFORE, vehicle_seen_before
+from server.detection.models import PersonAlert, VehicleLink
 from server.http.auth import Principal
 from server.http.params import bounded_int, choices, parse_date, values
 from server.infra.models import Report
@@ -99,5 +99,8 @@ def conditions(principal: Principal, f: ReportFilter) -> list[ColumnElement[bool
         conds.append(reports.c.search_text.like(_like(f.text), escape="\\"))
     if f.alerts:
         alerted = select(PersonAlert.report_id).where(PersonAlert.type.in_(f.alerts))
+        if VEHICLE_SEEN_BEFORE in f.alerts:
+            seen = select(VehicleLink.report_id).where(vehicle_seen_before())
+            alerted = alerted.union(seen)
         conds.append(reports.c.id.in_(alerted))
     return conds

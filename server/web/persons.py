@@ -19,6 +19,7 @@ def alert_label(code: str) -> str:
         "deferred_applicant": _("Deferred passport applicant"),
         "seen_before": _("Seen before"),
         "repeat_suspect": _("Repeat suspect"),
+        "vehicle_seen_before": _("Vehicle seen before"),
     }.get(code, code)
 
 
@@ -28,6 +29,14 @@ def link_basis_label(basis: str, score: int) -> str:
     if basis == "document":
         return _("same document number")
     return _("name %(score)s%% similar, same sex, age fits", score=score)
+
+
+@bp.app_template_global("vehicle_basis_label")
+def vehicle_basis_label(basis: str, score: int) -> str:
+    """How a vehicle link was made, in the page language."""
+    if basis == "registration":
+        return _("same registration")
+    return _("boat name %(score)s%% similar", score=score)
 
 
 @bp.get("/persons/<report_id>/<person_id>")

@@ -18,7 +18,7 @@ from tests.world import World, incident, new_id
 
 def _device_fields(doc: dict[str, Any]) -> dict[str, Any]:
     assert list(doc) == KEYS
-    return {k: doc[k] for k in KEYS[1:19]}
+    return {k: doc[k] for k in KEYS[1 : KEYS.index("author")]}
 
 
 def _pulled(world: World, username: str) -> dict[str, dict[str, Any]]:
@@ -52,6 +52,7 @@ def test_empty_persons_map_is_served_as_empty_map(world: World) -> None:
     for doc in (_pulled(world, "ofc.nnk.1")[rid], world.report(rid)["report"]):
         fields = _device_fields(doc)
         assert fields["persons"] == {} and fields["actions"] == {} and fields["attachments"] == {}
+        assert fields["vehicles"] == {}
         assert fields["retracted"] is False and fields["retract_reason"] is None
         assert fields["ended_at"] is None and fields["audience_size"] is None
         assert fields["route"] == incident()["route"]

@@ -104,6 +104,7 @@ def test_full_example_document_is_valid():
         "persons": {
             "5b0c": {**PERSON, "name": "N", "document": {"type": "passport", "number": "X1"}}
         },
+        "vehicles": {"v1": {"type": "speedboat", "registration": "KM 12-34", "name": None}},
         "actions": {"c1d2": {"type": "referred", "agency": "POLRI", "note": "n"}},
         "attachments": {SHA: {"mime": "image/jpeg", "bytes": 183220, "caption": "boat"}},
         "retracted": False,
@@ -188,6 +189,15 @@ COUNTRY = "must be an ISO 3166-1 alpha-2 country code, e.g. MY"
             {f"attachments.{SHA}": {"mime": "text/plain", "bytes": 10}},
             {f"attachments.{SHA}.mime": ["must be an image type or application/pdf"]},
         ),
+        ({"vehicles.v1": {"type": "boat"}}, {"vehicles.v1": ["needs a registration or a name"]}),
+        (
+            {"vehicles.v1": {"type": "boat", "registration": None, "name": ""}},
+            {"vehicles.v1": ["needs a registration or a name"]},
+        ),
+        (
+            {"vehicles.v1": {"type": "ferry", "name": "Sinar Laut"}},
+            {"vehicles.v1.type": ["must be one of: "]},
+        ),
     ],
 )
 def test_field_errors_are_keyed_by_path_in_plain_words(units, expected):
@@ -266,3 +276,16 @@ def test_flatten_errors_reads_nested_marshmallow_messages():
         "x.a": ["whole a is bad"],
         "x.c.0": ["must be a whole number"],
     }
+
+
+@pytest.mark.parametrize(
+    "vehicle",
+    [
+        {"type": "speedboat", "registration": "KM 12-34"},
+        {"type": "boat", "name": "Sinar Laut", "registration": None, "note": "blue hull"},
+        {"type": "motorbike", "registration": "KT 1234 AB", "name": None},
+    ],
+)
+def test_a_vehicle_with_a_registration_or_a_name_is_valid(vehicle):
+    """Either identifier is enough for a vehicle element; the others may be left out or null."""
+    assert validate_units({"vehicles.v1": vehicle}) == {}

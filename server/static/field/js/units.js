@@ -1,8 +1,8 @@
 // The report document as merge units (DESIGN §2), as sync/units.py.
-// Every top-level field is one unit; each element of persons, actions and
-// attachments is its own unit "persons.<id>"; null removes an element.
+// Every top-level field is one unit; each element of persons, actions,
+// attachments and vehicles is its own unit "persons.<id>"; null removes an element.
 
-export const MAP_FIELDS = ["persons", "actions", "attachments"];
+export const MAP_FIELDS = ["persons", "actions", "attachments", "vehicles"];
 export const SCALAR_FIELDS = [
   "post", "kind", "occurred_at", "ended_at", "location", "route", "title", "narrative",
   "modus", "destination_country", "agencies", "audience_size", "topics", "retracted",
