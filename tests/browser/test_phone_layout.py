@@ -167,7 +167,10 @@ def test_hq_and_admin_pages_fit_a_phone(browser: Any, site: Site, user: str) -> 
         + (".panel-head a", "#dashboard-filters .btn-primary"),
         "/queue": TOP_BAR + QUEUE_COLUMNS,
         "/conflicts": TOP_BAR + ("#conflicts-table tbody tr a.btn",),
-        f"/reports/{site.crowded}": TOP_BAR + ("#review",),
+        f"/reports/{site.crowded}": TOP_BAR
+        + (("#review", ".case-file button") if user == "hq.1" else ("#review",)),
+        # HQ's person page (early detection): appearances and the network drawing.
+        f"/persons/{site.crowded}/person-1": TOP_BAR,
     }
     if user == "admin":
         pages["/devices"] = TOP_BAR + (
