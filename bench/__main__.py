@@ -5,6 +5,10 @@ with ``--postgres URL`` also PostgreSQL with ``--pg-workers`` processes),
 measures push, edit and pull throughput, bytes on the wire and server
 memory, and the storage floor and pipeline limit on the same records, then
 writes ``bench/results/<timestamp>.json`` and ``bench/results/latest.md``.
+
+``--scale`` runs the national-scale growth table and the many-slow-devices
+run instead (``bench/scale.py``, ``bench/slow_devices.py``); ``--slow-only``
+runs the latter alone.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import kinto, machine, report
+from bench import kinto, machine, report, scale_main
 from bench.server import postgres_version
 from bench.suite import Plan, run_backend
 
@@ -92,6 +96,7 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
         default=RESULTS_DIR,
         help="directory for the results (default bench/results)",
     )
+    scale_main.add_arguments(parser)
     return parser.parse_args(argv)
 
 
@@ -111,6 +116,8 @@ def _kinto(
 def main(argv: list[str] | None = None) -> int:
     """Run the suite; 0 when every run completed (targets are reported, not enforced)."""
     args = _args(argv)
+    if args.scale or args.slow_only:
+        return scale_main.main(args, argv)
     started = datetime.now(UTC).replace(microsecond=0)
     results: dict[str, Any] = {
         "started_at": started.isoformat().replace("+00:00", "Z"),

@@ -1,0 +1,198 @@
+"""``python -m bench --scale``: the growth table of issue 13 on one backend.
+
+A real ``patroli serve`` on 127.0.0.1 is loaded through the push API up
+to each size in turn; at each size the run measures, in this order:
+
+1. disk per report (before anything but creations was stored);
+2. the ``aggregate-rollup`` job over everything, then again after 1,000
+   reports changed (run as ``patroli jobs run aggregate-rollup``, as an
+   operator runs it);
+3. HQ's and the commander's reads (``bench.scale_reads``);
+4. the device measures (``bench.scale_device``);
+5. server memory, then a one-client and a two-client push segment
+   (the push rate "from this size on").
+
+A one-client segment on the empty database comes first, the rate the
+push goal is stated for.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench import scale_device, scale_disk, scale_reads
+from bench.scale_docs import POSTS
+from bench.scale_push import Loader, edit_work, push_clients
+from bench.scale_server import COMMANDER, HQ, ScaleServer
+from bench.server import BenchServer
+
+ROLLUP_EDITS = 1_000
+
+
+@dataclass(kw_only=True)
+class ScalePlan:
+    """What one backend's scale run does."""
+
+    sizes: list[int] = field(default_factory=lambda: [100_000, 300_000, 1_000_000])
+    segment: int = 10_000
+    workers: int = 1
+    threads: int = 4
+    repeats: int = 3
+    device_push_reports: int = 10_000
+    rollup_edits: int = ROLLUP_EDITS
+    seed: int = 13
+
+
+def _log(message: str) -> None:
+    print(f"  {message}", flush=True)
+
+
+@dataclass(kw_only=True)
+class _Run:
+    """One backend's run in progress."""
+
+    server: BenchServer
+    scale: ScaleServer
+    loader: Loader
+    reader: scale_reads.Reader
+    plan: ScalePlan
+    workdir: Path
+    #: Reports the device measures added to the first post (and their locations).
+    device_reports: int = 0
+
+    @property
+    def reports(self) -> int:
+        return self.loader.total + self.device_reports
+
+    def jobs(self, *args: str) -> float:
+        """Wall seconds of ``patroli jobs ARGS`` against the bench database."""
+        env = dict(os.environ, PATROLI_DATABASE_URL=self.server.database_url)
+        env["PATROLI_SECRET_KEY"] = "bench-secret"
+        start = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "patroli", "jobs", *args],
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        return round(time.perf_counter() - start, 3)
+
+    def segments(self) -> dict[str, Any]:
+        """One client, then two clients, each pushing ``segment`` new reports."""
+        cpu, url, seg = self.server.cpu_seconds, self.server.url, self.plan.segment
+        one = self.loader.pushed(push_clients(url, [self.loader.work(0, seg)], cpu))
+        two_work = [self.loader.work(c, seg // 2) for c in (0, 1)]
+        two = self.loader.pushed(push_clients(url, two_work, cpu))
+        return {"one_client": one, "two_clients": two}
+
+
+def _rollup(run: _Run) -> dict[str, Any]:
+    """The job over everything, then after ``rollup_edits`` reports changed."""
+    full = run.jobs("run", "aggregate-rollup")
+    targets = run.loader.recent(run.plan.rollup_edits)
+    work = edit_work(targets, run.loader.rng)
+    push_clients(run.server.url, [work], run.server.cpu_seconds)
+    after = run.jobs("run", "aggregate-rollup")
+    # The command's own start (imports, app, schema check) is in both
+    # figures; `jobs list` starts the same way and runs nothing.
+    startup = run.jobs("list")
+    return {
+        "full_s": full,
+        "after_edits_s": after,
+        "cli_startup_s": startup,
+        "after_edits_net_s": round(max(after - startup, 0.0), 3),
+        "edited": len(targets),
+    }
+
+
+def _device(run: _Run, size_dir: Path) -> dict[str, Any]:
+    """Fresh device pull, idle sync and a device's push, on the first post."""
+    plan = scale_device.DevicePlan(
+        scale=run.scale, workdir=size_dir, push_reports=run.plan.device_push_reports
+    )
+    post_reports = run.loader.per_post[0] + run.device_reports
+    out = {"fresh_pull": scale_device.fresh_pull(plan, post_reports)}
+    out["idle_sync"] = scale_device.idle_sync(
+        plan, run.loader.clients[0][0], run.server.cpu_seconds
+    )
+    out["device_push"] = scale_device.device_push(plan)
+    run.device_reports += run.plan.device_push_reports
+    return out
+
+
+def _at_size(run: _Run, size: int) -> dict[str, Any]:
+    """Every measure at ``size`` reports."""
+    out: dict[str, Any] = {"size": size, "reports": run.reports}
+    out["disk"] = scale_disk.disk(run.server, run.reports)
+    _log(f"{size}: roll-up job")
+    out["rollup"] = _rollup(run)
+    _log(f"{size}: aggregates, dashboard, queue, GeoJSON")
+    out["aggregates_ms"] = scale_reads.aggregates(run.reader)
+    out["dashboard_ms"] = scale_reads.dashboard(run.reader)
+    out["queue_ms"] = scale_reads.queue(run.reader)
+    located = run.loader.located + run.device_reports  # device reports all have one
+    out["geojson"] = scale_reads.geojson(run.reader, located)
+    _log(f"{size}: device pull, idle sync, device push")
+    out["device"] = _device(run, run.workdir / f"device-{size}")
+    out["rss"] = scale_disk.rss(run.server)
+    _log(f"{size}: push segments")
+    out["push"] = run.segments()
+    return out
+
+
+def run_backend(workdir: Path, plan: ScalePlan, postgres_url: str | None) -> dict[str, Any]:
+    """Seed, start, load size after size, measure; the backend's results."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    server = BenchServer(workdir, postgres_url, workers=plan.workers, threads=plan.threads)
+    scale = ScaleServer(server=server)
+    scale.seed()
+    server.start()
+    try:
+        clients = [scale.devices(list(range(len(POSTS)))) for _ in range(2)]
+        run = _Run(
+            server=server,
+            scale=scale,
+            loader=Loader(clients=clients, rng=random.Random(plan.seed)),
+            reader=scale_reads.Reader(
+                url=server.url,
+                hq_headers=scale.api_headers(HQ),
+                hq_web=scale.web_session(HQ),
+                commander_web=scale.web_session(COMMANDER),
+                repeats=plan.repeats,
+            ),
+            plan=plan,
+            workdir=workdir,
+        )
+        return _sizes(run)
+    finally:
+        server.stop()
+
+
+def _sizes(run: _Run) -> dict[str, Any]:
+    """The empty-database segment, then every size in turn, with the WAL sampled throughout."""
+    server, cpu = run.server, run.server.cpu_seconds
+    wal_path = server.workdir / "bench.sqlite3-wal"
+    sampler = scale_disk.WalSampler(wal_path) if not server.postgres_url else nullcontext()
+    out: dict[str, Any] = {
+        "server": {"workers": run.plan.workers, "threads": run.plan.threads},
+        "sizes": [],
+    }
+    with sampler:
+        _log(f"empty database: one client pushes {run.plan.segment}")
+        out["push_empty"] = run.loader.pushed(
+            push_clients(server.url, [run.loader.work(0, run.plan.segment)], cpu)
+        )
+        for size in run.plan.sizes:
+            _log(f"loading to {size} reports")
+            run.loader.load_to(server.url, size - run.device_reports, cpu)
+            out["sizes"].append(_at_size(run, size))
+    out["wal_peak_bytes"] = sampler.peak if isinstance(sampler, scale_disk.WalSampler) else None
+    return out
