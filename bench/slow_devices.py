@@ -161,7 +161,7 @@ def _listed(scale: ScaleServer) -> tuple[Counter[str], int]:
 def _p95(times: list[float]) -> float | None:
     if len(times) < 2:
         return round(times[0] * 1000, 1) if times else None
-    return round(statistics.quantiles(times, n=20)[-1] * 1000, 1)
+    return round(statistics.quantiles(times, n=20, method="inclusive")[-1] * 1000, 1)
 
 
 def run(workdir: Path, plan: SlowPlan, postgres_url: str | None = None) -> dict[str, Any]:

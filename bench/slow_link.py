@@ -71,12 +71,14 @@ class SlowLink:
         except OSError:
             writer.close()
             return
-        await asyncio.gather(
-            _pipe(reader, up_writer, self.shape),
-            _pipe(up_reader, writer, self.shape),
-        )
-        for w in (writer, up_writer):
-            w.close()
+        try:
+            await asyncio.gather(
+                _pipe(reader, up_writer, self.shape),
+                _pipe(up_reader, writer, self.shape),
+            )
+        finally:
+            for w in (writer, up_writer):
+                w.close()
 
     async def _start(self) -> None:
         self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
@@ -98,9 +100,11 @@ class SlowLink:
         async def close() -> None:
             if self._server is not None:
                 self._server.close()
-            for task in asyncio.all_tasks():
-                if task is not asyncio.current_task():
-                    task.cancel()
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            # Waited for, so that no connection is left half torn down.
+            await asyncio.gather(*tasks, return_exceptions=True)
 
         asyncio.run_coroutine_threadsafe(close(), self._loop).result(timeout=10)
         self._loop.call_soon_threadsafe(self._loop.stop)
