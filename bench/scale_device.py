@@ -20,13 +20,16 @@ from typing import Any
 import requests
 
 from bench import device
-from bench.scale_docs import SignedDevice
+from bench.scale_docs import POSTS, SignedDevice
 from bench.scale_server import ScaleServer
 from bench.server import Credentials
 from bench.workload import BenchError, pull
 from client_sqlite.store import Store
 
 IDLE_REPEATS = 20
+#: The fresh device's post; the pushing device's is another, so that the
+#: fresh device's post holds its share of the load alone (50,000 at 1M).
+FRESH_POST, PUSH_POST = 0, len(POSTS) - 1
 
 
 @dataclass(kw_only=True)
@@ -43,10 +46,10 @@ def _children_cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _context(plan: DevicePlan, name: str) -> device.DeviceContext:
+def _context(plan: DevicePlan, name: str, post: int) -> device.DeviceContext:
     return device.DeviceContext(
         server_url=plan.scale.url,
-        enrollment_code=lambda: plan.scale.enrollment_code(0),
+        enrollment_code=lambda: plan.scale.enrollment_code(post),
         ensure_reports=lambda count: count,
         workdir=plan.workdir / name,
         device_push_reports=plan.push_reports,
@@ -54,8 +57,8 @@ def _context(plan: DevicePlan, name: str) -> device.DeviceContext:
 
 
 def fresh_pull(plan: DevicePlan, expected: int) -> dict[str, Any]:
-    """A fresh device of the first post downloads the whole post in its first sync."""
-    path = device._enrolled_store(_context(plan, "fresh"), "fresh")
+    """A fresh device of ``FRESH_POST`` downloads the whole post in its first sync."""
+    path = device._enrolled_store(_context(plan, "fresh", FRESH_POST), "fresh")
     cpu_before = _children_cpu_s()
     figures = device.run_client(device._sync_command(path))
     cpu = _children_cpu_s() - cpu_before
@@ -99,9 +102,9 @@ def idle_sync(plan: DevicePlan, dev: SignedDevice, cpu: Any) -> dict[str, Any]:
 
 
 def device_push(plan: DevicePlan) -> dict[str, Any]:
-    """A device with ``push_reports`` pending reports syncs them end to end."""
+    """A device of ``PUSH_POST`` with ``push_reports`` pending reports syncs them end to end."""
     cpu_before = _children_cpu_s()
-    out = device.device_push_10k(_context(plan, "push"))
+    out = device.device_push_10k(_context(plan, "push", PUSH_POST))
     assert out is not None
     # The untimed catch-up sync ran first: its CPU is in this figure too,
     # so the device's CPU is reported only as an upper bound.

@@ -43,8 +43,8 @@ ROWS: list[Row] = [
     ("disk per report, bytes (all included)", lambda s: s["disk"]["per_report"]),
     ("aggregate-rollup job, everything, s", lambda s: s["rollup"]["full_s"]),
     (
-        "aggregate-rollup job, 1,000 changed, s (net of CLI start)",
-        lambda s: s["rollup"]["after_edits_net_s"],
+        "aggregate-rollup job, 1,000 changed, s",
+        lambda s: s["rollup"]["after_edits_s"],
     ),
     *[
         (f"aggregates {g} {fmt}, ms p50", lambda s, k=f"{g} {fmt}": s["aggregates_ms"][k])
@@ -127,8 +127,8 @@ def goals(backend: dict[str, Any]) -> list[dict[str, Any]]:
         ),
         _goal(
             "roll-up job ≤ 2 s after 1,000 reports changed",
-            f"{last['rollup']['after_edits_net_s']:.2f} s",
-            last["rollup"]["after_edits_net_s"] <= 2,
+            f"{last['rollup']['after_edits_s']:.2f} s",
+            last["rollup"]["after_edits_s"] <= 2,
         ),
         _goal(
             "/queue with any filter ≤ 150 ms",
