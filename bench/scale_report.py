@@ -88,28 +88,21 @@ def _goal(goal: str, figure: str, met: bool | None) -> dict[str, Any]:
 def goals(backend: dict[str, Any]) -> list[dict[str, Any]]:
     """Every goal of the issue with its figure, judged at the largest size measured."""
     last = backend["sizes"][-1]
+    return _storage_goals(backend, last) + _hq_goals(last) + _device_goals(last)
+
+
+def _storage_goals(backend: dict[str, Any], last: dict[str, Any]) -> list[dict[str, Any]]:
+    """Disk, WAL and push."""
     empty = backend["push_empty"]["per_s"]
     one, two = last["push"]["one_client"]["per_s"], last["push"]["two_clients"]["per_s"]
-    agg_key = max(last["aggregates_ms"], key=last["aggregates_ms"].get)
-    queue = {k: v for k, v in last["queue_ms"].items() if k != "text_search"}
-    slowest_filter = max(queue, key=queue.get)
-    geo = last["geojson"]
-    paged_ok = not geo["paged"]["supported"] or geo["paged"]["complete"]
-    fresh, idle = last["device"]["fresh_pull"], last["device"]["idle_sync"]
-    push_dev = last["device"]["device_push"]
-    out = [
-        _goal(
-            "disk ≤ 4 KB per report",
-            f"{last['disk']['per_report']:,} B",
-            last["disk"]["per_report"] <= 4096,
-        ),
-    ]
+    per_report = last["disk"]["per_report"]
+    out = [_goal("disk ≤ 4 KB per report", f"{per_report:,} B", per_report <= 4096)]
     if backend.get("wal_peak_bytes") is not None:
         wal = backend["wal_peak_bytes"]
         out.append(
             _goal("WAL ≤ ~256 MB while pushing", f"{wal / 2**20:,.1f} MiB", wal <= 256 * 2**20)
         )
-    out += [
+    return out + [
         _goal("push 1 client ≥ 10,000/s on an empty database", f"{empty:,}/s", empty >= 10_000),
         _goal(
             "push 1 client at the largest size ≥ 80% of empty",
@@ -117,10 +110,22 @@ def goals(backend: dict[str, Any]) -> list[dict[str, Any]]:
             one >= 0.8 * empty and empty >= 10_000,
         ),
         _goal("push 2 clients ≥ 15,000/s", f"{two:,}/s", two >= 15_000),
+    ]
+
+
+def _hq_goals(last: dict[str, Any]) -> list[dict[str, Any]]:
+    """Aggregates, dashboard, roll-up, queue, text search, GeoJSON."""
+    aggs = last["aggregates_ms"]
+    slowest_agg = max(aggs, key=aggs.get)
+    queue = {k: v for k, v in last["queue_ms"].items() if k != "text_search"}
+    slowest_filter = max(queue, key=queue.get)
+    text_ms, geo = last["queue_ms"]["text_search"], last["geojson"]
+    paged_ok = not geo["paged"]["supported"] or geo["paged"]["complete"]
+    return [
         _goal(
             "every aggregates grouping, JSON and CSV, p50 ≤ 200 ms",
-            f"slowest {agg_key}: {last['aggregates_ms'][agg_key]:,.0f} ms",
-            last["aggregates_ms"][agg_key] <= 200,
+            f"slowest {slowest_agg}: {aggs[slowest_agg]:,.0f} ms",
+            aggs[slowest_agg] <= 200,
         ),
         _goal(
             "/dashboard ≤ 500 ms", f"{last['dashboard_ms']:,.0f} ms", last["dashboard_ms"] <= 500
@@ -135,22 +140,26 @@ def goals(backend: dict[str, Any]) -> list[dict[str, Any]]:
             f"slowest {slowest_filter}: {queue[slowest_filter]:,.0f} ms",
             queue[slowest_filter] <= 150,
         ),
-        _goal(
-            "text search ≤ 300 ms",
-            f"{last['queue_ms']['text_search']:,.0f} ms",
-            last["queue_ms"]["text_search"] <= 300,
-        ),
+        _goal("text search ≤ 300 ms", f"{text_ms:,.0f} ms", text_ms <= 300),
         _goal(
             "GeoJSON never silently partial",
             f"whole {_geo(last)}; paged {_paged(last)}",
             geo["whole_features"] == geo["expected"] and paged_ok,
         ),
+    ]
+
+
+def _device_goals(last: dict[str, Any]) -> list[dict[str, Any]]:
+    """Fresh device, idle sync, a device's push."""
+    fresh, idle = last["device"]["fresh_pull"], last["device"]["idle_sync"]
+    push = last["device"]["device_push"]
+    # Judged as the goal's rate (50,000 in 3 s), so a post of another size compares.
+    fresh_ok = fresh["reports"] / fresh["seconds"] >= 50_000 / 3
+    return [
         _goal(
             "fresh device, 50,000 reports of its post ≤ 3 s",
             f"{fresh['reports']:,} in {fresh['seconds']:.2f} s",
-            fresh["seconds"] <= 3 * max(fresh["reports"], 1) / 50_000
-            if fresh["reports"] < 50_000
-            else fresh["seconds"] <= 3,
+            fresh_ok,
         ),
         _goal(
             "idle sync ≤ 10 ms server time",
@@ -159,11 +168,10 @@ def goals(backend: dict[str, Any]) -> list[dict[str, Any]]:
         ),
         _goal(
             "device pushes 10,000 pending ≥ 9,000/s end to end",
-            f"{push_dev['reports']:,} at {push_dev['per_s']:,}/s",
-            push_dev["per_s"] >= 9_000,
+            f"{push['reports']:,} at {push['per_s']:,}/s",
+            push["per_s"] >= 9_000,
         ),
     ]
-    return out
 
 
 def slow_goals(slow: dict[str, Any]) -> list[dict[str, Any]]:
