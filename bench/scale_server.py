@@ -17,7 +17,7 @@ import requests
 from werkzeug.security import generate_password_hash
 
 from bench.scale_docs import POSTS, SignedDevice
-from bench.server import BenchServer
+from bench.server import PG_SCHEMA, BenchServer, reset_schema
 from server.devices import seed_people
 from server.infra.db import db, upgrade_schema
 from sync import signing
@@ -50,8 +50,6 @@ class ScaleServer:
     def seed(self) -> None:
         """A fresh database with every post, its officers, a commander of the first post and HQ."""
         if self.server.postgres_url:
-            from bench.server import PG_SCHEMA, reset_schema
-
             reset_schema(self.server.postgres_url, PG_SCHEMA)
         app = self.server._app()
         upgrade_schema(app)
