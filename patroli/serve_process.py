@@ -98,7 +98,8 @@ def _wait_healthy(proc: subprocess.Popen, url: str, timeout_s: float, log_path: 
         try:
             if requests.get(url, timeout=1).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
+            # Not up yet, or up but slow on a busy machine: ask again until the deadline.
             pass
         time.sleep(0.1)
     raise ServerDidNotStart(f"The server did not answer in {timeout_s:.0f} s; see {log_path}")
