@@ -82,31 +82,47 @@ def main(args: argparse.Namespace, argv: list[str] | None) -> int:
         if not args.slow_only:
             _backends(args, plan, Path(tmp), results)
         if args.slow_devices > 0:
-            print(f"{args.slow_devices} slow devices (SQLite, 1 server process):", flush=True)
-            slow_plan = slow_devices.SlowPlan(
-                devices=args.slow_devices,
-                shape=Shape(rate=args.slow_rate, rtt=args.slow_rtt_ms / 1000),
-                threads=args.threads,
-            )
-            slow = slow_devices.run(Path(tmp) / "slow", slow_plan)
-            slow["goals"] = scale_report.slow_goals(slow)
-            results["slow_devices"] = slow
+            _slow(args, Path(tmp), results)
     json_path, md_path = scale_report.write(results, args.out)
     print(scale_report.console(results))
     print(f"results: {json_path} and {md_path}")
     return 0
 
 
+def _runs(args: argparse.Namespace) -> list[tuple[str, int, str | None]]:
+    """(name, server processes, PostgreSQL URL) of each backend the arguments ask for."""
+    runs: list[tuple[str, int, str | None]] = []
+    if not args.no_sqlite:
+        runs.append(("sqlite", 1, None))
+    if args.postgres:
+        runs.append(("postgresql", args.pg_workers, args.postgres))
+    return runs
+
+
+def _slow(args: argparse.Namespace, tmp: Path, results: dict[str, Any]) -> None:
+    """The many-slow-devices run on each backend, on a fresh server each."""
+    results["slow_devices"] = {}
+    for name, workers, url in _runs(args):
+        print(f"{args.slow_devices} slow devices, {name}, {workers} process(es):", flush=True)
+        plan = slow_devices.SlowPlan(
+            devices=args.slow_devices,
+            shape=Shape(rate=args.slow_rate, rtt=args.slow_rtt_ms / 1000),
+            workers=workers,
+            threads=args.threads,
+        )
+        slow = slow_devices.run(tmp / f"slow-{name}", plan, url)
+        slow["goals"] = scale_report.slow_goals(slow)
+        results["slow_devices"][name] = slow
+
+
 def _backends(
     args: argparse.Namespace, plan: scale.ScalePlan, tmp: Path, results: dict[str, Any]
 ) -> None:
     """The growth table on SQLite and, with ``--postgres``, on PostgreSQL."""
-    runs = []
-    if not args.no_sqlite:
-        runs.append(("sqlite", plan, None))
-    if args.postgres:
-        pg_plan = scale.ScalePlan(**{**plan.__dict__, "workers": args.pg_workers})
-        runs.append(("postgresql", pg_plan, args.postgres))
+    runs = [
+        (name, scale.ScalePlan(**{**plan.__dict__, "workers": workers}), url)
+        for name, workers, url in _runs(args)
+    ]
     for name, backend_plan, url in runs:
         print(f"{name}, {backend_plan.workers} server process(es):", flush=True)
         backend = scale.run_backend(tmp / name, backend_plan, url)

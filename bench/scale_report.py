@@ -215,9 +215,8 @@ def markdown(results: dict[str, Any]) -> str:
         lines += [f"Goals, judged at {largest:,} reports:", ""]
         lines += [f"- {_verdict(g['met'])}: {g['goal']} ({g['figure']})" for g in backend["goals"]]
         lines.append("")
-    if results.get("slow_devices"):
-        slow = results["slow_devices"]
-        lines += ["## Many slow devices", "", f"`{orjson.dumps(slow).decode()}`", ""]
+    for name, slow in (results.get("slow_devices") or {}).items():
+        lines += [f"## Many slow devices ({name})", "", f"`{orjson.dumps(slow).decode()}`", ""]
         lines += [f"- {_verdict(g['met'])}: {g['goal']} ({g['figure']})" for g in slow["goals"]]
         lines.append("")
     return "\n".join(lines)
@@ -238,10 +237,9 @@ def console(results: dict[str, Any]) -> str:
                 + "  ".join(v.rjust(w) for v, w in zip(r[1:], widths[1:], strict=True))
             )
         out += [f"  {_verdict(g['met']):6s} {g['goal']}: {g['figure']}" for g in backend["goals"]]
-    if results.get("slow_devices"):
-        out.append("many slow devices:")
-        goals_ = results["slow_devices"]["goals"]
-        out += [f"  {_verdict(g['met']):6s} {g['goal']}: {g['figure']}" for g in goals_]
+    for name, slow in (results.get("slow_devices") or {}).items():
+        out.append(f"many slow devices ({name}):")
+        out += [f"  {_verdict(g['met']):6s} {g['goal']}: {g['figure']}" for g in slow["goals"]]
     return "\n".join(out)
 
 

@@ -47,6 +47,7 @@ class SlowPlan:
     #: Bounds of the whole run: the fast device stops after these at the latest.
     max_fast_pulls: int = 20_000
     deadline_s: float = 1800.0
+    workers: int = 1
     threads: int = 4
     seed: int = 200
 
@@ -167,9 +168,7 @@ def _p95(times: list[float]) -> float | None:
 def run(workdir: Path, plan: SlowPlan, postgres_url: str | None = None) -> dict[str, Any]:
     """Start a fresh server, run the slow devices and the fast one, check exactly-once."""
     workdir.mkdir(parents=True, exist_ok=True)
-    server = BenchServer(
-        workdir, postgres_url, workers=2 if postgres_url else 1, threads=plan.threads
-    )
+    server = BenchServer(workdir, postgres_url, workers=plan.workers, threads=plan.threads)
     scale = ScaleServer(server=server)
     scale.seed()
     server.start()

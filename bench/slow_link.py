@@ -76,6 +76,10 @@ class SlowLink:
                 _pipe(reader, up_writer, self.shape),
                 _pipe(up_reader, writer, self.shape),
             )
+        except asyncio.CancelledError:
+            # Only the proxy's shutdown cancels a connection; ending quietly
+            # keeps asyncio's stream callback from logging it as an error.
+            pass
         finally:
             for w in (writer, up_writer):
                 w.close()

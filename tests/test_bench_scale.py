@@ -44,13 +44,13 @@ def test_scale_run_fills_every_measure_and_checks_exactly_once(tmp_path: Path) -
     assert backend["wal_peak_bytes"] > 0
     assert {g["met"] for g in backend["goals"]} <= {True, False}
     assert len(backend["goals"]) == 14
-    slow = results["slow_devices"]
+    slow = results["slow_devices"]["sqlite"]
     assert slow["devices"] == 3 and slow["reports_pushed"] >= 6
     assert slow["exactly_once"] and slow["missing"] == slow["duplicated"] == 0
     assert slow["fast_pulls"] >= 1 and slow["unfinished_devices"] == 0
     markdown = next(tmp_path.glob("scale-*.md")).read_text()
     assert all(label in markdown for label, _ in scale_report.ROWS)
-    assert "Many slow devices" in markdown
+    assert "Many slow devices (sqlite)" in markdown
 
 
 class _Sink(BaseHTTPRequestHandler):
