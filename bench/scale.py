@@ -36,6 +36,7 @@ from bench.scale_docs import POSTS
 from bench.scale_push import Loader, edit_work, push_clients
 from bench.scale_server import COMMANDER, HQ, ScaleServer
 from bench.server import BenchServer
+from bench.workload import BenchError
 
 ROLLUP_EDITS = 1_000
 
@@ -88,14 +89,12 @@ class _Run:
         env = dict(os.environ, PATROLI_DATABASE_URL=self.server.database_url)
         env["PATROLI_SECRET_KEY"] = "bench-secret"
         start = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "patroli", "jobs", "run", name],
-            env=env,
-            check=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+        done = subprocess.run(
+            [sys.executable, "-m", "patroli", "jobs", "run", name], env=env, capture_output=True
         )
         wall = time.perf_counter() - start
+        if done.returncode != 0:
+            raise BenchError(f"patroli jobs run {name} failed: {done.stderr.decode()[-2000:]}")
         return {"command_s": round(wall, 3), "job_s": round(job_seconds(self.server, name), 3)}
 
     def segments(self) -> dict[str, Any]:

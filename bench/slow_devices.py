@@ -20,6 +20,7 @@ import statistics
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -128,14 +129,21 @@ def _fast_device(
             headers=device.headers | {"Accept-Encoding": "gzip"},
             timeout=120,
         )
-        body = resp.json()
         times.append(time.perf_counter() - start)
         if resp.status_code != 200:
             raise BenchError(f"the fast device's pull answered {resp.status_code}")
-        cursor = body["cursor"]
+        cursor = resp.json()["cursor"]
         if done.wait(plan.fast_interval_s):
             break
     return times
+
+
+def _guarded(errors: list[BaseException], target: Callable[..., Any], *args: Any) -> None:
+    """Run ``target`` in a thread, keeping its exception for the main thread to raise."""
+    try:
+        target(*args)
+    except BaseException as exc:  # noqa: BLE001 - handed to the main thread
+        errors.append(exc)
 
 
 def _listed(scale: ScaleServer) -> tuple[Counter[str], int]:
@@ -179,20 +187,44 @@ def run(workdir: Path, plan: SlowPlan, postgres_url: str | None = None) -> dict[
 
 
 def _run(scale: ScaleServer, plan: SlowPlan) -> dict[str, Any]:
+    """Enroll, sync everything at once, then count on the server."""
     rng = random.Random(plan.seed)
     devices = scale.devices([i % len(POSTS) for i in range(plan.devices)])
     fast = scale.device(0)
     stores = [MemoryStore(d.creations(rng, rng.randint(*plan.reports_per_device))) for d in devices]
-    pushed = [rid for d in devices for rid in d.created]
+    out: dict[str, Any] = {
+        "devices": plan.devices,
+        "link": {"bytes_per_s": plan.shape.rate, "rtt_s": plan.shape.rtt},
+    }
+    out |= _drive(scale, plan, list(zip(devices, stores, strict=True)), fast)
+    out |= {
+        "devices_not_complete": sum(bool(s.outbox) for s in stores),
+        "rejected": sum(len(s.rejected) for s in stores),
+        "syncs": sum(len(s.syncs) for s in stores),
+    }
+    return out | _exactly_once(scale, [rid for d in devices for rid in d.created])
+
+
+def _drive(
+    scale: ScaleServer,
+    plan: SlowPlan,
+    slow_devices: list[tuple[SignedDevice, MemoryStore]],
+    fast: SignedDevice,
+) -> dict[str, Any]:
+    """Every slow device syncs through the proxy while the fast one pulls; the figures."""
     done = threading.Event()
     fast_times: list[float] = []
+    errors: list[BaseException] = []
     with SlowLink(scale.server.port, plan.shape) as link:
         slow = [
-            threading.Thread(target=_slow_device, args=(link.url, d, s, plan), daemon=True)
-            for d, s in zip(devices, stores, strict=True)
+            threading.Thread(
+                target=_guarded, args=(errors, _slow_device, link.url, d, s, plan), daemon=True
+            )
+            for d, s in slow_devices
         ]
         fast_thread = threading.Thread(
-            target=lambda: fast_times.extend(_fast_device(scale.url, fast, done, plan)),
+            target=_guarded,
+            args=(errors, lambda: fast_times.extend(_fast_device(scale.url, fast, done, plan))),
             daemon=True,
         )
         start = time.perf_counter()
@@ -205,27 +237,31 @@ def _run(scale: ScaleServer, plan: SlowPlan) -> dict[str, Any]:
         done.set()
         fast_thread.join(timeout=300)
         connections = link.connections
-    listed, other_revs = _listed(scale)
-    missing = [rid for rid in pushed if listed[rid] == 0]
-    twice = [rid for rid in pushed if listed[rid] > 1]
-    extra = set(listed) - set(pushed)
+    if errors:
+        raise BenchError(f"{len(errors)} device thread(s) failed, the first: {errors[0]!r}")
+    ms = [t * 1000 for t in fast_times]
     return {
-        "devices": plan.devices,
-        "link": {"bytes_per_s": plan.shape.rate, "rtt_s": plan.shape.rtt},
-        "reports_pushed": len(pushed),
         "seconds": round(seconds, 1),
         "unfinished_devices": sum(t.is_alive() for t in slow),
-        "devices_not_complete": sum(bool(s.outbox) for s in stores),
-        "rejected": sum(len(s.rejected) for s in stores),
-        "syncs": sum(len(s.syncs) for s in stores),
         "connections": connections,
-        "fast_pulls": len(fast_times),
-        "fast_pull_p50_ms": round(statistics.median(fast_times) * 1000, 1) if fast_times else None,
+        "fast_pulls": len(ms),
+        "fast_pull_p50_ms": round(statistics.median(ms), 1) if ms else None,
         "fast_pull_p95_ms": _p95(fast_times),
-        "fast_pull_max_ms": round(max(fast_times) * 1000, 1) if fast_times else None,
-        "missing": len(missing),
-        "duplicated": len(twice),
-        "unexpected": len(extra),
+        "fast_pull_max_ms": round(max(ms), 1) if ms else None,
+    }
+
+
+def _exactly_once(scale: ScaleServer, pushed: list[str]) -> dict[str, Any]:
+    """Each pushed report listed once at revision 1, and nothing else listed."""
+    listed, other_revs = _listed(scale)
+    missing = sum(listed[rid] == 0 for rid in pushed)
+    twice = sum(listed[rid] > 1 for rid in pushed)
+    extra = len(set(listed) - set(pushed))
+    return {
+        "reports_pushed": len(pushed),
+        "missing": missing,
+        "duplicated": twice,
+        "unexpected": extra,
         "not_first_revision": other_revs,
         "exactly_once": not missing and not twice and not extra and other_revs == 0,
     }
