@@ -23,6 +23,7 @@ import random
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -174,8 +175,17 @@ def _at_size(run: _Run, size: int) -> dict[str, Any]:
     return out
 
 
-def run_backend(workdir: Path, plan: ScalePlan, postgres_url: str | None) -> dict[str, Any]:
-    """Seed, start, load size after size, measure; the backend's results."""
+def run_backend(
+    workdir: Path,
+    plan: ScalePlan,
+    postgres_url: str | None,
+    measured: Callable[[dict[str, Any]], None] = lambda _partial: None,
+) -> dict[str, Any]:
+    """Seed, start, load size after size, measure; the backend's results.
+
+    ``measured`` gets the results so far after each size, so that a long
+    run that fails at its largest size keeps what it measured before.
+    """
     workdir.mkdir(parents=True, exist_ok=True)
     server = BenchServer(workdir, postgres_url, workers=plan.workers, threads=plan.threads)
     scale = ScaleServer(server=server)
@@ -197,12 +207,17 @@ def run_backend(workdir: Path, plan: ScalePlan, postgres_url: str | None) -> dic
             plan=plan,
             workdir=workdir,
         )
-        return _sizes(run)
+        return _sizes(run, measured)
     finally:
         server.stop()
 
 
-def _sizes(run: _Run) -> dict[str, Any]:
+def _wal_peak(sampler: Any) -> int | None:
+    """The WAL's largest size so far (None on PostgreSQL, which has no -wal file)."""
+    return sampler.peak if isinstance(sampler, scale_disk.WalSampler) else None
+
+
+def _sizes(run: _Run, measured: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
     """The empty-database segment, then every size in turn, with the WAL sampled throughout."""
     server, cpu = run.server, run.server.cpu_seconds
     wal_path = server.workdir / "bench.sqlite3-wal"
@@ -220,5 +235,7 @@ def _sizes(run: _Run) -> dict[str, Any]:
             _log(f"loading to {size} reports")
             run.loader.load_to(server.url, size - run.device_reports, cpu)
             out["sizes"].append(_at_size(run, size))
-    out["wal_peak_bytes"] = sampler.peak if isinstance(sampler, scale_disk.WalSampler) else None
+            out["wal_peak_bytes"] = _wal_peak(sampler)
+            measured(out)
+    out["wal_peak_bytes"] = _wal_peak(sampler)
     return out

@@ -125,6 +125,10 @@ def _backends(
     ]
     for name, backend_plan, url in runs:
         print(f"{name}, {backend_plan.workers} server process(es):", flush=True)
-        backend = scale.run_backend(tmp / name, backend_plan, url)
-        backend["goals"] = scale_report.goals(backend)
-        results["backends"][name] = backend
+
+        def measured(backend: dict[str, Any], name: str = name) -> None:
+            backend["goals"] = scale_report.goals(backend)
+            results["backends"][name] = backend
+            scale_report.write(results, args.out)  # kept, should a later size fail
+
+        measured(scale.run_backend(tmp / name, backend_plan, url, measured))
