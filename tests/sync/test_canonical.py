@@ -24,11 +24,7 @@ _floats = st.floats() | st.sampled_from(
     [1e-5, 9.99e-6, 1e-6, 1.5e-5, 1e15, 1e15 + 0.5, 4503599627370495.5, 1e16, 1e21, -0.0, 5e-324]
 )
 _leaves = (
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(2**60), max_value=2**60)
-    | _floats
-    | _text
+    st.none() | st.booleans() | st.integers(min_value=-(2**60), max_value=2**60) | _floats | _text
 )
 json_values = st.recursive(
     _leaves,
