@@ -73,6 +73,9 @@ def dumps(value: Any) -> bytes:
             out = orjson.dumps(value, option=_OPTIONS)
         except orjson.JSONEncodeError:
             out = None  # an integer beyond 53 bits: the fallback judges it
-        if out is not None and not (_ABOVE_BMP.search(out) and _PRIVATE_USE_AND_UP.search(out)):
+        # isascii first: it is nearly free, where a search costs most of a dump.
+        if out is not None and (
+            out.isascii() or not (_ABOVE_BMP.search(out) and _PRIVATE_USE_AND_UP.search(out))
+        ):
             return out
     return rfc8785.dumps(value)
