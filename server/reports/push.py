@@ -27,7 +27,7 @@ from server.infra.bulk import bulk_write
 from server.infra.clock import clock, utcnow
 from server.infra.models import Device, OpRecord
 from server.infra.transactions import is_retryable, write_connection
-from server.reports import store
+from server.reports import evidence_chain, store
 from server.reports.push_checks import Checked, check, envelope, result_of
 from server.reports.signatures import device_key
 from sync import hlc as sync_hlc
@@ -78,6 +78,8 @@ class _Batch:
         self.wall_ms = sync_hlc.now_ms()
         self.states: dict[str, store.ReportState] = {}
         self.op_rows: list[dict[str, Any]] = []
+        # Canonical bytes of the ops whose signatures were checked, by op_id.
+        self.messages: dict[str, bytes] = {}
 
     def load(self, changes: list[dict[str, Any]]) -> dict[str, _Done]:
         """Lock/load the batch's reports, then read which ops were already applied."""
@@ -127,6 +129,8 @@ class _Batch:
             return result_of(change, sync_merge.REJECTED, current_rev, errors=exc.errors)
         if checked.value_errors:
             return result_of(change, sync_merge.REJECTED, current_rev, errors=checked.value_errors)
+        if checked.message is not None:
+            self.messages[change["op_id"]] = checked.message
         return self._merge(change, state, units)
 
     def _settle_post(self, sent: dict[str, Any], state: store.ReportState | None) -> dict[str, Any]:
@@ -222,18 +226,20 @@ class _Batch:
             state.row["review_status"] = "submitted"
             state.row["status_since"] = self.now
             changes["review.status"] = "submitted"
-        state.revisions.append(
-            store.revision_row(
-                state,
-                at=self.now,
-                by=self.principal.name,
-                action="create" if state.rev == 1 else "push",
-                changes=changes,
-                device_id=self.device.id,
-                op_id=change["op_id"],
-                signed=change,
-            )
+        row = store.revision_row(
+            state,
+            at=self.now,
+            by=self.principal.name,
+            action="create" if state.rev == 1 else "push",
+            changes=changes,
+            device_id=self.device.id,
+            op_id=change["op_id"],
+            signed=change,
         )
+        message = self.messages.get(change["op_id"])
+        if message is not None:
+            row[evidence_chain.OP_BYTES] = message
+        state.revisions.append(row)
 
     def _open_conflict(
         self, change: dict[str, Any], state: store.ReportState, c: sync_merge.ConflictRecord
