@@ -53,6 +53,8 @@ def _ours(value: Any) -> bytes | type[Exception]:
 @example([1.0, -0.0, 1e-6, 1e16, 123456789012345680.0])
 @example([math.nan])
 @example({"x": [math.inf]})
+@example({"lone": "\ud800"})
+@example([[[[[[[[[[[]]]]]]]]]]] * 2)
 @example(2**53)
 @example(-(2**53) + 1)
 def test_same_bytes_and_same_refusals_as_rfc8785(value: Any) -> None:
