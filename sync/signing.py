@@ -20,7 +20,6 @@ import binascii
 import hashlib
 from typing import Any
 
-import rfc8785
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -28,6 +27,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     decode_dss_signature,
     encode_dss_signature,
 )
+
+from sync import canonical as jcs
 
 ALG = "ES256"
 SIGNED_KEYS = ("op_id", "report_id", "base_rev", "hlc", "fields")
@@ -41,8 +42,8 @@ class SigningError(ValueError):
 def canonical(value: Any) -> bytes:
     """The RFC 8785 encoding of a JSON value."""
     try:
-        return rfc8785.dumps(value)
-    except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
+        return jcs.dumps(value)
+    except jcs.Error as exc:
         raise SigningError(f"cannot be put in canonical form ({exc})") from None
 
 

@@ -6,7 +6,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -181,6 +181,46 @@ def test_bulk_write_reports_a_duplicate_as_a_retryable_race(app: Flask) -> None:
         with write_connection() as conn:
             names = conn.execute(select(posts.c.name).order_by(posts.c.code)).scalars().all()
     assert names == ["AAA", "BBB"]
+
+
+def test_bulk_write_stores_times_as_before(app: Flask) -> None:
+    """Bulk rows convert a batch's repeated times once; what is stored does not change:
+    on SQLite, the text the sqlite3 module's adapter wrote (UTC, with its offset)."""
+    at = datetime(2026, 11, 30, 16, 1, 5, 473677, tzinfo=timezone(timedelta(hours=8)))
+    later = at + timedelta(microseconds=1)
+    rows = [
+        {"code": c, "name": c, "tz": "UTC", "created_at": t}
+        for c, t in (("TWO", at), ("THR", later), ("FOU", at.astimezone(UTC)))
+    ]
+    with app.app_context():
+        with write_connection() as conn:
+            bulk_write(conn, posts, rows)
+        with read_snapshot() as conn:
+            raw = dict(
+                conn.exec_driver_sql(
+                    "SELECT code, CAST(created_at AS TEXT) FROM posts "
+                    "WHERE code IN ('TWO', 'THR', 'FOU')"
+                ).all()
+            )
+            read = dict(conn.execute(select(posts.c.code, posts.c.created_at)).all())
+            sqlite = conn.dialect.name == "sqlite"
+    assert raw["TWO"] == raw["FOU"] != raw["THR"]
+    if sqlite:
+        assert raw["TWO"] == "2026-11-30 08:01:05.473677+00:00"
+    assert read["TWO"] == at and read["THR"] == later and read["TWO"].tzinfo == UTC
+
+
+def test_a_pushed_reports_day_is_stored_as_an_iso_date(world: World) -> None:
+    report_id, _ = world.devices["ofc.nnk.1"].create()
+    with world.app.app_context(), read_snapshot() as conn:
+        (day,) = conn.exec_driver_sql(
+            "SELECT CAST(occurred_on AS TEXT) FROM reports WHERE id = ?"
+            if conn.dialect.paramstyle == "qmark"
+            else "SELECT CAST(occurred_on AS TEXT) FROM reports WHERE id = %s",
+            (report_id,),
+        ).one()
+    # incident() occurred at 2026-11-20T03:15:00+08:00: the post's own day.
+    assert day == "2026-11-20"
 
 
 def _post_count() -> int:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, datetime
 from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import DateTime, Table
+from sqlalchemy import Date, DateTime, Table
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
 
@@ -35,11 +36,29 @@ def _bulk_plan(
     for i, name in enumerate(order):
         column_type = table.c[name].type
         processor = column_type.bind_processor(dialect)
+        timely = isinstance(column_type, DateTime | UTCDateTime | Date)
+        if timely and dialect.name == "sqlite":
+            processor = _as_sqlite_text(processor)
         if processor is not None:
             # Times repeat within a batch (its "now"): convert each value once.
-            repeats = isinstance(column_type, DateTime | UTCDateTime)
-            processors.append((i, processor, repeats))
+            processors.append((i, processor, timely))
     return sql, order, processors
+
+
+def _sqlite_text(value: Any) -> Any:
+    # Exactly what the sqlite3 module's default adapters store, made here so
+    # that a batch's repeated times are converted once, not once per row.
+    if isinstance(value, datetime):
+        return value.isoformat(" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _as_sqlite_text(processor: Callable[[Any], Any] | None) -> Callable[[Any], Any]:
+    if processor is None:
+        return _sqlite_text
+    return lambda value: _sqlite_text(processor(value))
 
 
 def _bulk_params(

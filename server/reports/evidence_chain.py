@@ -9,6 +9,7 @@ a hash) has that history chained first, in order.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,8 +19,19 @@ from sqlalchemy.engine import Connection
 
 from server.infra.models import ReportRevision
 from sync import chain
+from sync.signing import canonical
 
 revisions = ReportRevision.__table__
+
+#: Key under which a new revision row may carry the canonical bytes of its op
+#: (``sync.signing.op_message``), made once when the push checked the op's
+#: signature; ``seal`` takes it off the row before the row is stored.
+OP_BYTES = "_op_canonical"
+# chain.REVISION_KEYS and "prev" in RFC 8785 order, on either side of "op":
+# the hashed object is spliced around the op's bytes instead of encoding
+# the op a second time (tests check the result against chain.revision_hash).
+_BEFORE_OP = ("action", "at", "by", "changes", "device_id")
+_AFTER_OP = ("op_id", "prev", "report_id", "rev", "signature")
 
 
 def iso(at: datetime) -> str:
@@ -77,12 +89,24 @@ def backfill(conn: Connection, report_id: str) -> str | None:
     return prev
 
 
+def _sealed_hash(row: dict[str, Any], at: str, prev: str | None, op: bytes | None) -> str:
+    """``chain.revision_hash(hashed_view(row), prev)``, with the op's canonical bytes given."""
+    if op is None:
+        op = canonical(orjson.loads(row["op"])) if row["op"] else b"null"
+    view = dict(row, at=at, changes=orjson.loads(row["changes"]), prev=prev)
+    head = canonical({key: view[key] for key in _BEFORE_OP})
+    tail = canonical({key: view[key] for key in _AFTER_OP})
+    return hashlib.sha256(head[:-1] + b',"op":' + op + b"," + tail[1:]).hexdigest()
+
+
 def seal(conn: Connection, states: list[Any]) -> None:
     """Give each new revision row of ``states`` its sequence value and chain hashes."""
     wanted = {
         s.id: s.revisions[0]["rev"] - 1 for s in states if s.revisions and s.revisions[0]["rev"] > 1
     }
     heads = _heads(conn, wanted)
+    # A batch's revisions share a few times (its "now"): each formatted once.
+    times: dict[datetime, str] = {}
     for state in states:
         if not state.revisions:
             continue
@@ -92,6 +116,9 @@ def seal(conn: Connection, states: list[Any]) -> None:
             if prev is None:
                 prev = backfill(conn, state.id)
         for row in state.revisions:
+            at = times.get(row["at"])
+            if at is None:
+                at = times[row["at"]] = iso(row["at"])
             row["seq"] = state.row["seq"]
             row["prev_hash"] = prev
-            row["hash"] = prev = chain.revision_hash(hashed_view(row), prev)
+            row["hash"] = prev = _sealed_hash(row, at, prev, row.pop(OP_BYTES, None))

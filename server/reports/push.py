@@ -27,7 +27,7 @@ from server.infra.bulk import bulk_write
 from server.infra.clock import clock, utcnow
 from server.infra.models import Device, OpRecord
 from server.infra.transactions import is_retryable, write_connection
-from server.reports import store
+from server.reports import evidence_chain, store
 from server.reports.push_checks import Checked, check, envelope, result_of
 from server.reports.signatures import device_key
 from sync import hlc as sync_hlc
@@ -72,12 +72,17 @@ class _Batch:
     def __init__(self, principal: Principal, conn: Connection, now: datetime):
         self.principal = principal
         self.device = principal.device
+        # Read once: each read of an ORM attribute costs more than the op's dict work.
+        self.device_id: str = principal.device.id
+        self.author: str = principal.name
         self.post = principal.user.post_code
         self.conn = conn
         self.now = now
         self.wall_ms = sync_hlc.now_ms()
         self.states: dict[str, store.ReportState] = {}
         self.op_rows: list[dict[str, Any]] = []
+        # Canonical bytes of the ops whose signatures were checked, by op_id.
+        self.messages: dict[str, bytes] = {}
 
     def load(self, changes: list[dict[str, Any]]) -> dict[str, _Done]:
         """Lock/load the batch's reports, then read which ops were already applied."""
@@ -127,6 +132,8 @@ class _Batch:
             return result_of(change, sync_merge.REJECTED, current_rev, errors=exc.errors)
         if checked.value_errors:
             return result_of(change, sync_merge.REJECTED, current_rev, errors=checked.value_errors)
+        if checked.message is not None:
+            self.messages[change["op_id"]] = checked.message
         return self._merge(change, state, units)
 
     def _settle_post(self, sent: dict[str, Any], state: store.ReportState | None) -> dict[str, Any]:
@@ -155,7 +162,7 @@ class _Batch:
         # The node part is the tie-break of equal clocks: a device may not
         # claim another's (or a made-up, always-winning) id. The wire form
         # was validated, so the node starts after "<16 digits>-<5 digits>-".
-        hlc, clamped = change["hlc"][: sync_hlc.MS_DIGITS + 7] + self.device.id, False
+        hlc, clamped = change["hlc"][: sync_hlc.MS_DIGITS + 7] + self.device_id, False
         # Only an HLC ahead of the batch's start by more than the allowed
         # drift can be ahead of the server clock (which is never behind the
         # wall clock); the rest skip parsing and the shared clock's lock.
@@ -165,9 +172,9 @@ class _Batch:
         creating = state is None
         if creating:
             state = store.ReportState.new(
-                change["report_id"], self.post, self.principal.name, self.device.id, self.now
+                change["report_id"], self.post, self.author, self.device_id, self.now
             )
-        op = sync_merge.Op(change["base_rev"], hlc, units, self.device.id, self.principal.name)
+        op = sync_merge.Op(change["base_rev"], hlc, units, self.device_id, self.author)
         outcome = sync_merge.merge_op(state.device_doc, state.meta, state.rev, op)
         if creating:
             errors = report_schema.required_errors(outcome.doc)
@@ -222,18 +229,20 @@ class _Batch:
             state.row["review_status"] = "submitted"
             state.row["status_since"] = self.now
             changes["review.status"] = "submitted"
-        state.revisions.append(
-            store.revision_row(
-                state,
-                at=self.now,
-                by=self.principal.name,
-                action="create" if state.rev == 1 else "push",
-                changes=changes,
-                device_id=self.device.id,
-                op_id=change["op_id"],
-                signed=change,
-            )
+        row = store.revision_row(
+            state,
+            at=self.now,
+            by=self.author,
+            action="create" if state.rev == 1 else "push",
+            changes=changes,
+            device_id=self.device_id,
+            op_id=change["op_id"],
+            signed=change,
         )
+        message = self.messages.get(change["op_id"])
+        if message is not None:
+            row[evidence_chain.OP_BYTES] = message
+        state.revisions.append(row)
 
     def _open_conflict(
         self, change: dict[str, Any], state: store.ReportState, c: sync_merge.ConflictRecord
@@ -270,7 +279,7 @@ class _Batch:
         self.op_rows.append(
             {
                 "op_id": change["op_id"],
-                "device_id": self.device.id,
+                "device_id": self.device_id,
                 "report_id": change.get("report_id")
                 if isinstance(change.get("report_id"), str)
                 else None,
@@ -314,10 +323,10 @@ def _run_batch(
         for change, verdict in zip(changes, checked, strict=True):
             previous = done.get(change["op_id"])
             if previous is not None:
-                results.append(_answer_done(change, previous, batch.device.id))
+                results.append(_answer_done(change, previous, batch.device_id))
                 continue
             result = batch.apply(change, verdict)
-            done[change["op_id"]] = _Done(batch.device.id, result)
+            done[change["op_id"]] = _Done(batch.device_id, result)
             batch.record(change, result)
             results.append(result)
         batch.save(changes)

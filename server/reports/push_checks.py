@@ -13,7 +13,7 @@ from typing import Any
 from flask import current_app
 
 from server.infra.problems import Problem
-from server.reports.signatures import DeviceKey, signature_errors
+from server.reports.signatures import DeviceKey, check_signature
 from sync import report_schema, wire
 from sync import units as sync_units
 from sync.schema_compiler import validator
@@ -62,6 +62,8 @@ class Checked:
     units: dict[str, Any] | None = None
     #: Values that break the report schema (judged after ``post``).
     value_errors: dict[str, list[str]] | None = None
+    #: The op's canonical bytes, when its signature was checked over them.
+    message: bytes | None = None
 
 
 def check(change: dict[str, Any], key: DeviceKey) -> Checked:
@@ -70,7 +72,10 @@ def check(change: dict[str, Any], key: DeviceKey) -> Checked:
     Parsing and validation do not depend on stored state, so they run
     before any lock is taken (and once, however often the batch is retried).
     """
-    errors = _CHECK_CHANGE(change) or signature_errors(key, change)
+    errors = _CHECK_CHANGE(change)
+    if errors:
+        return Checked(errors=errors)
+    errors, message = check_signature(key, change)
     if errors:
         return Checked(errors=errors)
     fields = change["fields"]
@@ -82,7 +87,8 @@ def check(change: dict[str, Any], key: DeviceKey) -> Checked:
         units = sync_units.expand(fields)
     except sync_units.UnitError as exc:
         return Checked(unit_errors=exc.errors)
-    return Checked(units=units, value_errors=report_schema.validate_units(units) or None)
+    value_errors = report_schema.validate_units(units) or None
+    return Checked(units=units, value_errors=value_errors, message=message)
 
 
 def result_of(change: dict[str, Any], status: str, rev: int | None, **extra: Any) -> dict[str, Any]:

@@ -31,17 +31,26 @@ def device_key(device: Any) -> DeviceKey:
     return DeviceKey(_load(text) if text else None)
 
 
-def signature_errors(key: DeviceKey, change: dict[str, Any]) -> dict[str, list[str]] | None:
-    """Field errors when ``change``'s signature does not hold for its device, else None."""
+def check_signature(
+    key: DeviceKey, change: dict[str, Any]
+) -> tuple[dict[str, list[str]] | None, bytes | None]:
+    """Field errors when ``change``'s signature does not hold for its device (else None),
+    and the canonical bytes of the op once a signature was checked over them.
+
+    The bytes are kept for the op's revision: its chain hash covers the same
+    op, so the push puts each op in canonical form once.
+    """
     sent = change.get("signature")
     if key.key is None:
         if sent is None:
-            return None  # a device enrolled before ops were signed: recorded as unsigned
-        return {"signature": ["this device registered no public key at enrollment; re-enroll it"]}
+            return None, None  # a device enrolled before ops were signed: recorded as unsigned
+        errors = {"signature": ["this device registered no public key at enrollment; re-enroll it"]}
+        return errors, None
     if sent is None:
-        return {"signature": ["is required: this device signs its ops"]}
+        return {"signature": ["is required: this device signs its ops"]}, None
     try:
-        signing.verify_op(key.key, change)
+        message = signing.op_message(change)
+        signing.verify(key.key, message, sent)
     except signing.SigningError as exc:
-        return {"signature": [str(exc)]}
-    return None
+        return {"signature": [str(exc)]}, None
+    return None, message
