@@ -98,6 +98,9 @@ def engine_options(url: str) -> dict[str, Any]:
     return options
 
 
+#: How long a connection waits for a lock another connection holds.
+SQLITE_BUSY_TIMEOUT_MS = 30000
+
 #: Settings of every SQLite connection, in this order (the benchmark's
 #: storage floor uses them too); docs/benchmarks.md has the measurements.
 #: page_size only takes effect while the file is still empty, so it comes
@@ -105,15 +108,18 @@ def engine_options(url: str) -> dict[str, Any]:
 #: op and revision ids) into three indexes: 16 KiB pages hold whole report
 #: rows and need fewer page writes per batch, a 32 MiB page cache keeps the
 #: indexes in memory, and a 64 MiB WAL lets a checkpoint copy an index page
-#: rewritten by many batches once instead of after every batch.
+#: rewritten by many batches once instead of after every batch.  The log is
+#: kept bounded by server.infra.wal; journal_size_limit also cuts the file
+#: back whenever any connection's checkpoint lets the log start over.
 SQLITE_PRAGMAS = (
     "page_size=16384",
     "journal_mode=WAL",
     "foreign_keys=ON",
     "synchronous=NORMAL",
-    "busy_timeout=30000",
+    f"busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
     "cache_size=-32768",
     "wal_autocheckpoint=4096",
+    "journal_size_limit=67108864",
 )
 
 
@@ -125,12 +131,17 @@ def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Any) -> None:
-    # Reads begin DEFERRED so that pulls run side by side under WAL. Writes
-    # go through write_connection(), which asks for IMMEDIATE: a deferred
-    # transaction that reads and then writes fails with SQLITE_BUSY when
-    # another writer got in between, instead of waiting its turn.
-    mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-    conn.exec_driver_sql(f"BEGIN {mode}")
+    # Only a connection that asks for a transaction gets one: writes
+    # (write_connection, write_session) ask for IMMEDIATE, read_snapshot and
+    # migrations for theirs.  A read through the session or a plain
+    # connection runs in autocommit, each statement on its own snapshot like
+    # PostgreSQL's READ COMMITTED: a deferred BEGIN there kept the snapshot
+    # of a request's first read (its authentication) until the request
+    # ended, and while any request held one the WAL could never be
+    # checkpointed to its end and started over (server.infra.wal).
+    mode = conn.get_execution_options().get("sqlite_begin")
+    if mode is not None:
+        conn.exec_driver_sql(f"BEGIN {mode}")
 
 
 def _wire_sqlite(engine: Engine) -> None:
