@@ -12,11 +12,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from sqlalchemy import select, tuple_, update
 from sqlalchemy.engine import Connection
 
 from server.infra.models import ReportRevision
+from server.reports import row_codec
 from sync import chain
 
 revisions = ReportRevision.__table__
@@ -27,8 +27,7 @@ def iso(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def hashed_view(row: Any) -> dict[str, Any]:
-    """A revision row as the JSON values its hash covers."""
+def _view(row: Any, changes: dict[str, Any], op: dict[str, Any] | None) -> dict[str, Any]:
     return {
         "report_id": row["report_id"],
         "rev": row["rev"],
@@ -37,10 +36,16 @@ def hashed_view(row: Any) -> dict[str, Any]:
         "device_id": row["device_id"],
         "op_id": row["op_id"],
         "action": row["action"],
-        "changes": orjson.loads(row["changes"]),
-        "op": orjson.loads(row["op"]) if row["op"] else None,
+        "changes": changes,
+        "op": op,
         "signature": row["signature"],
     }
+
+
+def hashed_view(row: Any) -> dict[str, Any]:
+    """A stored revision row as the JSON values its hash covers."""
+    changes, op = row_codec.decoded_revision(row)
+    return _view(row, changes, op)
 
 
 def _heads(conn: Connection, wanted: dict[str, int]) -> dict[str, str | None]:
@@ -94,4 +99,6 @@ def seal(conn: Connection, states: list[Any]) -> None:
         for row in state.revisions:
             row["seq"] = state.row["seq"]
             row["prev_hash"] = prev
-            row["hash"] = prev = chain.revision_hash(hashed_view(row), prev)
+            # A row not yet written holds its changes and op as JSON values.
+            view = _view(row, row["changes"], row["op"])
+            row["hash"] = prev = chain.revision_hash(view, prev)

@@ -21,7 +21,7 @@ from server.detection import entries as person_entries
 from server.detection import index as person_index
 from server.infra.bulk import bulk_write
 from server.infra.models import Conflict, Counter, Report, ReportRevision
-from server.reports import blob_refs, evidence_chain
+from server.reports import blob_refs, evidence_chain, row_codec
 from server.reports import document as documents
 from sync import signing
 
@@ -215,7 +215,7 @@ def save(conn: Connection, states: Iterable[ReportState], now: datetime) -> None
     bulk_write(conn, reports, [v for s, v in zip(dirty, rows, strict=True) if s.is_new])
     bulk_write(conn, reports, [v for s, v in zip(dirty, rows, strict=True) if not s.is_new], "id")
     evidence_chain.seal(conn, dirty)
-    bulk_write(conn, revisions, [r for s in dirty for r in s.revisions])
+    bulk_write(conn, revisions, [row_codec.stored_revision(r) for s in dirty for r in s.revisions])
     bulk_write(conn, conflicts, [c for s in dirty for c in s.conflicts])
     _index_blobs(conn, dirty)
     # After the sequence is taken, on purpose: every writer holds the counter
@@ -252,7 +252,9 @@ def revision_row(
     """A ``report_revisions`` row for the state's current revision.
 
     ``signed`` is the device op behind it, as sent (with its ``signature``
-    when the device signs); ``save`` adds the chain hashes.
+    when the device signs); ``save`` adds the chain hashes.  ``changes``
+    and ``op`` stay JSON values until ``save`` writes them in their stored
+    form (``row_codec``).
     """
     return {
         "report_id": state.id,
@@ -262,7 +264,7 @@ def revision_row(
         "device_id": device_id,
         "op_id": op_id,
         "action": action,
-        "changes": orjson.dumps(changes).decode(),
-        "op": orjson.dumps(signing.signed_part(signed)).decode() if signed else None,
+        "changes": changes,
+        "op": signing.signed_part(signed) if signed else None,
         "signature": signed.get("signature") if signed else None,
     }
