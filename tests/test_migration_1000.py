@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 from flask import Flask
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from server.infra.db import MIGRATIONS_DIR, db
 from server.infra.models import OpRecord, ReportRevision
@@ -36,6 +36,25 @@ def _stored(app: Flask) -> dict[str, Any]:
     return {"revisions": rows, "results": results}
 
 
+def _without_rowid(app: Flask) -> bool | None:
+    """Whether person_name_keys is a WITHOUT ROWID table (None off SQLite)."""
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            return None
+        with db.engine.connect() as conn:
+            sql = conn.execute(
+                text("SELECT sql FROM sqlite_master WHERE name = 'person_name_keys'")
+            ).scalar_one()
+    return "WITHOUT ROWID" in sql
+
+
+def _person_keys(app: Flask) -> list[tuple[Any, ...]]:
+    with app.app_context():
+        with db.engine.connect() as conn:
+            rows = conn.execute(text("SELECT * FROM person_name_keys ORDER BY 1, 2, 3, 4")).all()
+    return [tuple(r) for r in rows]
+
+
 def _chains_hold(rows: list[dict[str, Any]]) -> None:
     by_report: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
@@ -53,7 +72,8 @@ def test_rows_are_rewritten_short_and_read_back_the_same(app: Flask, world: Worl
     one, two = world.devices["ofc.nnk.1"], world.signing_device("ofc.nnk.2")
     rid, _ = one.create()
     signed_id = new_id()
-    two.push(two.op(signed_id, incident(title="Signed")))
+    named = {"p1": {"role": "victim", "sex": "F", "age": 16, "name": "Siti Aminah"}}
+    two.push(two.op(signed_id, incident(title="Signed", persons=named)))
     # Two edits of one unit on the same base: the later clock wins, the other
     # leaves a conflict in its result (a result that is not all defaults).
     one.push(one.op(rid, {"route": "Sebuku river"}, base_rev=1))
@@ -62,6 +82,8 @@ def test_rows_are_rewritten_short_and_read_back_the_same(app: Flask, world: Worl
     (answer,) = two.push(replayed_change)
     assert first["results"][0]["conflicts"]
     short = _stored(app)
+    keys = _person_keys(app)
+    assert keys and _without_rowid(app) in (True, None)
     history = world.report(rid)["history"]
 
     with app.app_context():
@@ -74,6 +96,7 @@ def test_rows_are_rewritten_short_and_read_back_the_same(app: Flask, world: Worl
                 assert orjson.loads(row["op"])["op_id"] == row["op_id"]
         assert all(orjson.loads(r)["op_id"] for r in full["results"].values())
         assert _views(full["revisions"]) == _views(short["revisions"])
+        assert _without_rowid(app) in (False, None) and _person_keys(app) == keys
     finally:
         with app.app_context():
             upgrade(directory=MIGRATIONS_DIR)
@@ -83,6 +106,7 @@ def test_rows_are_rewritten_short_and_read_back_the_same(app: Flask, world: Worl
     assert pushed and all(isinstance(orjson.loads(r["changes"]), list) for r in pushed)
     assert not any("op_id" in orjson.loads(r) for r in again["results"].values())
     _chains_hold(again["revisions"])
+    assert _without_rowid(app) in (True, None) and _person_keys(app) == keys
     assert world.report(rid)["history"] == history
     (replay,) = two.push(replayed_change)
     assert replay == dict(answer, replayed=True)

@@ -3,6 +3,8 @@
 Rewrites the rows stored before it in the forms of server.reports.row_codec:
 a pushed revision's changes as the difference from its op, its op without
 the ids its row holds, an op record's result without its ids and defaults.
+On SQLite, person_name_keys (a primary key of every column) becomes a
+WITHOUT ROWID table, which keeps each row once instead of twice.
 The values read back are the same (the hash chain covers those values, so
 no hash changes); only their stored form is shorter.  Downgrade writes the
 full forms back.
@@ -103,13 +105,42 @@ def _rewrite_results(conn, compact):
         last = rows[-1]['op_id']
 
 
+_NAME_KEYS_COLUMNS = (
+    '"key" VARCHAR(120) NOT NULL, birth_year INTEGER NOT NULL, '
+    'report_id VARCHAR(36) NOT NULL, person_id VARCHAR(64) NOT NULL, '
+    'PRIMARY KEY ("key", birth_year, report_id, person_id)'
+)
+
+
+def _rebuild_name_keys(conn, suffix):
+    """SQLite: person_name_keys as a table with or without rowid (``suffix``).
+
+    Its primary key is all its columns: with a rowid, SQLite keeps every
+    row twice (the table and the key's index); without, once.
+    """
+    conn.exec_driver_sql(f'CREATE TABLE person_name_keys_new ({_NAME_KEYS_COLUMNS}){suffix}')
+    conn.exec_driver_sql(
+        'INSERT INTO person_name_keys_new ("key", birth_year, report_id, person_id) '
+        'SELECT "key", birth_year, report_id, person_id FROM person_name_keys'
+    )
+    conn.exec_driver_sql('DROP TABLE person_name_keys')
+    conn.exec_driver_sql('ALTER TABLE person_name_keys_new RENAME TO person_name_keys')
+    conn.exec_driver_sql(
+        'CREATE INDEX ix_person_name_keys_report_id ON person_name_keys (report_id)'
+    )
+
+
 def upgrade():
     conn = op.get_bind()
     _rewrite_revisions(conn, compact=True)
     _rewrite_results(conn, compact=True)
+    if conn.dialect.name == 'sqlite':
+        _rebuild_name_keys(conn, ' WITHOUT ROWID')
 
 
 def downgrade():
     conn = op.get_bind()
+    if conn.dialect.name == 'sqlite':
+        _rebuild_name_keys(conn, '')
     _rewrite_revisions(conn, compact=False)
     _rewrite_results(conn, compact=False)
