@@ -16,13 +16,14 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import func, select, text
 
 from server.infra.db import MIGRATIONS_DIR, db
-from server.infra.models import OpRecord, ReportRevision
-from server.reports import evidence_chain
+from server.infra.models import OpRecord, Report, ReportRevision
+from server.reports import evidence_chain, store
 from sync import chain
 from tests.world import World, incident, new_id
 
 revisions = ReportRevision.__table__
 ops = OpRecord.__table__
+reports = Report.__table__
 
 
 def _stored(app: Flask) -> dict[str, Any]:
@@ -32,8 +33,9 @@ def _stored(app: Flask) -> dict[str, Any]:
         ).mappings()
         rows = [dict(r) for r in revs]
         results = dict(db.session.execute(select(ops.c.op_id, ops.c.result)).all())
+        metas = dict(db.session.execute(select(reports.c.id, reports.c.meta)).all())
         db.session.rollback()
-    return {"revisions": rows, "results": results}
+    return {"revisions": rows, "results": results, "meta": metas}
 
 
 def _without_rowid(app: Flask) -> bool | None:
@@ -97,6 +99,10 @@ def test_rows_are_rewritten_short_and_read_back_the_same(app: Flask, world: Worl
         assert all(orjson.loads(r)["op_id"] for r in full["results"].values())
         assert _views(full["revisions"]) == _views(short["revisions"])
         assert _without_rowid(app) in (False, None) and _person_keys(app) == keys
+        for report_id, meta in full["meta"].items():
+            # The form before 1000: every stamp with its four values.
+            assert all(len(stamp) == 4 for stamp in orjson.loads(meta)[0])
+            assert store.decode_meta(meta) == store.decode_meta(short["meta"][report_id])
     finally:
         with app.app_context():
             upgrade(directory=MIGRATIONS_DIR)
@@ -105,6 +111,7 @@ def test_rows_are_rewritten_short_and_read_back_the_same(app: Flask, world: Worl
     pushed = [r for r in again["revisions"] if r["op"] is not None]
     assert pushed and all(isinstance(orjson.loads(r["changes"]), list) for r in pushed)
     assert not any("op_id" in orjson.loads(r) for r in again["results"].values())
+    assert any(len(stamp) == 3 for m in again["meta"].values() for stamp in orjson.loads(m)[0])
     _chains_hold(again["revisions"])
     assert _without_rowid(app) in (True, None) and _person_keys(app) == keys
     assert world.report(rid)["history"] == history

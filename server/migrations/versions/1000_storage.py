@@ -3,6 +3,8 @@
 Rewrites the rows stored before it in the forms of server.reports.row_codec:
 a pushed revision's changes as the difference from its op, its op without
 the ids its row holds, an op record's result without its ids and defaults.
+Merge metadata is rewritten too: a stamp whose device is its HLC's node
+keeps the device once, inside the HLC (server.reports.store.encode_meta).
 On SQLite, person_name_keys (a primary key of every column) becomes a
 WITHOUT ROWID table, which keeps each row once instead of twice.
 The values read back are the same (the hash chain covers those values, so
@@ -18,7 +20,7 @@ import orjson
 import sqlalchemy as sa
 from alembic import op
 
-from server.reports import row_codec
+from server.reports import row_codec, store
 
 # revision identifiers, used by Alembic.
 revision = '1000'
@@ -27,6 +29,8 @@ branch_labels = None
 depends_on = None
 
 _CHUNK = 2000
+#: Where the node starts in an HLC string (sync.hlc: 16 digits, '-', 5 digits, '-').
+_NODE_AT = 23
 
 _revisions = sa.table(
     'report_revisions',
@@ -35,6 +39,11 @@ _revisions = sa.table(
     sa.column('op_id', sa.String()),
     sa.column('changes', sa.Text()),
     sa.column('op', sa.Text()),
+)
+_reports = sa.table(
+    'reports',
+    sa.column('id', sa.String()),
+    sa.column('meta', sa.Text()),
 )
 _ops = sa.table(
     'ops',
@@ -75,6 +84,43 @@ def _rewrite_revisions(conn, compact):
                 updates,
             )
         last = rows[-1]['id']
+
+
+def _full_stamps(meta):
+    """Metadata with every shared stamp's device written out (the form before 1000)."""
+    data = orjson.loads(meta)
+    if isinstance(data, dict):
+        return meta
+    stamps, units = data
+    full = [[k[0], k[1], k[1][_NODE_AT:], k[2]] if len(k) == 3 else k for k in stamps]
+    return _dumps([full, units])
+
+
+def _rewrite_meta(conn, compact):
+    last = None
+    while True:
+        query = sa.select(_reports)
+        if last is not None:
+            query = query.where(_reports.c.id > last)
+        rows = conn.execute(query.order_by(_reports.c.id).limit(_CHUNK)).all()
+        if not rows:
+            return
+        updates = []
+        for report_id, meta in rows:
+            if compact:
+                text = store.encode_meta(store.decode_meta(meta))
+            else:
+                text = _full_stamps(meta)
+            if text != meta:
+                updates.append({'b_id': report_id, 'meta': text})
+        if updates:
+            conn.execute(
+                _reports.update()
+                .where(_reports.c.id == sa.bindparam('b_id'))
+                .values(meta=sa.bindparam('meta')),
+                updates,
+            )
+        last = rows[-1][0]
 
 
 def _rewrite_results(conn, compact):
@@ -134,6 +180,7 @@ def upgrade():
     conn = op.get_bind()
     _rewrite_revisions(conn, compact=True)
     _rewrite_results(conn, compact=True)
+    _rewrite_meta(conn, compact=True)
     if conn.dialect.name == 'sqlite':
         _rebuild_name_keys(conn, ' WITHOUT ROWID')
 
@@ -144,3 +191,4 @@ def downgrade():
         _rebuild_name_keys(conn, '')
     _rewrite_revisions(conn, compact=False)
     _rewrite_results(conn, compact=False)
+    _rewrite_meta(conn, compact=False)
