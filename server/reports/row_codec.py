@@ -9,12 +9,12 @@ and every default).  Stored now:
 * ``op`` without ``op_id`` and ``report_id`` when they equal the row's
   own columns (a stored op with ``op_id`` is in the full form);
 * ``changes`` of a revision that has an op as ``[omitted, extra]``: the
-  op's units (``sync.units.expand`` of its fields, the wire contract's
-  own reading) minus the ``omitted`` ones (units the merge did not write),
-  plus ``extra`` (units the server added, e.g. ``post`` on creation or
-  ``review.status``, and any unit whose value differs from the op's).  A
-  JSON object is the full form.  The form is exact by construction, so
-  the hash chain, which covers the decoded values, is unaffected;
+  op's units (its fields read as ``sync.units.expand`` reads them) minus
+  the ``omitted`` ones (units the merge did not write), plus ``extra``
+  (units the server added, e.g. ``post`` on creation or ``review.status``,
+  and any unit whose value differs from the op's).  A JSON object is the
+  full form.  The form is exact by construction, so the hash chain, which
+  covers the decoded values, is unaffected;
 * ``result`` without the op id, the report id (when equal to the row's)
   and the keys at their defaults; a stored result with ``op_id`` is full.
 
@@ -27,8 +27,6 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-
-from sync import units as sync_units
 
 #: The keys of an op result, in the order the push answer lists them, with
 #: the default of each that has one (server.reports.push_checks.result_of).
@@ -69,16 +67,31 @@ def decode_op(text: str | None, op_id: str | None, report_id: str) -> dict[str, 
     return {"op_id": op_id, "report_id": report_id, **op}
 
 
+#: The fields whose value is a map of elements, each element its own unit
+#: (sync.units), frozen here: stored rows must decode the same for ever, so
+#: a map field added later is simply stored in ``extra``.
+_MAP_FIELDS = frozenset({"persons", "actions", "attachments", "vehicles"})
+_ABSENT = object()
+
+
 def _op_units(op: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The units an op's fields stand for (None when it has none to offer)."""
+    """The units an op's fields stand for, as ``sync.units.expand`` reads a valid op.
+
+    Encoding and decoding both use this reading, so a stored form is exact
+    whatever the op holds; for the valid ops the push accepts it is the
+    push's own reading, which is what makes ``omitted`` and ``extra`` small.
+    """
     fields = op.get("fields") if op else None
     if not isinstance(fields, dict):
         return None
-    fields = {k: v for k, v in fields.items() if k != "id"}
-    try:
-        return sync_units.expand(fields)
-    except sync_units.UnitError:
-        return None
+    units: dict[str, Any] = {}
+    for key, value in fields.items():
+        if key in _MAP_FIELDS and type(value) is dict:
+            for element_id, element in value.items():
+                units[f"{key}.{element_id}"] = element
+        elif key != "id":
+            units[key] = value
+    return units
 
 
 def encode_changes(changes: dict[str, Any], op: dict[str, Any] | None) -> str:
@@ -87,11 +100,11 @@ def encode_changes(changes: dict[str, Any], op: dict[str, Any] | None) -> str:
     if not units:
         return _dumps(changes)
     omitted = [unit for unit in units if unit not in changes]
-    extra = {
-        unit: value
-        for unit, value in changes.items()
-        if unit not in units or not _same(units[unit], value)
-    }
+    extra = {}
+    for unit, value in changes.items():
+        sent = units.get(unit, _ABSENT)
+        if sent is not value and (sent is _ABSENT or not _same(sent, value)):
+            extra[unit] = value
     return _dumps([omitted, extra])
 
 
@@ -122,8 +135,16 @@ def decoded_revision(row: Any) -> tuple[dict[str, Any], dict[str, Any] | None]:
     return decode_changes(row["changes"], op), op
 
 
+#: The keys of a result as ``result_of`` makes it, in its order.
+_RESULT_KEYS = ["op_id", "report_id", "status", "rev", *_RESULT_DEFAULTS]
+
+
 def encode_result(result: dict[str, Any], op_id: str, report_id: str | None) -> str:
     """The stored form of an op's result (the full one unless the short one reads back exactly)."""
+    if list(result) != _RESULT_KEYS or result["op_id"] != op_id:
+        # Not the shape the short form rebuilds (key order included: a
+        # replay answers with exactly the bytes of the first answer).
+        return _dumps(result)
     compact = {
         key: value
         for key, value in result.items()
@@ -131,12 +152,7 @@ def encode_result(result: dict[str, Any], op_id: str, report_id: str | None) -> 
         and not (key == "report_id" and report_id is not None and value == report_id)
         and not (key in _RESULT_DEFAULTS and _same(value, _RESULT_DEFAULTS[key]))
     }
-    full = orjson.dumps(result)
-    # A replay answers with exactly what was answered first, key order included.
-    text = _dumps(compact)
-    if orjson.dumps(decode_result(text, op_id, report_id)) != full:
-        return full.decode()
-    return text
+    return _dumps(compact)
 
 
 def decode_result(text: str, op_id: str, report_id: str | None) -> dict[str, Any]:
