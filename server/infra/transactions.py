@@ -126,8 +126,9 @@ def write_session() -> Iterator[None]:
         except BaseException:
             session.rollback()
             raise
-        with db.engine.connect() as conn:
-            wal.after_write(conn)
+        if db.engine.dialect.name == "sqlite":
+            with db.engine.connect() as conn:
+                wal.after_write(conn)
 
 
 @contextmanager

@@ -16,7 +16,7 @@ writer, still holding the write gate, runs a TRUNCATE checkpoint: it
 waits a short while for the readers of older snapshots (bounded read
 transactions) to finish, copies everything back and cuts the file to
 nothing.  When readers outlast the wait, the checkpoint is logged as
-incomplete and the next write tries again.
+incomplete and tried again once the log has grown by the threshold again.
 """
 
 from __future__ import annotations
@@ -31,6 +31,11 @@ from sqlalchemy.engine import Connection
 from server.infra.db import SQLITE_BUSY_TIMEOUT_MS
 
 log = logging.getLogger("patroli.wal")
+
+#: WAL file → the size from which the next reset is tried, after one that
+#: readers outlasted: each try holds the write lock while it waits, so a
+#: long read (an export) must not make every write wait in turn.
+_retry_from: dict[str, int] = {}
 
 
 def wal_path(conn: Connection) -> str | None:
@@ -61,26 +66,31 @@ def after_write(conn: Connection) -> None:
         return
     limit = current_app.config["PATROLI_WAL_CHECKPOINT_BYTES"]
     size = _size(path)
-    if size < limit:
+    if size < max(limit, _retry_from.get(path, 0)):
         return
     # Bounded: the write that triggered the reset is answered after it.
     wait_ms = current_app.config["PATROLI_WAL_CHECKPOINT_WAIT_MS"]
     try:
         busy, frames, copied = _truncate(conn.connection.dbapi_connection, wait_ms)
     except Exception:
+        _retry_from[path] = size + limit
         log.exception("WAL checkpoint of %s (%d bytes) failed", path, size)
         return
-    if busy:
-        log.warning(
-            "WAL checkpoint of %s (%d bytes) could not finish within %d ms: "
-            "readers still use older snapshots (%d of %d frames copied); "
-            "the next write tries again",
-            path,
-            size,
-            wait_ms,
-            copied,
-            frames,
-        )
+    if not busy:
+        _retry_from.pop(path, None)
+        return
+    _retry_from[path] = size + limit
+    log.warning(
+        "WAL checkpoint of %s (%d bytes) could not finish within %d ms: "
+        "readers still use older snapshots (%d of %d frames copied); "
+        "tried again once the log has grown by %d bytes",
+        path,
+        size,
+        wait_ms,
+        copied,
+        frames,
+        limit,
+    )
 
 
 def _truncate(dbapi_conn: Any, wait_ms: int) -> tuple[int, int, int]:
