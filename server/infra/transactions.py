@@ -146,8 +146,6 @@ def read_snapshot() -> Iterator[Connection]:
     with db.engine.connect() as conn:
         if conn.dialect.name == "postgresql":
             conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
-        else:
-            conn.execution_options(sqlite_begin="DEFERRED")
         with conn.begin():
             yield conn
 

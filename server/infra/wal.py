@@ -9,8 +9,8 @@ snapshot of its authentication read open while its write committed), so
 the checkpoint never reached the end, the log never restarted and it grew
 by every batch (11.4 GB at 300,000 reports).
 
-Two things fix it together.  Reads outside ``read_snapshot`` no longer
-hold a snapshot past their statement (``server.infra.db``), and after a
+Two things fix it together.  The request session's reads no longer hold
+a snapshot past their statement (``server.infra.db._Session``), and after a
 gated write that left the log above ``PATROLI_WAL_CHECKPOINT_BYTES`` the
 writer, still holding the write gate, runs a TRUNCATE checkpoint: it
 waits a short while for the readers of older snapshots (bounded read

@@ -93,9 +93,6 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        # SQLite: the whole upgrade is one write transaction (the engine
-        # opens none unless asked, see server.infra.db._sqlite_begin).
-        connection.execution_options(sqlite_begin="IMMEDIATE")
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
