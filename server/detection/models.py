@@ -44,6 +44,9 @@ class PersonNameKey(db.Model):
     report_id: Mapped[str] = mapped_column(String(36), primary_key=True, index=True)
     person_id: Mapped[str] = mapped_column(String(64), primary_key=True)
 
+    # Every column is in the key: without a rowid SQLite stores a row once.
+    __table_args__ = {"sqlite_with_rowid": False}
+
 
 class PersonLink(db.Model):
     """A person of a report taken for a person of another report; stored both ways."""

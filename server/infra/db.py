@@ -8,6 +8,7 @@ deployment.  Everything backend-specific about connections lives here.
 from __future__ import annotations
 
 import fcntl
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ from flask import Flask
 from flask_migrate import Migrate
 from flask_migrate import upgrade as _upgrade
 from flask_sqlalchemy import SQLAlchemy
+from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import DateTime, Table, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -75,7 +77,34 @@ def _render_item(type_: str, obj: Any, _context: Any) -> str | bool:
     return False
 
 
-db = SQLAlchemy(model_class=Base)
+_SESSION_ENGINES: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+
+
+class _Session(FlaskSession):
+    """The request session: on SQLite its reads run in autocommit.
+
+    Each statement then reads its own snapshot, as under PostgreSQL's READ
+    COMMITTED.  A deferred BEGIN kept the snapshot of a request's first
+    read (its authentication) until the request ended; while any request
+    held one, the WAL could never be checkpointed to its end and started
+    over, and grew by every push (server.infra.wal).  A read of several
+    statements that must agree uses read_snapshot.
+    """
+
+    def get_bind(self, *args: Any, **kwargs: Any) -> Any:
+        """The engine, on SQLite with reads in autocommit."""
+        engine = super().get_bind(*args, **kwargs)
+        if engine.dialect.name != "sqlite":
+            return engine
+        reads = _SESSION_ENGINES.get(engine)
+        if reads is None:
+            reads = _SESSION_ENGINES[engine] = engine.execution_options(
+                sqlite_begin=AUTOCOMMIT_READS
+            )
+        return reads
+
+
+db = SQLAlchemy(model_class=Base, session_options={"class_": _Session})
 migrate = Migrate(directory=MIGRATIONS_DIR, render_item=_render_item)
 
 
@@ -98,6 +127,9 @@ def engine_options(url: str) -> dict[str, Any]:
     return options
 
 
+#: How long a connection waits for a lock another connection holds.
+SQLITE_BUSY_TIMEOUT_MS = 30000
+
 #: Settings of every SQLite connection, in this order (the benchmark's
 #: storage floor uses them too); docs/benchmarks.md has the measurements.
 #: page_size only takes effect while the file is still empty, so it comes
@@ -105,15 +137,18 @@ def engine_options(url: str) -> dict[str, Any]:
 #: op and revision ids) into three indexes: 16 KiB pages hold whole report
 #: rows and need fewer page writes per batch, a 32 MiB page cache keeps the
 #: indexes in memory, and a 64 MiB WAL lets a checkpoint copy an index page
-#: rewritten by many batches once instead of after every batch.
+#: rewritten by many batches once instead of after every batch.  The log is
+#: kept bounded by server.infra.wal; journal_size_limit also cuts the file
+#: back whenever any connection's checkpoint lets the log start over.
 SQLITE_PRAGMAS = (
     "page_size=16384",
     "journal_mode=WAL",
     "foreign_keys=ON",
     "synchronous=NORMAL",
-    "busy_timeout=30000",
+    f"busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
     "cache_size=-32768",
     "wal_autocheckpoint=4096",
+    "journal_size_limit=67108864",
 )
 
 
@@ -124,13 +159,20 @@ def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+#: ``sqlite_begin`` of the request session's engine: no BEGIN (see _sqlite_begin).
+AUTOCOMMIT_READS = ""
+
+
 def _sqlite_begin(conn: Any) -> None:
     # Reads begin DEFERRED so that pulls run side by side under WAL. Writes
     # go through write_connection(), which asks for IMMEDIATE: a deferred
     # transaction that reads and then writes fails with SQLITE_BUSY when
-    # another writer got in between, instead of waiting its turn.
+    # another writer got in between, instead of waiting its turn.  The
+    # request session's reads get no transaction at all (AUTOCOMMIT_READS,
+    # see _Session); write_session asks for IMMEDIATE all the same.
     mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-    conn.exec_driver_sql(f"BEGIN {mode}")
+    if mode != AUTOCOMMIT_READS:
+        conn.exec_driver_sql(f"BEGIN {mode}")
 
 
 def _wire_sqlite(engine: Engine) -> None:

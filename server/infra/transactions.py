@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
+from server.infra import wal
 from server.infra.db import db
 
 
@@ -88,6 +89,8 @@ def write_connection(snapshot: bool = False) -> Iterator[Connection]:
             conn.execution_options(isolation_level="REPEATABLE READ")
         with conn.begin():
             yield conn
+        # Still inside the gate: no writer of this process waits meanwhile.
+        wal.after_write(conn)
 
 
 @contextmanager
@@ -123,6 +126,9 @@ def write_session() -> Iterator[None]:
         except BaseException:
             session.rollback()
             raise
+        if db.engine.dialect.name == "sqlite":
+            with db.engine.connect() as conn:
+                wal.after_write(conn)
 
 
 @contextmanager
@@ -134,7 +140,8 @@ def read_snapshot() -> Iterator[Connection]:
     statement a newer one (a read made of several queries, such as a pull
     page or the aggregates' watermark, roll-up and live rows, must not see
     a commit land between them), so REPEATABLE READ is asked for there
-    (read-only transactions never fail to serialise).
+    (read-only transactions never fail to serialise).  Keep it short: on
+    SQLite, while it lasts, the WAL cannot start over (server.infra.wal).
     """
     with db.engine.connect() as conn:
         if conn.dialect.name == "postgresql":

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from flask import current_app
 
 from server.detection import views as detection_views
@@ -13,7 +12,7 @@ from server.infra.blob_files import store_for
 from server.infra.clock import iso_ms
 from server.infra.db import db
 from server.infra.models import Conflict, Report, ReportRevision
-from server.reports import blob_refs
+from server.reports import blob_refs, row_codec
 from server.reports.document import loaded
 from server.reports.pull import conflict_wire
 
@@ -21,10 +20,10 @@ from server.reports.pull import conflict_wire
 def report_view(report: Report) -> dict[str, Any]:
     """A report with its full revision history and every conflict record."""
     history = db.session.execute(
-        db.select(ReportRevision)
+        db.select(ReportRevision.__table__)
         .where(ReportRevision.report_id == report.id)
         .order_by(ReportRevision.rev)
-    ).scalars()
+    ).mappings()
     conflicts = db.session.execute(
         db.select(Conflict.__table__)
         .where(Conflict.report_id == report.id)
@@ -32,18 +31,7 @@ def report_view(report: Report) -> dict[str, Any]:
     ).mappings()
     return {
         "report": loaded(report.doc),
-        "history": [
-            {
-                "rev": h.rev,
-                "at": iso_ms(h.at),
-                "by": h.by,
-                "device_id": h.device_id,
-                "action": h.action,
-                "units": list(orjson.loads(h.changes)),
-                "changes": orjson.loads(h.changes),
-            }
-            for h in history
-        ],
+        "history": [_history_entry(h) for h in history],
         "conflicts": [
             dict(conflict_wire(c), kept_device=c["kept_device"], lost_device=c["lost_device"])
             for c in conflicts
@@ -52,6 +40,19 @@ def report_view(report: Report) -> dict[str, Any]:
         "missing_blobs": missing_blobs(report.id),
         # Persons met in other reports, within the caller's scope (issue 15).
         **detection_views.for_report(current_principal(), report.id),
+    }
+
+
+def _history_entry(h: Any) -> dict[str, Any]:
+    changes, _ = row_codec.decoded_revision(h)
+    return {
+        "rev": h["rev"],
+        "at": iso_ms(h["at"]),
+        "by": h["by"],
+        "device_id": h["device_id"],
+        "action": h["action"],
+        "units": list(changes),
+        "changes": changes,
     }
 
 

@@ -13,11 +13,11 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from sqlalchemy import select, tuple_, update
 from sqlalchemy.engine import Connection
 
 from server.infra.models import ReportRevision
+from server.reports import row_codec
 from sync import chain
 from sync.signing import canonical
 
@@ -39,8 +39,7 @@ def iso(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def hashed_view(row: Any) -> dict[str, Any]:
-    """A revision row as the JSON values its hash covers."""
+def _view(row: Any, changes: dict[str, Any], op: dict[str, Any] | None) -> dict[str, Any]:
     return {
         "report_id": row["report_id"],
         "rev": row["rev"],
@@ -49,10 +48,16 @@ def hashed_view(row: Any) -> dict[str, Any]:
         "device_id": row["device_id"],
         "op_id": row["op_id"],
         "action": row["action"],
-        "changes": orjson.loads(row["changes"]),
-        "op": orjson.loads(row["op"]) if row["op"] else None,
+        "changes": changes,
+        "op": op,
         "signature": row["signature"],
     }
+
+
+def hashed_view(row: Any) -> dict[str, Any]:
+    """A stored revision row as the JSON values its hash covers."""
+    changes, op = row_codec.decoded_revision(row)
+    return _view(row, changes, op)
 
 
 def _heads(conn: Connection, wanted: dict[str, int]) -> dict[str, str | None]:
@@ -91,9 +96,10 @@ def backfill(conn: Connection, report_id: str) -> str | None:
 
 def _sealed_hash(row: dict[str, Any], at: str, prev: str | None, op: bytes | None) -> str:
     """``chain.revision_hash(hashed_view(row), prev)``, with the op's canonical bytes given."""
+    # A row not yet written holds its changes and op as JSON values.
     if op is None:
-        op = canonical(orjson.loads(row["op"])) if row["op"] else b"null"
-    view = dict(row, at=at, changes=orjson.loads(row["changes"]), prev=prev)
+        op = b"null" if row["op"] is None else canonical(row["op"])
+    view = dict(row, at=at, prev=prev)
     head = canonical({key: view[key] for key in _BEFORE_OP})
     tail = canonical({key: view[key] for key in _AFTER_OP})
     return hashlib.sha256(head[:-1] + b',"op":' + op + b"," + tail[1:]).hexdigest()

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import orjson
 from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
@@ -27,7 +26,7 @@ from server.infra.bulk import bulk_write
 from server.infra.clock import clock, utcnow
 from server.infra.models import Device, OpRecord
 from server.infra.transactions import is_retryable, write_connection
-from server.reports import evidence_chain, store
+from server.reports import evidence_chain, row_codec, store
 from server.reports.push_checks import Checked, check, envelope, result_of
 from server.reports.signatures import device_key
 from sync import hlc as sync_hlc
@@ -92,11 +91,16 @@ class _Batch:
         # replay of the same op on another process has committed by then.
         op_ids = [c["op_id"] for c in changes]
         rows = self.conn.execute(
-            select(ops_table.c.op_id, ops_table.c.device_id, ops_table.c.result).where(
-                ops_table.c.op_id.in_(op_ids)
-            )
+            select(
+                ops_table.c.op_id, ops_table.c.device_id, ops_table.c.report_id, ops_table.c.result
+            ).where(ops_table.c.op_id.in_(op_ids))
         )
-        return {row.op_id: _Done(row.device_id, orjson.loads(row.result)) for row in rows}
+        return {
+            row.op_id: _Done(
+                row.device_id, row_codec.decode_result(row.result, row.op_id, row.report_id)
+            )
+            for row in rows
+        }
 
     def apply(self, change: dict[str, Any], checked: Checked) -> dict[str, Any]:
         """Evaluate one op against the working states; never raises for bad input."""
@@ -276,15 +280,14 @@ class _Batch:
     def record(self, change: dict[str, Any], result: dict[str, Any]) -> None:
         """Keep the op's result so that a replay returns it unchanged."""
         hlc_sent = change.get("hlc") if isinstance(change.get("hlc"), str) else None
+        report_id = change.get("report_id") if isinstance(change.get("report_id"), str) else None
         self.op_rows.append(
             {
                 "op_id": change["op_id"],
                 "device_id": self.device_id,
-                "report_id": change.get("report_id")
-                if isinstance(change.get("report_id"), str)
-                else None,
+                "report_id": report_id,
                 "sent_hlc": hlc_sent[:96] if hlc_sent else None,
-                "result": orjson.dumps(result).decode(),
+                "result": row_codec.encode_result(result, change["op_id"], report_id),
                 "created_at": self.now,
             }
         )

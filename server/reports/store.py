@@ -21,8 +21,9 @@ from server.detection import entries as person_entries
 from server.detection import index as person_index
 from server.infra.bulk import bulk_write
 from server.infra.models import Conflict, Counter, Report, ReportRevision
-from server.reports import blob_refs, evidence_chain
+from server.reports import blob_refs, evidence_chain, row_codec
 from server.reports import document as documents
+from sync import hlc as sync_hlc
 from sync import signing
 
 reports = Report.__table__
@@ -49,6 +50,25 @@ _ROW_COLUMNS = (
 )
 
 
+#: Where the node (the device id, for a device's op) starts in an HLC string.
+_NODE_AT = sync_hlc.MS_DIGITS + 7
+
+
+def _stamp_key(stamp: dict[str, Any]) -> tuple[Any, ...]:
+    """A stamp as stored: ``[r, h, b]`` when its device is its HLC's node, else ``[r, h, d, b]``."""
+    r, h, d, b = stamp["r"], stamp["h"], stamp["d"], stamp["b"]
+    # The server puts the pushing device's id in the node of an op's HLC
+    # (server.reports.push): the device is then read back from the HLC.
+    if (
+        type(h) is str
+        and type(d) is str
+        and h[_NODE_AT:] == d
+        and h[_NODE_AT - 1 : _NODE_AT] == "-"
+    ):
+        return (r, h, b)
+    return (r, h, d, b)
+
+
 def encode_meta(meta: dict[str, dict[str, Any]]) -> str:
     """Per-unit merge metadata as stored: each distinct stamp once.
 
@@ -68,7 +88,7 @@ def encode_meta(meta: dict[str, dict[str, Any]]) -> str:
         if len(stamp) != 4 or not ("r" in stamp and "h" in stamp and "d" in stamp and "b" in stamp):
             units[unit] = stamp
             continue
-        key = (stamp["r"], stamp["h"], stamp["d"], stamp["b"])
+        key = _stamp_key(stamp)
         i = index.get(key)
         if i is None:
             i = index[key] = len(stamps)
@@ -78,13 +98,21 @@ def encode_meta(meta: dict[str, dict[str, Any]]) -> str:
     return orjson.dumps([stamps, units]).decode()
 
 
+def _stamp(key: list[Any]) -> dict[str, Any]:
+    if len(key) == 3:
+        r, h, b = key
+        return {"r": r, "h": h, "d": h[_NODE_AT:], "b": b}
+    r, h, d, b = key
+    return {"r": r, "h": h, "d": d, "b": b}
+
+
 def decode_meta(text: str) -> dict[str, dict[str, Any]]:
     """The metadata back in ``sync.merge``'s form (also reads the plain form)."""
     data = orjson.loads(text)
     if isinstance(data, dict):
         return data
     stamps, units = data
-    shared = [{"r": r, "h": h, "d": d, "b": b} for r, h, d, b in stamps]
+    shared = [_stamp(key) for key in stamps]
     return {unit: shared[i] if type(i) is int else i for unit, i in units.items()}
 
 
@@ -215,7 +243,7 @@ def save(conn: Connection, states: Iterable[ReportState], now: datetime) -> None
     bulk_write(conn, reports, [v for s, v in zip(dirty, rows, strict=True) if s.is_new])
     bulk_write(conn, reports, [v for s, v in zip(dirty, rows, strict=True) if not s.is_new], "id")
     evidence_chain.seal(conn, dirty)
-    bulk_write(conn, revisions, [r for s in dirty for r in s.revisions])
+    bulk_write(conn, revisions, [row_codec.stored_revision(r) for s in dirty for r in s.revisions])
     bulk_write(conn, conflicts, [c for s in dirty for c in s.conflicts])
     _index_blobs(conn, dirty)
     # After the sequence is taken, on purpose: every writer holds the counter
@@ -252,7 +280,9 @@ def revision_row(
     """A ``report_revisions`` row for the state's current revision.
 
     ``signed`` is the device op behind it, as sent (with its ``signature``
-    when the device signs); ``save`` adds the chain hashes.
+    when the device signs); ``save`` adds the chain hashes.  ``changes``
+    and ``op`` stay JSON values until ``save`` writes them in their stored
+    form (``row_codec``).
     """
     return {
         "report_id": state.id,
@@ -262,7 +292,7 @@ def revision_row(
         "device_id": device_id,
         "op_id": op_id,
         "action": action,
-        "changes": orjson.dumps(changes).decode(),
-        "op": orjson.dumps(signing.signed_part(signed)).decode() if signed else None,
+        "changes": changes,
+        "op": signing.signed_part(signed) if signed else None,
         "signature": signed.get("signature") if signed else None,
     }
