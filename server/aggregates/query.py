@@ -1,10 +1,10 @@
 """HQ aggregates (DESIGN §3): report and person counts grouped, as JSON or CSV.
 
-Counts come from per-day cells (``server.aggregates.rollup``), grouped here in Python
-because ISO weeks, months and the modus lists are not portable SQL; there
-are far fewer cells than reports.  A report with several modus codes
-counts once in each of its modus groups; one with none is in the group
-``null``.
+Counts come from the maintained count tables (``server.aggregates.cells``),
+already summed by the database per key; ISO weeks, months and the modus
+lists are grouped here in Python because they are not portable SQL, over
+a few thousand rows at most.  A report with several modus codes counts
+once in each of its modus groups; one with none is in the group ``null``.
 """
 
 from __future__ import annotations
@@ -16,12 +16,19 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from server.aggregates.rollup import MEASURES, CellFilter, cells
+from server.aggregates.cells import MEASURES, CellFilter, read
 from server.http.params import parse_date
 from server.infra.problems import Problem
 from sync import vocab
 
 GROUPS = ("post", "kind", "week", "month", "destination_country", "modus")
+#: The count-table column behind each grouping that is not a time.
+_KEY_COLUMN = {
+    "post": "post_code",
+    "kind": "kind",
+    "destination_country": "destination_country",
+    "modus": "modus_key",
+}
 FORMATS = ("json", "csv")
 
 
@@ -110,7 +117,11 @@ def _sort_key(key: tuple[Any, ...]) -> tuple[Any, ...]:
 
 def compute(q: AggregateQuery) -> dict[str, Any]:
     """The aggregate rows for ``q`` (JSON shape of DESIGN §3)."""
-    found, source = cells(CellFilter(q.date_from, q.date_to, q.statuses))
+    keys = tuple(_KEY_COLUMN[g] for g in q.group_by if g in _KEY_COLUMN)
+    timed = "week" in q.group_by or "month" in q.group_by
+    found, source = read(
+        CellFilter(date_from=q.date_from, date_to=q.date_to, statuses=q.statuses), keys, timed
+    )
     sums: dict[tuple[Any, ...], dict[str, int]] = {}
     for cell in found:
         for key in _keys(cell, q.group_by):
