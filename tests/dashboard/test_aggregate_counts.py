@@ -14,6 +14,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
 
+from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select, update
@@ -58,10 +59,11 @@ def _period(day: date) -> date:
     return monday if monday.month == day.month else date(day.year, day.month, 1)
 
 
-def recount(world: World) -> dict[str, dict[tuple, tuple]]:
+def recount(world: World | Flask) -> dict[str, dict[tuple, tuple]]:
     """Each count table's expected content, summed in Python from the reports rows."""
     out: dict[str, dict[tuple, list[int]]] = {t.name: defaultdict(lambda: [0] * 9) for t in KEYS}
-    with world.app.app_context():
+    app = world.app if isinstance(world, World) else world
+    with app.app_context():
         rows = db.session.execute(select(reports)).mappings().all()
     for row in rows:
         if row["retracted"]:
@@ -83,10 +85,11 @@ def recount(world: World) -> dict[str, dict[tuple, tuple]]:
     return {name: {k: tuple(v) for k, v in cells.items()} for name, cells in out.items()}
 
 
-def stored(world: World) -> dict[str, dict[tuple, tuple]]:
+def stored(world: World | Flask) -> dict[str, dict[tuple, tuple]]:
     """Each count table's content as maintained."""
     out = {}
-    with world.app.app_context():
+    app = world.app if isinstance(world, World) else world
+    with app.app_context():
         for table, keys in KEYS.items():
             rows = db.session.execute(select(table)).mappings().all()
             out[table.name] = {
