@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Table, func, select
-from sqlalchemy.engine import Connection
+from sqlalchemy import BigInteger, Table, cast, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from server.aggregates.models import (
@@ -97,62 +96,56 @@ def _table_for(keys: frozenset[str]) -> Table:
     return cells_t
 
 
+@dataclass(frozen=True, kw_only=True)
+class Cells:
+    """Summed cells: key ``columns`` (``day`` first when timed), each row then the MEASURES."""
+
+    columns: tuple[str, ...]
+    rows: list[tuple[Any, ...]]
+
+
 def _select(
     table: Table, keys: tuple[str, ...], timed: bool, where: list[ColumnElement[bool]]
 ) -> Any:
-    """Summed measures of ``table``'s rows matching ``where``, grouped by the keys (and time)."""
-    time = table.c.day if table is cells_t else table.c.period
-    groups = ([time.label("day")] if timed else []) + [table.c[k] for k in keys]
-    sums = [func.sum(table.c[m]).label(m) for m in MEASURES]
+    """Summed measures of ``table``'s rows matching ``where``, grouped by the keys (and period).
+
+    Every table has the period of its rows: days of one period share their
+    ISO week and month, so a timed request sums per period in SQL.
+    """
+    groups = ([table.c.period] if timed else []) + [table.c[k] for k in keys]
+    # PostgreSQL sums bigints as numeric (Decimal in Python): cast back.
+    sums = [cast(func.sum(table.c[m]), BigInteger) for m in MEASURES]
     query = select(*groups, *sums).where(*where)
     return query.group_by(*groups) if groups else query
 
 
-def _cell(row: Any) -> dict[str, Any] | None:
-    """A result row as a cell dict; None for an empty sum (no rows matched)."""
-    cell = dict(row._mapping)
-    if not cell["reports"]:
-        return None
-    if "day" in cell and cell["day"] == NO_DAY:
-        cell["day"] = None
-    if "destination_country" in cell:
-        cell["destination_country"] = cell["destination_country"] or None
-    for name in MEASURES:
-        cell[name] = int(cell[name])
-    return cell
-
-
-def _rows(conn: Connection, query: Any) -> list[dict[str, Any]]:
-    """The non-empty cells a query returns."""
-    return [c for c in map(_cell, conn.execute(query)) if c is not None]
-
-
-def read(
-    f: CellFilter, keys: tuple[str, ...], timed: bool
-) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Cells matching ``f`` summed per ``keys`` (and per day or period when ``timed``).
+def read(f: CellFilter, keys: tuple[str, ...], timed: bool) -> tuple[Cells, dict[str, Any]]:
+    """Cells matching ``f`` summed per ``keys`` (and per period when ``timed``).
 
     ``keys`` are count-table columns (post_code, kind, destination_country,
-    modus_key).  A timed cell's ``day`` lies in the ISO week and month of
-    every day it sums.  Also returns what was read, for the answer's ``source``.
+    modus_key); a timed row's ``day`` is the first day of a period, in the
+    ISO week and month of every day it sums.  Also returns what was read,
+    for the answer's ``source``.
     """
     table = _table_for(frozenset(keys))
     plan = split(f) if table is not cells_t else Split(periods=None, edges=())
+    rows: list[tuple[Any, ...]] = []
     with read_snapshot() as conn:
-        out: list[dict[str, Any]] = []
         if table is cells_t:
             where = _range(cells_t.c.day, f.date_from, f.date_to, f)
-            out += _rows(conn, _select(cells_t, keys, timed, where))
+            rows += conn.execute(_select(cells_t, keys, timed, where)).all()
         if plan.periods is not None:
             first, end = plan.periods
             where = _range(table.c.period, first, None, f)
             if end is not None:
                 where.append(table.c.period < end)
-            out += _rows(conn, _select(table, keys, timed, where))
+            rows += conn.execute(_select(table, keys, timed, where)).all()
         for lo, hi in plan.edges:
-            out += _rows(conn, _select(cells_t, keys, timed, _range(cells_t.c.day, lo, hi, f)))
+            where = _range(cells_t.c.day, lo, hi, f)
+            rows += conn.execute(_select(cells_t, keys, timed, where)).all()
     edge_days = sum((hi - lo).days + 1 for lo, hi in plan.edges)
-    return out, {"table": table.name, "edge_days": edge_days}
+    columns = (("day",) if timed else ()) + keys
+    return Cells(columns=columns, rows=rows), {"table": table.name, "edge_days": edge_days}
 
 
 def _range(column: Any, lo: date | None, hi: date | None, f: CellFilter) -> list[Any]:

@@ -46,6 +46,7 @@ KEYS = {
         "review_status",
         "destination_country",
         "modus_key",
+        "period",  # not part of the key, but always the day's period
     ),
     AggregatePostPeriod.__table__: ("period", "review_status", "post_code", "kind"),
     AggregatePlacePeriod.__table__: ("period", "review_status", "destination_country", "modus_key"),

@@ -59,6 +59,9 @@ TABLES = {
     'aggregate_post_periods': ('period', 'review_status', 'post_code', 'kind'),
     'aggregate_place_periods': ('period', 'review_status', 'destination_country', 'modus_key'),
 }
+#: Columns stored beside a table's key, set when its cell is created: the
+#: day cells carry their period, so a reader can sum days into periods.
+EXTRA = {'aggregate_cells': ('period',)}
 _WIDTH = {'post_code': 16, 'kind': 32, 'review_status': 16, 'destination_country': 2,
           'modus_key': 200}
 
@@ -81,8 +84,9 @@ def _counted(dialect, r):
 def _upsert_row(dialect, table, r):
     """Add one report's counts (row alias ``r``) to its cell of ``table``."""
     keys = TABLES[table]
-    columns = ', '.join((*keys, 'reports', *MEASURES))
-    values = ', '.join((*(_key(dialect, k, r) for k in keys), '1',
+    extra = EXTRA.get(table, ())
+    columns = ', '.join((*keys, *extra, 'reports', *MEASURES))
+    values = ', '.join((*(_key(dialect, k, r) for k in (*keys, *extra)), '1',
                         *(f'coalesce({r}.{m}, 0)' for m in MEASURES)))
     sets = ', '.join(f'{c} = {table}.{c} + excluded.{c}' for c in ('reports', *MEASURES))
     return (f'INSERT INTO {table} ({columns}) SELECT {values} WHERE {_counted(dialect, r)} '
@@ -103,8 +107,9 @@ def _subtract_row(dialect, table, r):
 def _grouped(dialect, table, source, r):
     """``SELECT`` of the cells of ``table`` summed from the rows of ``source``."""
     keys = TABLES[table]
-    select = ', '.join((*(_key(dialect, k, r) for k in keys), 'count(*)',
-                        *(f'sum(coalesce({r}.{m}, 0))' for m in MEASURES)))
+    select = ', '.join((*(_key(dialect, k, r) for k in keys),
+                        *(f'min({_key(dialect, k, r)})' for k in EXTRA.get(table, ())),
+                        'count(*)', *(f'sum(coalesce({r}.{m}, 0))' for m in MEASURES)))
     group = ', '.join(str(i + 1) for i in range(len(keys)))
     return (f'SELECT {select} FROM {source} {r} WHERE {_counted(dialect, r)} '
             f'GROUP BY {group}')
@@ -112,7 +117,7 @@ def _grouped(dialect, table, source, r):
 
 def _add_grouped(dialect, table, source, r):
     keys = TABLES[table]
-    columns = ', '.join((*keys, 'reports', *MEASURES))
+    columns = ', '.join((*keys, *EXTRA.get(table, ()), 'reports', *MEASURES))
     sets = ', '.join(f'{c} = {table}.{c} + excluded.{c}' for c in ('reports', *MEASURES))
     return (f'INSERT INTO {table} ({columns}) {_grouped(dialect, table, source, r)} '
             f'ON CONFLICT ({", ".join(keys)}) DO UPDATE SET {sets};')
@@ -173,7 +178,7 @@ def upgrade():
     for table, keys in TABLES.items():
         op.create_table(
             table,
-            *(_key_column(k) for k in keys),
+            *(_key_column(k) for k in (*keys, *EXTRA.get(table, ()))),
             sa.Column('reports', sa.BigInteger(), nullable=False),
             *(sa.Column(m, sa.BigInteger(), nullable=False) for m in MEASURES),
             sa.PrimaryKeyConstraint(*keys, name=f'pk_{table}'),
@@ -183,8 +188,7 @@ def upgrade():
     # is one transaction, on SQLite the server's migration lock keeps
     # writers out, so no report changes in between.
     for table in TABLES:
-        keys = TABLES[table]
-        columns = ', '.join((*keys, 'reports', *MEASURES))
+        columns = ', '.join((*TABLES[table], *EXTRA.get(table, ()), 'reports', *MEASURES))
         op.execute(f'INSERT INTO {table} ({columns}) {_grouped(dialect, table, "reports", "r")}')
     triggers = _sqlite_triggers() if dialect == 'sqlite' else _postgres_triggers()
     for statement in triggers:
