@@ -1,4 +1,4 @@
-"""Aggregates over many reports: counted live, served from the roll-up, and after edits.
+"""Aggregates over many pushed reports, from the maintained counts, and after edits.
 
 Each time is also given as a ratio to inserting the same documents into a
 bare SQLite table (one transaction), measured on the same machine.
@@ -15,14 +15,12 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 from bench.records import report_fields
 from server import create_app
 from server.aggregates.query import compute, parse_query
-from server.aggregates.rollup_writer import roll_up
 from server.infra.db import db, upgrade_schema
 from sync.hlc import tick
 from tests.world import World
@@ -54,7 +52,7 @@ def _timed(app: Any, repeat: int = 5) -> float:
 
 
 def run(total: int = 20_000, batch: int = 500) -> dict[str, Any]:
-    """Push ``total`` reports, then time the aggregates three ways."""
+    """Push ``total`` reports, then time the aggregates before and after edits."""
     rng = random.Random(7)
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
@@ -74,11 +72,6 @@ def run(total: int = 20_000, batch: int = 500) -> dict[str, Any]:
             dev.push(*changes)
         raw_s = _raw_insert_s(docs, Path(tmp) / "raw.sqlite3")
         live_s = _timed(app)
-        with app.app_context():
-            t0 = time.perf_counter()
-            roll_up(today=date(2027, 1, 4))
-            rollup_s = time.perf_counter() - t0
-        rolled_s = _timed(app)
         for report_id in rng.sample(ids, total // 100):
             dev.push(
                 dev.op(
@@ -96,9 +89,6 @@ def run(total: int = 20_000, batch: int = 500) -> dict[str, Any]:
         "raw_sqlite_insert_s": round(raw_s, 4),
         "live_s": round(live_s, 4),
         "live_x_raw": round(live_s / raw_s, 2),
-        "rollup_job_s": round(rollup_s, 4),
-        "from_rollup_s": round(rolled_s, 4),
-        "from_rollup_x_raw": round(rolled_s / raw_s, 2),
         "after_1pct_edits_s": round(dirty_s, 4),
         "after_1pct_edits_x_raw": round(dirty_s / raw_s, 2),
     }

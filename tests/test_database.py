@@ -15,7 +15,6 @@ from sqlalchemy import create_engine, func, insert, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from server import create_app
-from server.aggregates.rollup_writer import roll_up
 from server.infra.bulk import bulk_write
 from server.infra.db import db, insert_if_absent, upgrade_schema
 from server.infra.models import Counter, JobRun, Post
@@ -247,17 +246,6 @@ def test_a_write_inside_a_write_is_refused_and_nothing_is_stored(app: Flask) -> 
         with write_connection() as conn:
             conn.execute(insert(posts).values(code="DUM", name="Dumai", tz="UTC", created_at=now))
         assert _post_count() == before + 1
-
-
-def test_the_roll_up_writes_through_the_gate(app: Flask) -> None:
-    """The roll-up's snapshot write is a gated write like any other."""
-    with app.app_context():
-        with read_snapshot() as conn:
-            before = conn.execute(select(counters).order_by(counters.c.name)).all()
-        with pytest.raises(NestedWrite), write_connection():
-            roll_up()
-        with read_snapshot() as conn:
-            assert conn.execute(select(counters).order_by(counters.c.name)).all() == before
 
 
 def test_write_session_refuses_changes_made_before_it(app: Flask) -> None:

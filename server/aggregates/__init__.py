@@ -1,1 +1,1 @@
-"""HQ aggregates: the query, the roll-up (read and write), the charts."""
+"""HQ aggregates: the query, the maintained count tables and reading them, the charts."""

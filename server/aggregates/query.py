@@ -1,27 +1,35 @@
 """HQ aggregates (DESIGN §3): report and person counts grouped, as JSON or CSV.
 
-Counts come from per-day cells (``server.aggregates.rollup``), grouped here in Python
-because ISO weeks, months and the modus lists are not portable SQL; there
-are far fewer cells than reports.  A report with several modus codes
-counts once in each of its modus groups; one with none is in the group
-``null``.
+Counts come from the maintained count tables (``server.aggregates.cells``),
+already summed by the database per key; ISO weeks, months and the modus
+lists are grouped here in Python because they are not portable SQL, over
+a few thousand rows at most.  A report with several modus codes counts
+once in each of its modus groups; one with none is in the group ``null``.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from server.aggregates.rollup import MEASURES, CellFilter, cells
+from server.aggregates.cells import MEASURES, CellFilter, Cells, read
+from server.aggregates.models import NO_DAY
 from server.http.params import parse_date
 from server.infra.problems import Problem
 from sync import vocab
 
 GROUPS = ("post", "kind", "week", "month", "destination_country", "modus")
+#: The count-table column behind each grouping that is not a time.
+_KEY_COLUMN = {
+    "post": "post_code",
+    "kind": "kind",
+    "destination_country": "destination_country",
+    "modus": "modus_key",
+}
 FORMATS = ("json", "csv")
 
 
@@ -79,27 +87,55 @@ def iso_week(day: date | None) -> str | None:
     return f"{year}-W{week:02d}"
 
 
-def _values(cell: dict[str, Any], group: str) -> list[Any]:
-    """The group values a cell belongs to for one grouping (several for modus)."""
-    if group == "post":
-        return [cell["post_code"]]
-    if group == "kind":
-        return [cell["kind"]]
-    if group == "week":
-        return [iso_week(cell["day"])]
-    if group == "month":
-        return [cell["day"].strftime("%Y-%m") if cell["day"] else None]
-    if group == "destination_country":
-        return [cell["destination_country"]]
-    return cell["modus_key"].split(",") if cell["modus_key"] else [None]
+def _label(day: date | None, group: str) -> str | None:
+    """The week or month label of a day (None for a report without a day)."""
+    if day is None or day == NO_DAY:
+        return None
+    return iso_week(day) if group == "week" else day.strftime("%Y-%m")
 
 
-def _keys(cell: dict[str, Any], group_by: tuple[str, ...]) -> list[tuple[Any, ...]]:
-    """Every group key a cell counts in."""
-    keys: list[tuple[Any, ...]] = [()]
-    for group in group_by:
-        keys = [key + (value,) for key in keys for value in _values(cell, group)]
-    return keys
+def _labeller(group: str) -> Callable[[Any], list[Any]]:
+    """The group values of a stored key value for one grouping (several for modus), memoised.
+
+    Rows repeat the same few hundred days, posts and modus sets: each is
+    turned into labels once per request.
+    """
+    cache: dict[Any, list[Any]] = {}
+
+    def values(raw: Any) -> list[Any]:
+        got = cache.get(raw)
+        if got is None:
+            if group in ("week", "month"):
+                got = [_label(raw, group)]
+            elif group == "modus":
+                got = raw.split(",") if raw else [None]
+            else:
+                got = [raw or None]
+            cache[raw] = got
+        return got
+
+    return values
+
+
+def _sums(found: Cells, group_by: tuple[str, ...]) -> dict[tuple[Any, ...], list[int]]:
+    """The measures of every group key, summed over the cells."""
+    plan = [(found.columns.index(_KEY_COLUMN.get(g, "day")), _labeller(g)) for g in group_by]
+    first = len(found.columns)  # the measures follow the key columns
+    sums: dict[tuple[Any, ...], list[int]] = {}
+    for row in found.rows:
+        if not row[first]:
+            continue  # the empty sum of a request that matched nothing
+        keys: list[tuple[Any, ...]] = [()]
+        for index, values in plan:
+            keys = [key + (value,) for key in keys for value in values(row[index])]
+        for key in keys:
+            total = sums.get(key)
+            if total is None:
+                sums[key] = [int(v) for v in row[first:]]
+            else:
+                for i, v in enumerate(row[first:]):
+                    total[i] += v
+    return sums
 
 
 def _sort_key(key: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -110,18 +146,16 @@ def _sort_key(key: tuple[Any, ...]) -> tuple[Any, ...]:
 
 def compute(q: AggregateQuery) -> dict[str, Any]:
     """The aggregate rows for ``q`` (JSON shape of DESIGN §3)."""
-    found, source = cells(CellFilter(q.date_from, q.date_to, q.statuses))
-    sums: dict[tuple[Any, ...], dict[str, int]] = {}
-    for cell in found:
-        for key in _keys(cell, q.group_by):
-            total = sums.setdefault(key, dict.fromkeys(MEASURES, 0))
-            for name in MEASURES:
-                total[name] += cell[name]
+    keys = tuple(_KEY_COLUMN[g] for g in q.group_by if g in _KEY_COLUMN)
+    timed = "week" in q.group_by or "month" in q.group_by
+    found, source = read(
+        CellFilter(date_from=q.date_from, date_to=q.date_to, statuses=q.statuses), keys, timed
+    )
+    sums = _sums(found, q.group_by)
     rows = []
     for key in sorted(sums, key=_sort_key):
         row: dict[str, Any] = dict(zip(q.group_by, key, strict=True))
-        for name in MEASURES:
-            value = sums[key][name]
+        for name, value in zip(MEASURES, sums[key], strict=True):
             # Small counts could identify people (a village, one minor):
             # below k they are blanked, never rounded or shifted.
             row[name] = None if q.min_count and value < q.min_count else value

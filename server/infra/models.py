@@ -286,42 +286,6 @@ class JobRun(db.Model):
     last_error: Mapped[str | None] = mapped_column(String(500))
 
 
-class AggregateRollup(db.Model):
-    """Report counts per day and grouping key, as of the last roll-up (aggregates.rollup)."""
-
-    __tablename__ = "aggregate_rollup"
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    day: Mapped[date] = mapped_column(Date)
-    post_code: Mapped[str] = mapped_column(String(16))
-    kind: Mapped[str] = mapped_column(String(32))
-    review_status: Mapped[str] = mapped_column(String(16))
-    destination_country: Mapped[str] = mapped_column(String(2))
-    modus_key: Mapped[str] = mapped_column(String(200))
-    reports: Mapped[int] = mapped_column(Integer)
-    persons: Mapped[int] = mapped_column(Integer)
-    victims: Mapped[int] = mapped_column(Integer)
-    victims_minor: Mapped[int] = mapped_column(Integer)
-    victims_female: Mapped[int] = mapped_column(Integer)
-    suspects: Mapped[int] = mapped_column(Integer)
-    witnesses: Mapped[int] = mapped_column(Integer)
-    foreign_nationals: Mapped[int] = mapped_column(Integer)
-    applicants: Mapped[int] = mapped_column(Integer)
-
-    __table_args__ = (Index("ix_aggregate_rollup_day", "day"),)
-
-
-class AggregateRollupMember(db.Model):
-    """The day each report was counted under by the last roll-up.
-
-    A report that changes (or is purged) after the roll-up makes both its
-    new day and this one stale, so the aggregates count those days live.
-    """
-
-    __tablename__ = "aggregate_rollup_members"
-    report_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    day: Mapped[date | None] = mapped_column(Date)
-
-
 class EvidenceKey(db.Model):
     """A key the server signs checkpoints with; a retired key keeps only its public half."""
 

@@ -138,7 +138,7 @@ def read_snapshot() -> Iterator[Connection]:
     SQLite's deferred transaction takes its WAL snapshot at the first read
     and keeps it; PostgreSQL's default READ COMMITTED would give each
     statement a newer one (a read made of several queries, such as a pull
-    page or the aggregates' watermark, roll-up and live rows, must not see
+    page or the aggregates' whole periods and edge days, must not see
     a commit land between them), so REPEATABLE READ is asked for there
     (read-only transactions never fail to serialise).  Keep it short: on
     SQLite, while it lasts, the WAL cannot start over (server.infra.wal).

@@ -11,13 +11,11 @@ from server.jobs import (
     evidence_checkpoint,
     prune_ops,
     review_sla,
-    rollup,
     silent_devices,
 )
 from server.jobs.registry import Job, Registry
 
 JOBS: tuple[Job, ...] = (
-    rollup.JOB,
     blob_cleanup.JOB,
     prune_ops.JOB,
     review_sla.JOB,

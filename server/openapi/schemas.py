@@ -258,10 +258,10 @@ class AggregateRowSchema(Schema):
 
 
 class AggregateSourceSchema(Schema):
-    """Where the counts came from: roll-up cells up to a day, the rest live."""
+    """Which maintained count table answered, and how many edge days came from day cells."""
 
-    rolled_until = fields.String(required=True, allow_none=True, metadata={"format": "date"})
-    stale_days = fields.Integer(required=True)
+    table = fields.String(required=True)
+    edge_days = fields.Integer(required=True)
 
 
 class AggregatesSchema(Schema):

@@ -8,8 +8,7 @@ Removals (a report leaving a post's scope) are pull entries.  One pruned
 after ``PATROLI_REMOVAL_RETENTION_DAYS`` raises the ``floor`` counter to
 its sequence value: a device whose cursor is below the floor may have
 missed it, so its pull answers 410 ``cursor-expired`` and it downloads its
-scope again from the start, keeping its unsent edits.  A removal still
-counted by the aggregates' roll-up (above its watermark) is kept.
+scope again from the start, keeping its unsent edits.
 """
 
 from __future__ import annotations
@@ -57,7 +56,7 @@ def _counter(conn: Connection, name: str) -> int:
 
 def prune_removals(conn: Connection, before: datetime) -> dict[str, Any]:
     """Delete removals older than ``before`` and raise the pull floor past them."""
-    prunable = and_(removals.c.at < before, removals.c.seq <= _counter(conn, "rollup_seq"))
+    prunable = removals.c.at < before
     top = conn.execute(select(func.max(removals.c.seq)).where(prunable)).scalar()
     floor = _counter(conn, "floor")
     if top is None:

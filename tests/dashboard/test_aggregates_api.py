@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from server.aggregates.rollup_writer import roll_up
 from tests.world import World, incident
 
 MEASURES = (
@@ -159,18 +158,9 @@ def test_status_and_date_filters(world: World, corpus: dict) -> None:
     )
 
 
-def test_roll_up_serves_closed_days_and_is_never_stale(world: World, corpus: dict) -> None:
-    """After a roll-up, moving, retracting, editing and adding reports still count exactly."""
-    groupings = (["post", "week"], ["modus"], ["month", "destination_country"])
-    with world.app.app_context():
-        summary = roll_up(today=date(2027, 1, 4))
-    assert summary["rows"] > 0
-    for g in groupings:
-        assert _actual(world, group_by=",".join(g)) == expected_rows(corpus, g)
-    body = world.client.get(
-        "/api/v1/aggregates?group_by=post", headers=world.token("hq.1")
-    ).get_json()
-    assert body["source"]["rolled_until"] == "2027-01-04" and body["source"]["stale_days"] == 0
+def test_counts_are_never_stale(world: World, corpus: dict) -> None:
+    """Moving, retracting, editing and adding reports count at once, in every table."""
+    groupings = (["post", "week"], ["modus"], ["month", "destination_country"], ["post", "modus"])
     ids = [k for k, v in corpus.items() if not v[1].get("retracted")]
     nnk = world.devices["ofc.nnk.1"]
     mine = [i for i in ids if corpus[i][0] == "NNK"]
@@ -184,6 +174,8 @@ def test_roll_up_serves_closed_days_and_is_never_stale(world: World, corpus: dic
             "destination_country": "SA",
         },
     }
+    for g in groupings:
+        assert _actual(world, group_by=",".join(g)) == expected_rows(corpus, g)
     for report_id, fields in changes.items():
         base = world.report(report_id)["report"]["rev"]
         (result,) = nnk.push(nnk.op(report_id, fields, base_rev=base))
@@ -202,11 +194,36 @@ def test_roll_up_serves_closed_days_and_is_never_stale(world: World, corpus: dic
     )
     for g in groupings:
         assert _actual(world, group_by=",".join(g)) == expected_rows(corpus, g)
-    with world.app.app_context():
-        again = roll_up(today=date(2027, 1, 4))
-    assert again["stale_days"] >= 4
-    for g in groupings:
-        assert _actual(world, group_by=",".join(g)) == expected_rows(corpus, g)
+
+
+# Ranges that start and end inside periods, on their edges, inside one
+# period, across a month that splits an ISO week (2026-10-26..11-01).
+RANGES = [
+    ("2026-10-15", "2026-11-05"),
+    ("2026-10-26", "2026-11-01"),
+    ("2026-10-28", "2026-10-30"),
+    ("2026-10-31", "2026-11-02"),
+    ("2026-11-01", "2026-11-30"),
+    ("2026-10-02", None),
+    (None, "2026-11-17"),
+]
+
+
+@pytest.mark.parametrize(("first", "last"), RANGES)
+def test_date_ranges_are_exact_in_every_table(
+    world: World, corpus: dict, first: str | None, last: str | None
+) -> None:
+    """Whole periods and edge days add up to the range, whichever table answers."""
+    inside = {
+        k: v
+        for k, v in corpus.items()
+        if (first is None or first <= v[1]["occurred_at"][:10])
+        and (last is None or v[1]["occurred_at"][:10] <= last)
+    }
+    params = {k: v for k, v in (("from", first), ("to", last)) if v}
+    for g in (["week"], ["month", "post"], ["modus"], ["kind", "destination_country"], []):
+        actual = _actual(world, group_by=",".join(g), **params)
+        assert actual == expected_rows(inside, g), (g, first, last)
 
 
 def test_min_count_blanks_small_counts(world: World, corpus: dict) -> None:

@@ -11,11 +11,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select, update
+from sqlalchemy import update
 
 from server.infra.clock import utcnow
 from server.infra.db import db
-from server.infra.models import AggregateRollup, Device, Report
+from server.infra.models import Device, Report
 from server.infra.transactions import write_connection
 from server.jobs.catalog import default_registry
 from server.jobs.registry import Job, Registry
@@ -24,7 +24,7 @@ from tests.world import World
 
 def test_jobs_are_registered() -> None:
     """Every dashboard job can be run by name (patroli jobs run NAME)."""
-    assert {"aggregate-rollup", "silent-devices", "review-sla", "prune-ops"} <= set(
+    assert {"silent-devices", "review-sla", "prune-ops"} <= set(
         default_registry().names()
     )
 
@@ -84,25 +84,6 @@ def test_review_sla_job_logs_overdue_reports(
     assert summary == {"overdue": 1, "by_post": {"NNK": 1}}
     text = "\n".join(r.getMessage() for r in caplog.records)
     assert old in text and fresh not in text and decided not in text
-
-
-def test_aggregate_rollup_job_fills_summary_table(app: Flask, world: World) -> None:
-    """The roll-up job stores closed days' cells and the API still answers the same."""
-    dev = world.devices["ofc.nnk.1"]
-    dev.create()
-    dev.create()
-    before = world.client.get(
-        "/api/v1/aggregates?group_by=week", headers=world.token("hq.1")
-    ).get_json()["rows"]
-    summary = default_registry().run(app, "aggregate-rollup", force=True)
-    assert summary["rows"] == 1
-    with app.app_context():
-        rows = db.session.execute(select(func.sum(AggregateRollup.reports))).scalar()
-    assert rows == 2
-    after = world.client.get(
-        "/api/v1/aggregates?group_by=week", headers=world.token("hq.1")
-    ).get_json()
-    assert after["rows"] == before and after["source"]["rolled_until"] is not None
 
 
 def _probe(
