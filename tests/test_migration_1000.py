@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+from alembic.script import ScriptDirectory
 from flask import Flask
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import func, select, text
@@ -89,7 +90,8 @@ def test_rows_are_rewritten_short_and_read_back_the_same(app: Flask, world: Worl
     history = world.report(rid)["history"]
 
     with app.app_context():
-        downgrade(directory=MIGRATIONS_DIR, revision="0600")
+        before = ScriptDirectory(MIGRATIONS_DIR).get_revision("1000").down_revision
+        downgrade(directory=MIGRATIONS_DIR, revision=before)
     try:
         full = _stored(app)
         for row in full["revisions"]:
