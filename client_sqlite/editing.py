@@ -9,10 +9,10 @@ one transaction: there is no moment where one exists without the other.
 from __future__ import annotations
 
 import sqlite3
-import uuid
 from typing import Any
 
 import orjson
+import uuid6
 
 from client_sqlite.store import Store, listing_columns, now_iso
 from sync import document, report_schema
@@ -65,7 +65,7 @@ def create(store: Store, kind: str, fields: dict[str, Any], report_id: str | Non
     """Record a new report offline; return its client-generated id."""
     doc = new_document(kind, fields)
     fields = _wire_fields(kind, fields)
-    report_id = report_id or str(uuid.uuid4())
+    report_id = report_id or str(uuid6.uuid7())
     post = store.device()["post"]
     if post:
         doc.setdefault("post", post)
@@ -149,5 +149,5 @@ def _enqueue(
     c.execute(
         "INSERT INTO outbox (op_id, report_id, base_rev, hlc, fields, created_at) "
         "VALUES (?, ?, ?, ?, ?, ?)",
-        (str(uuid.uuid4()), report_id, base_rev, hlc, orjson.dumps(fields).decode(), now_iso()),
+        (str(uuid6.uuid7()), report_id, base_rev, hlc, orjson.dumps(fields).decode(), now_iso()),
     )

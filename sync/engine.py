@@ -11,12 +11,12 @@ together with its cursor or not at all.
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import orjson
+import uuid6
 
 from sync import blob_upload
 from sync.hlc import now_ms
@@ -238,7 +238,7 @@ class SyncEngine:
             if not ops:
                 return
             self.store.mark_in_flight([op["op_id"] for op in ops])
-            batch = {"batch_id": str(uuid.uuid4()), "changes": ops}
+            batch = {"batch_id": str(uuid6.uuid7()), "changes": ops}
             try:
                 answer = self.transport.push(batch)
             except PayloadTooLarge:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+import uuid6
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.security import generate_password_hash
@@ -21,8 +21,8 @@ PASSWORD_HASH = generate_password_hash(PASSWORD)
 
 
 def new_id() -> str:
-    """A fresh UUID string."""
-    return str(uuid.uuid4())
+    """A fresh UUID string (time-ordered, as the reference clients mint them)."""
+    return str(uuid6.uuid7())
 
 
 def incident(**overrides: Any) -> dict[str, Any]:
