@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from client_sqlite.acknowledged import applied_documents
 from client_sqlite.connection import Transactions, open_database
 from client_sqlite.encryption import seal_plain_blobs
 from client_sqlite.migrations import migrate
@@ -21,6 +22,14 @@ from sync import document, signing
 from sync.hlc import HLC, now_ms, parse_server_time, receive, tick
 from sync.units import MAP_FIELDS, apply_units, expand
 
+_UPSERT_ACKED = (
+    "INSERT INTO reports (id, doc, acked, acked_rev, kind, title, occurred_at, "
+    "review_status, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (id) DO UPDATE SET doc=excluded.doc, acked=excluded.acked, "
+    "acked_rev=excluded.acked_rev, kind=excluded.kind, title=excluded.title, "
+    "occurred_at=excluded.occurred_at, review_status=excluded.review_status, "
+    "updated_at=excluded.updated_at"
+)
 MOVED_AWAY = {"report_id": ["the report moved out of your post's scope"]}
 
 
@@ -174,7 +183,11 @@ class Store:
             )
 
     def apply_push_results(self, results: list[dict[str, Any]]) -> None:
-        """Drop delivered ops; keep rejected ones with the server's reasons."""
+        """Drop delivered ops; keep rejected ones with the server's reasons.
+
+        An applied op's result carries what the device needs to hold the
+        server's document without pulling it back (client_sqlite.acknowledged).
+        """
         done, rejected, conflicts = [], [], []
         for r in results:
             if r.get("status") == "rejected":
@@ -186,9 +199,11 @@ class Store:
                         (c["id"], r["report_id"], c["field"], orjson.dumps(c).decode())
                     )
         with self.atomic() as c:
+            acked = applied_documents(c, results)
             c.executemany("DELETE FROM outbox WHERE op_id=?", done)
             c.executemany("UPDATE outbox SET state='rejected', errors=? WHERE op_id=?", rejected)
             c.executemany("INSERT OR REPLACE INTO conflicts VALUES (?, ?, ?, ?)", conflicts)
+            c.executemany(_UPSERT_ACKED, self._acked_rows(c, list(acked.values()), now_iso()))
 
     def reject_locally(self, op_id: str, errors: dict[str, list[str]]) -> None:
         """Mark one op rejected without asking the server."""
@@ -229,38 +244,35 @@ class Store:
 
     def apply_pull_page(self, changes: list[dict[str, Any]], cursor: str) -> None:
         """Take the server's documents as acknowledged state, with local edits on top."""
-        now = now_iso()
         with self.atomic() as c:
             reports = [ch for ch in changes if "report" in ch]
-            ids = [ch["report"]["id"] for ch in reports]
-            with_ops = self._reports_with_ops(c, ids)
-            rows, conflict_rows = [], []
-            for ch in reports:
-                doc = document.full(ch["report"])
-                acked = orjson.dumps(doc).decode()
-                local = acked
-                if doc["id"] in with_ops:
-                    local = orjson.dumps(document.full(self._on_top(c, doc))).decode()
-                rows.append((doc["id"], local, acked, doc["rev"], *listing_columns(doc), now))
-                conflict_rows += [
-                    (x["id"], doc["id"], x["field"], orjson.dumps(x).decode())
-                    for x in ch.get("open_conflicts") or []
-                ]
-            c.executemany("DELETE FROM conflicts WHERE report_id=?", [(i,) for i in ids])
-            c.executemany(
-                "INSERT INTO reports (id, doc, acked, acked_rev, kind, title, occurred_at, "
-                "review_status, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (id) DO UPDATE SET doc=excluded.doc, acked=excluded.acked, "
-                "acked_rev=excluded.acked_rev, kind=excluded.kind, title=excluded.title, "
-                "occurred_at=excluded.occurred_at, review_status=excluded.review_status, "
-                "updated_at=excluded.updated_at",
-                rows,
-            )
+            docs = [document.full(ch["report"]) for ch in reports]
+            conflict_rows = [
+                (x["id"], doc["id"], x["field"], orjson.dumps(x).decode())
+                for ch, doc in zip(reports, docs, strict=True)
+                for x in ch.get("open_conflicts") or []
+            ]
+            c.executemany("DELETE FROM conflicts WHERE report_id=?", [(d["id"],) for d in docs])
+            c.executemany(_UPSERT_ACKED, self._acked_rows(c, docs, now_iso()))
             c.executemany("INSERT OR REPLACE INTO conflicts VALUES (?, ?, ?, ?)", conflict_rows)
             for ch in changes:
                 if ch.get("removed"):
                     self._drop(c, ch["report_id"])
             c.execute("UPDATE device SET cursor=? WHERE id=1", (cursor,))
+
+    def _acked_rows(
+        self, c: sqlite3.Connection, docs: list[dict[str, Any]], now: str
+    ) -> list[tuple[Any, ...]]:
+        """``reports`` rows for server documents (full), with unsent local edits on top."""
+        with_ops = self._reports_with_ops(c, [doc["id"] for doc in docs])
+        rows = []
+        for doc in docs:
+            acked = orjson.dumps(doc).decode()
+            local = acked
+            if doc["id"] in with_ops:
+                local = orjson.dumps(document.full(self._on_top(c, doc))).decode()
+            rows.append((doc["id"], local, acked, doc["rev"], *listing_columns(doc), now))
+        return rows
 
     @staticmethod
     def _reports_with_ops(c: sqlite3.Connection, ids: list[str]) -> set[str]:

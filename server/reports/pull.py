@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.engine import Connection
 
 from server.infra.clock import utcnow
@@ -111,8 +111,19 @@ def conflict_wire(row: Any) -> dict[str, Any]:
     }
 
 
-def pull(conn: Connection, posts: set[str] | None, cursor: str | None, limit: int) -> bytes:
-    """The pull answer as JSON bytes for a caller who sees ``posts`` (None = all)."""
+def pull(
+    conn: Connection,
+    posts: set[str] | None,
+    cursor: str | None,
+    limit: int,
+    skip_echo_of: str | None = None,
+) -> bytes:
+    """The pull answer as JSON bytes for a caller who sees ``posts`` (None = all).
+
+    With ``skip_echo_of`` (a device id), a report whose latest change is
+    that device's own op applied cleanly is left out: the device built the
+    same document from the op and its push result (``server_fields``).
+    """
     since = decode_cursor(cursor)
     floor, top = _counter(conn, "floor"), _counter(conn, "seq")
     if since and (since < floor or since > top):
@@ -140,6 +151,16 @@ def pull(conn: Connection, posts: set[str] | None, cursor: str | None, limit: in
         .order_by(removals.c.seq)
         .limit(limit + 1)
     )
+    if skip_echo_of is not None:
+        # echo_seq is set together with echo_device_id and only counts while
+        # it is the report's seq: any later write made the report news again.
+        query = query.where(
+            or_(
+                reports.c.echo_device_id.is_(None),
+                reports.c.echo_device_id != skip_echo_of,
+                reports.c.echo_seq != reports.c.seq,
+            )
+        )
     if posts is not None:
         query = query.where(reports.c.post_code.in_(sorted(posts)))
         gone = gone.where(removals.c.post_code.in_(sorted(posts)))
@@ -157,7 +178,9 @@ def pull(conn: Connection, posts: set[str] | None, cursor: str | None, limit: in
             parts.append(b'{"report":' + served(row.doc) + b',"open_conflicts":' + extra + b"}")
         else:
             parts.append(orjson.dumps({"report_id": row.report_id, "removed": True}))
-    last = entries[-1][0] if entries else since
+    # A last page covered every value up to `top`, skipped echoes included:
+    # the cursor moves there, so the next pull does not look at them again.
+    last = entries[-1][0] if has_more else top
     tail = orjson.dumps(
         {
             "cursor": encode_cursor(last),

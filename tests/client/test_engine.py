@@ -71,7 +71,7 @@ class FakeServer:
             )
         return {"results": results, "server_time": H.format_server_time()}
 
-    def pull(self, cursor: str | None, limit: int) -> dict[str, Any]:
+    def pull(self, cursor: str | None, limit: int, skip_echo: bool = False) -> dict[str, Any]:
         """Everything at once."""
         self.pulls.append(cursor)
         if self.fail_pull:
@@ -195,7 +195,7 @@ class PagedServer(FakeServer):
         """The fake time."""
         return self.now
 
-    def pull(self, cursor: str | None, limit: int) -> dict[str, Any]:
+    def pull(self, cursor: str | None, limit: int, skip_echo: bool = False) -> dict[str, Any]:
         """One page from ``cursor``; 400 on ``limit`` past the maximum, as the real server."""
         self.limits.append(limit)
         if limit > self.max_limit:
