@@ -107,11 +107,15 @@ class DeviceAPI:
         (result,) = self.push(self.op(report_id, fields or incident()))
         return report_id, result
 
-    def pull_all(self, cursor: str | None = None, limit: int = 500) -> tuple[list[Any], str]:
+    def pull_all(
+        self, cursor: str | None = None, limit: int = 500, skip_echo: bool = False
+    ) -> tuple[list[Any], str]:
         """Pull every page; return the changes and the final cursor."""
         changes: list[Any] = []
         for _ in range(10_000):
             query = {"limit": limit} | ({"cursor": cursor} if cursor else {})
+            if skip_echo:
+                query["skip_echo"] = 1
             resp = self.client.get("/api/v1/sync/pull", query_string=query, headers=self.headers)
             assert resp.status_code == 200, resp.get_json()
             page = resp.get_json()
