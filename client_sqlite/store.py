@@ -105,6 +105,8 @@ class Store:
                     signing_key,
                 ),
             )
+            # Made with the previous key (or none): signed again when sent.
+            c.execute("UPDATE outbox SET signature=NULL")
         self._signer = None
         self.observe_server_time(answer["server_time"], now_ms())
 
@@ -154,21 +156,24 @@ class Store:
     def pending_ops(self, limit: int) -> list[dict[str, Any]]:
         """Ops to send, oldest first (pending, or in flight from an earlier try)."""
         rows = self.conn.execute(
-            "SELECT op_id, report_id, base_rev, hlc, fields FROM outbox "
+            "SELECT op_id, report_id, base_rev, hlc, fields, signature FROM outbox "
             "WHERE state != 'rejected' ORDER BY seq LIMIT ?",
             (limit,),
         )
         keys = ("op_id", "report_id", "base_rev", "hlc")
-        ops = [dict(zip(keys, r[:4], strict=True), fields=orjson.loads(r[4])) for r in rows]
-        signer = self._signing_key()
-        if signer is not None:
-            # Signed as sent: an op is final once it is handed to the engine
-            # (mark_in_flight stops edits folding into it).
-            for op in ops:
+        signer = self.signer()
+        ops = []
+        for r in rows:
+            op = dict(zip(keys, r[:4], strict=True), fields=orjson.loads(r[4]))
+            if r[5] is not None:
+                op["signature"] = r[5]  # signed when recorded (client_sqlite.editing)
+            elif signer is not None:
                 op["signature"] = signing.sign_op(signer, op)
+            ops.append(op)
         return ops
 
-    def _signing_key(self) -> Any:
+    def signer(self) -> Any:
+        """The device's signing key, or None before enrollment (or on an older enrollment)."""
         if self._signer is None:
             pem = self.device().get("signing_key")
             self._signer = signing.load_private_key(pem) if pem else False
