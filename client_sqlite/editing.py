@@ -94,8 +94,7 @@ def edit(store: Store, report_id: str, fields: dict[str, Any]) -> None:
         hlc = store.tick(c)
         _write(c, report_id, doc)
         last = c.execute(
-            "SELECT op_id, fields, report_id, state, base_rev FROM outbox "
-            "ORDER BY seq DESC LIMIT 1"
+            "SELECT op_id, fields, report_id, state, base_rev FROM outbox ORDER BY seq DESC LIMIT 1"
         ).fetchone()
         if last and last[2] == report_id and last[3] == "pending":
             # The newest op of the whole outbox, never sent, for this report:

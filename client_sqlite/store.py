@@ -324,12 +324,21 @@ class Store:
         row = self.conn.execute("SELECT doc FROM reports WHERE id=?", (report_id,)).fetchone()
         return document.full(orjson.loads(row[0])) if row else None
 
-    def find_id(self, prefix: str) -> str | None:
-        """A report id from its full form or an unambiguous prefix."""
-        rows = self.conn.execute(
-            "SELECT id FROM reports WHERE id LIKE ? LIMIT 2", (prefix + "%",)
-        ).fetchall()
-        return rows[0][0] if len(rows) == 1 else None
+    def find_id(self, given: str) -> str | None:
+        """A report id from its full form, or an unambiguous short form (end) or prefix.
+
+        The CLI shows an id by its end (``display.short_id``): time-ordered
+        ids minted in the same minute share their first characters.
+        """
+        if not given:
+            return None
+        for pattern in (given, "%" + given, given + "%"):
+            rows = self.conn.execute(
+                "SELECT id FROM reports WHERE id LIKE ? LIMIT 2", (pattern,)
+            ).fetchall()
+            if rows:
+                return rows[0][0] if len(rows) == 1 else None
+        return None
 
     def reports(self) -> list[dict[str, Any]]:
         """Every local report with its sync state, newest first."""
