@@ -18,6 +18,12 @@ import orjson
 from sync import document
 from sync.units import MAP_FIELDS, apply_units, expand
 
+#: The acknowledged document of a ``reports`` row. ``acked`` is NULL when it
+#: would equal ``doc`` (no local edit on top), so a pulled report is stored
+#: once, not twice; editing._write keeps it before a local edit changes
+#: ``doc``. ``acked_rev`` NULL: the server has no copy yet.
+ACKED_DOC = "CASE WHEN acked_rev IS NULL THEN NULL ELSE COALESCE(acked, doc) END"
+
 
 def _own_part(acked: dict[str, Any]) -> dict[str, Any]:
     """The device fields of an acknowledged document, maps copied (units write into them)."""
@@ -50,7 +56,7 @@ def applied_documents(
             continue
         acked = docs.get(report_id)
         if acked is None:
-            row = c.execute("SELECT acked FROM reports WHERE id=?", (report_id,)).fetchone()
+            row = c.execute(f"SELECT {ACKED_DOC} FROM reports WHERE id=?", (report_id,)).fetchone()
             if row is None:
                 continue
             acked = orjson.loads(row[0]) if row[0] else {}

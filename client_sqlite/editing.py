@@ -137,7 +137,11 @@ def _fold_rejected(c: sqlite3.Connection, report_id: str, fields: dict[str, Any]
 def _write(c: sqlite3.Connection, report_id: str, doc: dict[str, Any]) -> None:
     c.execute(
         "INSERT INTO reports (id, doc, kind, title, occurred_at, review_status, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET doc=excluded.doc, "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+        # The acknowledged copy was stored only as `doc` (acknowledged.ACKED_DOC):
+        # keep it before the local edit replaces `doc`.
+        "acked=CASE WHEN acked IS NULL AND acked_rev IS NOT NULL THEN doc ELSE acked END, "
+        "doc=excluded.doc, "
         "kind=excluded.kind, title=excluded.title, occurred_at=excluded.occurred_at, "
         "updated_at=excluded.updated_at",
         (report_id, orjson.dumps(document.full(doc)).decode(), *listing_columns(doc), now_iso()),

@@ -22,6 +22,7 @@ from sync import document, signing
 from sync.hlc import HLC, now_ms, parse_server_time, receive, tick
 from sync.units import MAP_FIELDS, apply_units, expand
 
+# ``acked`` is NULL when it would equal ``doc`` (acknowledged.ACKED_DOC).
 _UPSERT_ACKED = (
     "INSERT INTO reports (id, doc, acked, acked_rev, kind, title, occurred_at, "
     "review_status, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -272,11 +273,11 @@ class Store:
         with_ops = self._reports_with_ops(c, [doc["id"] for doc in docs])
         rows = []
         for doc in docs:
-            acked = orjson.dumps(doc).decode()
-            local = acked
+            local = acked = orjson.dumps(doc).decode()
             if doc["id"] in with_ops:
                 local = orjson.dumps(document.full(self._on_top(c, doc))).decode()
-            rows.append((doc["id"], local, acked, doc["rev"], *listing_columns(doc), now))
+            kept = None if local is acked else acked
+            rows.append((doc["id"], local, kept, doc["rev"], *listing_columns(doc), now))
         return rows
 
     @staticmethod
