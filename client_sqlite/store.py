@@ -258,7 +258,9 @@ class Store:
                 for ch, doc in zip(reports, docs, strict=True)
                 for x in ch.get("open_conflicts") or []
             ]
-            c.executemany("DELETE FROM conflicts WHERE report_id=?", [(d["id"],) for d in docs])
+            # Only reports that have conflict rows: a fresh device's pages have none.
+            had = self._ids_in(c, "conflicts", [d["id"] for d in docs])
+            c.executemany("DELETE FROM conflicts WHERE report_id=?", [(i,) for i in had])
             c.executemany(_UPSERT_ACKED, self._acked_rows(c, docs, now_iso()))
             c.executemany("INSERT OR REPLACE INTO conflicts VALUES (?, ?, ?, ?)", conflict_rows)
             for ch in changes:
@@ -270,7 +272,7 @@ class Store:
         self, c: sqlite3.Connection, docs: list[dict[str, Any]], now: str
     ) -> list[tuple[Any, ...]]:
         """``reports`` rows for server documents (full), with unsent local edits on top."""
-        with_ops = self._reports_with_ops(c, [doc["id"] for doc in docs])
+        with_ops = self._ids_in(c, "outbox", [doc["id"] for doc in docs])
         rows = []
         for doc in docs:
             local = acked = orjson.dumps(doc).decode()
@@ -281,7 +283,8 @@ class Store:
         return rows
 
     @staticmethod
-    def _reports_with_ops(c: sqlite3.Connection, ids: list[str]) -> set[str]:
+    def _ids_in(c: sqlite3.Connection, table: str, ids: list[str]) -> set[str]:
+        """Those of ``ids`` that have rows in ``table`` (outbox or conflicts)."""
         found: set[str] = set()
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
@@ -289,7 +292,7 @@ class Store:
             found.update(
                 r[0]
                 for r in c.execute(
-                    f"SELECT DISTINCT report_id FROM outbox WHERE report_id IN ({marks})", chunk
+                    f"SELECT DISTINCT report_id FROM {table} WHERE report_id IN ({marks})", chunk
                 )
             )
         return found
