@@ -43,26 +43,42 @@ def applied_documents(
     on (same ``base_rev``) and the result is newer: otherwise the device's
     copy has moved on, and the server's answer to a later pull is what counts.
     """
+    applied = [
+        r
+        for r in results
+        if r.get("status") == "applied" and isinstance(r.get("server_fields"), dict)
+    ]
+    ops = _rows(
+        c, "SELECT op_id, base_rev, fields FROM outbox WHERE op_id IN ({})", applied, "op_id"
+    )
+    copies = _rows(
+        c, f"SELECT id, {ACKED_DOC} FROM reports WHERE id IN ({{}})", applied, "report_id"
+    )
     docs: dict[str, dict[str, Any]] = {}
-    for r in results:
-        fields = r.get("server_fields")
-        if r.get("status") != "applied" or not isinstance(fields, dict):
-            continue
-        op = c.execute(
-            "SELECT base_rev, fields FROM outbox WHERE op_id=?", (r["op_id"],)
-        ).fetchone()
-        report_id = r["report_id"]
-        if op is None:
+    for r in applied:
+        op, report_id = ops.get(r["op_id"]), r["report_id"]
+        if op is None or report_id not in copies:
             continue
         acked = docs.get(report_id)
         if acked is None:
-            row = c.execute(f"SELECT {ACKED_DOC} FROM reports WHERE id=?", (report_id,)).fetchone()
-            if row is None:
-                continue
-            acked = orjson.loads(row[0]) if row[0] else {}
+            text = copies[report_id][0]
+            acked = orjson.loads(text) if text else {}
         if acked.get("rev") != op[0] or (op[0] is not None and r["rev"] <= op[0]):
             continue
         doc = _own_part(acked)
         apply_units(doc, expand(orjson.loads(op[1])).items())
-        docs[report_id] = document.full({**doc, **fields, "id": report_id})
+        docs[report_id] = document.full({**doc, **r["server_fields"], "id": report_id})
     return docs
+
+
+def _rows(
+    c: sqlite3.Connection, query: str, results: list[dict[str, Any]], key: str
+) -> dict[str, tuple[Any, ...]]:
+    """Rows by their first column for the results' ``key`` values, a few queries per batch."""
+    values = list({r[key] for r in results})
+    found: dict[str, tuple[Any, ...]] = {}
+    for start in range(0, len(values), 500):
+        chunk = values[start : start + 500]
+        for row in c.execute(query.format(",".join("?" * len(chunk))), chunk):
+            found[row[0]] = tuple(row[1:])
+    return found
