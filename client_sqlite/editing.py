@@ -14,7 +14,8 @@ from typing import Any
 import orjson
 import uuid6
 
-from client_sqlite.store import Store, listing_columns, now_iso
+from client_sqlite.acknowledged import listing_columns
+from client_sqlite.store import Store, now_iso
 from sync import document, report_schema, signing
 from sync.units import UnitError, apply_units, expand
 from sync.vocab import KINDS

@@ -14,35 +14,24 @@ from typing import Any
 
 import orjson
 
-from client_sqlite.acknowledged import applied_documents
+from client_sqlite.acknowledged import (
+    UPSERT_ACKED,
+    acked_rows,
+    applied_documents,
+    ids_in,
+)
 from client_sqlite.connection import Transactions, open_database
 from client_sqlite.encryption import seal_plain_blobs
 from client_sqlite.migrations import migrate
 from sync import document, signing
 from sync.hlc import HLC, now_ms, parse_server_time, receive, tick
-from sync.units import MAP_FIELDS, apply_units, expand
 
-# ``acked`` is NULL when it would equal ``doc`` (acknowledged.ACKED_DOC).
-_UPSERT_ACKED = (
-    "INSERT INTO reports (id, doc, acked, acked_rev, kind, title, occurred_at, "
-    "review_status, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (id) DO UPDATE SET doc=excluded.doc, acked=excluded.acked, "
-    "acked_rev=excluded.acked_rev, kind=excluded.kind, title=excluded.title, "
-    "occurred_at=excluded.occurred_at, review_status=excluded.review_status, "
-    "updated_at=excluded.updated_at"
-)
 MOVED_AWAY = {"report_id": ["the report moved out of your post's scope"]}
 
 
 def now_iso() -> str:
     """The current UTC time, RFC 3339."""
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def listing_columns(doc: dict[str, Any]) -> tuple[Any, ...]:
-    """kind, title, occurred_at and review status of a document, for lists."""
-    review = doc.get("review") or {}
-    return doc.get("kind"), doc.get("title"), doc.get("occurred_at"), review.get("status")
 
 
 class Store:
@@ -209,7 +198,7 @@ class Store:
             c.executemany("DELETE FROM outbox WHERE op_id=?", done)
             c.executemany("UPDATE outbox SET state='rejected', errors=? WHERE op_id=?", rejected)
             c.executemany("INSERT OR REPLACE INTO conflicts VALUES (?, ?, ?, ?)", conflicts)
-            c.executemany(_UPSERT_ACKED, self._acked_rows(c, list(acked.values()), now_iso()))
+            c.executemany(UPSERT_ACKED, acked_rows(c, list(acked.values()), now_iso()))
 
     def reject_locally(self, op_id: str, errors: dict[str, list[str]]) -> None:
         """Mark one op rejected without asking the server."""
@@ -259,56 +248,14 @@ class Store:
                 for x in ch.get("open_conflicts") or []
             ]
             # Only reports that have conflict rows: a fresh device's pages have none.
-            had = self._ids_in(c, "conflicts", [d["id"] for d in docs])
+            had = ids_in(c, "conflicts", [d["id"] for d in docs])
             c.executemany("DELETE FROM conflicts WHERE report_id=?", [(i,) for i in had])
-            c.executemany(_UPSERT_ACKED, self._acked_rows(c, docs, now_iso()))
+            c.executemany(UPSERT_ACKED, acked_rows(c, docs, now_iso()))
             c.executemany("INSERT OR REPLACE INTO conflicts VALUES (?, ?, ?, ?)", conflict_rows)
             for ch in changes:
                 if ch.get("removed"):
                     self._drop(c, ch["report_id"])
             c.execute("UPDATE device SET cursor=? WHERE id=1", (cursor,))
-
-    def _acked_rows(
-        self, c: sqlite3.Connection, docs: list[dict[str, Any]], now: str
-    ) -> list[tuple[Any, ...]]:
-        """``reports`` rows for server documents (full), with unsent local edits on top."""
-        with_ops = self._ids_in(c, "outbox", [doc["id"] for doc in docs])
-        rows = []
-        for doc in docs:
-            local = acked = orjson.dumps(doc).decode()
-            if doc["id"] in with_ops:
-                local = orjson.dumps(document.full(self._on_top(c, doc))).decode()
-            kept = None if local is acked else acked
-            rows.append((doc["id"], local, kept, doc["rev"], *listing_columns(doc), now))
-        return rows
-
-    @staticmethod
-    def _ids_in(c: sqlite3.Connection, table: str, ids: list[str]) -> set[str]:
-        """Those of ``ids`` that have rows in ``table`` (outbox or conflicts)."""
-        found: set[str] = set()
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            found.update(
-                r[0]
-                for r in c.execute(
-                    f"SELECT DISTINCT report_id FROM {table} WHERE report_id IN ({marks})", chunk
-                )
-            )
-        return found
-
-    @staticmethod
-    def _on_top(c: sqlite3.Connection, acked: dict[str, Any]) -> dict[str, Any]:
-        """The acknowledged document with every outbox op of the report applied in order."""
-        doc = dict(acked)
-        for name in MAP_FIELDS:
-            if isinstance(doc.get(name), dict):
-                doc[name] = dict(doc[name])
-        for (fields,) in c.execute(
-            "SELECT fields FROM outbox WHERE report_id=? ORDER BY seq", (acked["id"],)
-        ):
-            apply_units(doc, expand(orjson.loads(fields)).items())
-        return doc
 
     @staticmethod
     def _drop(c: sqlite3.Connection, report_id: str) -> None:
