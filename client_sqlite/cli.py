@@ -11,7 +11,13 @@ from typing import Any
 
 import click
 
-from client_sqlite.display import progress_for, render_alerts, render_report, render_status
+from client_sqlite.display import (
+    progress_for,
+    render_alerts,
+    render_report,
+    render_status,
+    short_id,
+)
 from client_sqlite.encryption import PIN_ENV
 from client_sqlite.store import Store
 from sync.vocab import KINDS
@@ -215,7 +221,7 @@ def list_reports(ctx: click.Context, as_json: bool) -> None:
         )
         flags = f" conflicts:{r['conflicts']}" if r["conflicts"] else ""
         click.echo(
-            f"{r['id'][:8]}  {r['kind'] or '?':17s} {state:9s} "
+            f"{short_id(r['id'])}  {r['kind'] or '?':17s} {state:9s} "
             f"{r['review_status'] or '-':11s} {r['title'] or ''}{flags}"
         )
 

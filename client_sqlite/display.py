@@ -13,6 +13,15 @@ if TYPE_CHECKING:  # the engine pulls in requests, which a status or list never 
 _SKIP = {"id", "persons", "actions", "attachments", "review"}
 
 
+def short_id(full: str) -> str:
+    """How the CLI shows an id: its last 8 characters.
+
+    UUIDv7 ids begin with their timestamp, so ids recorded in the same
+    minute share their first 8 characters; the end is random in every UUID.
+    """
+    return full[-8:]
+
+
 def render_report(view: dict[str, Any]) -> str:
     """A report with its outbox entries and conflicts, as text for the officer."""
     doc = view["report"]
@@ -43,9 +52,9 @@ def render_report(view: dict[str, Any]) -> str:
     for op in view["outbox"]:
         if op["state"] == "rejected":
             reasons = "; ".join(f"{k} {' and '.join(v)}" for k, v in (op["errors"] or {}).items())
-            lines.append(f"  REJECTED change {op['op_id'][:8]}: {reasons}")
+            lines.append(f"  REJECTED change {short_id(op['op_id'])}: {reasons}")
         else:
-            lines.append(f"  pending change {op['op_id'][:8]}: {', '.join(op['fields'])}")
+            lines.append(f"  pending change {short_id(op['op_id'])}: {', '.join(op['fields'])}")
     for c in view["conflicts"]:
         lines.append(
             f"  CONFLICT on {c['field']}: kept {json.dumps(c['kept'])} "
@@ -60,15 +69,15 @@ def _action_lines(view: dict[str, Any]) -> list[str]:
     for r in view["needs_info"]:
         by = f" ({r['by']})" if r.get("by") else ""
         lines.append(
-            f"  {r['report_id'][:8]} {r['title'] or r['kind'] or ''}: your commander asks"
+            f"  {short_id(r['report_id'])} {r['title'] or r['kind'] or ''}: your commander asks"
             f"{by}: {r['note'] or '(no note)'}"
         )
     for op in view["rejected"]:
         reasons = "; ".join(f"{k} {' and '.join(v)}" for k, v in (op["errors"] or {}).items())
-        lines.append(f"  {op['report_id'][:8]} change rejected by the server: {reasons}")
+        lines.append(f"  {short_id(op['report_id'])} change rejected by the server: {reasons}")
     for c in view["conflicts"]:
         lines.append(
-            f"  {c['report_id'][:8]} conflict on {c['field']}: kept {c['kept_by']}'s value, "
+            f"  {short_id(c['report_id'])} conflict on {c['field']}: kept {c['kept_by']}'s value, "
             f"{c['lost_by']}'s value is kept aside for your commander"
         )
     return lines

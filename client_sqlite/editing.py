@@ -9,13 +9,14 @@ one transaction: there is no moment where one exists without the other.
 from __future__ import annotations
 
 import sqlite3
-import uuid
 from typing import Any
 
 import orjson
+import uuid6
 
-from client_sqlite.store import Store, listing_columns, now_iso
-from sync import document, report_schema
+from client_sqlite.acknowledged import listing_columns
+from client_sqlite.store import Store, now_iso
+from sync import document, report_schema, signing
 from sync.units import UnitError, apply_units, expand
 from sync.vocab import KINDS
 
@@ -65,7 +66,7 @@ def create(store: Store, kind: str, fields: dict[str, Any], report_id: str | Non
     """Record a new report offline; return its client-generated id."""
     doc = new_document(kind, fields)
     fields = _wire_fields(kind, fields)
-    report_id = report_id or str(uuid.uuid4())
+    report_id = report_id or str(uuid6.uuid7())
     post = store.device()["post"]
     if post:
         doc.setdefault("post", post)
@@ -73,7 +74,7 @@ def create(store: Store, kind: str, fields: dict[str, Any], report_id: str | Non
     with store.atomic() as c:
         hlc = store.tick(c)
         _write(c, report_id, doc)
-        _enqueue(c, report_id, None, hlc, fields)
+        _enqueue(c, store, report_id, None, hlc, fields)
     return report_id
 
 
@@ -94,7 +95,7 @@ def edit(store: Store, report_id: str, fields: dict[str, Any]) -> None:
         hlc = store.tick(c)
         _write(c, report_id, doc)
         last = c.execute(
-            "SELECT op_id, fields, report_id, state FROM outbox ORDER BY seq DESC LIMIT 1"
+            "SELECT op_id, fields, report_id, state, base_rev FROM outbox ORDER BY seq DESC LIMIT 1"
         ).fetchone()
         if last and last[2] == report_id and last[3] == "pending":
             # The newest op of the whole outbox, never sent, for this report:
@@ -102,12 +103,13 @@ def edit(store: Store, report_id: str, fields: dict[str, Any]) -> None:
             # newest, so that outbox order stays HLC order, which the server
             # relies on to know which ops a device has acknowledged.
             merged = {**_flat(orjson.loads(last[1])), **_flat(wire)}
+            op = _op(last[0], report_id, last[4], hlc, merged)
             c.execute(
-                "UPDATE outbox SET fields=?, hlc=? WHERE op_id=?",
-                (orjson.dumps(merged).decode(), hlc, last[0]),
+                "UPDATE outbox SET fields=?, hlc=?, signature=? WHERE op_id=?",
+                (orjson.dumps(merged).decode(), hlc, _signature(store, op), last[0]),
             )
         else:
-            _enqueue(c, report_id, acked_rev, hlc, wire)
+            _enqueue(c, store, report_id, acked_rev, hlc, wire)
 
 
 def _flat(fields: dict[str, Any]) -> dict[str, Any]:
@@ -136,18 +138,55 @@ def _fold_rejected(c: sqlite3.Connection, report_id: str, fields: dict[str, Any]
 def _write(c: sqlite3.Connection, report_id: str, doc: dict[str, Any]) -> None:
     c.execute(
         "INSERT INTO reports (id, doc, kind, title, occurred_at, review_status, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET doc=excluded.doc, "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+        # The acknowledged copy was stored only as `doc` (acknowledged.ACKED_DOC):
+        # keep it before the local edit replaces `doc`.
+        "acked=CASE WHEN acked IS NULL AND acked_rev IS NOT NULL THEN doc ELSE acked END, "
+        "doc=excluded.doc, "
         "kind=excluded.kind, title=excluded.title, occurred_at=excluded.occurred_at, "
         "updated_at=excluded.updated_at",
         (report_id, orjson.dumps(document.full(doc)).decode(), *listing_columns(doc), now_iso()),
     )
 
 
+def _op(
+    op_id: str, report_id: str, base_rev: int | None, hlc: str, fields: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "op_id": op_id,
+        "report_id": report_id,
+        "base_rev": base_rev,
+        "hlc": hlc,
+        "fields": fields,
+    }
+
+
+def _signature(store: Store, op: dict[str, Any]) -> str | None:
+    # The op is final as recorded (a later edit folds in and signs again), so
+    # it is signed now, once per officer's edit, rather than all at sync time.
+    key = store.signer()
+    return signing.sign_op(key, op) if key is not None else None
+
+
 def _enqueue(
-    c: sqlite3.Connection, report_id: str, base_rev: int | None, hlc: str, fields: dict[str, Any]
+    c: sqlite3.Connection,
+    store: Store,
+    report_id: str,
+    base_rev: int | None,
+    hlc: str,
+    fields: dict[str, Any],
 ) -> None:
+    op = _op(str(uuid6.uuid7()), report_id, base_rev, hlc, fields)
     c.execute(
-        "INSERT INTO outbox (op_id, report_id, base_rev, hlc, fields, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        (str(uuid.uuid4()), report_id, base_rev, hlc, orjson.dumps(fields).decode(), now_iso()),
+        "INSERT INTO outbox (op_id, report_id, base_rev, hlc, fields, signature, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            op["op_id"],
+            report_id,
+            base_rev,
+            hlc,
+            orjson.dumps(fields).decode(),
+            _signature(store, op),
+            now_iso(),
+        ),
     )

@@ -14,12 +14,17 @@ from typing import Any
 
 import orjson
 
+from client_sqlite.acknowledged import (
+    UPSERT_ACKED,
+    acked_rows,
+    applied_documents,
+    ids_in,
+)
 from client_sqlite.connection import Transactions, open_database
 from client_sqlite.encryption import seal_plain_blobs
 from client_sqlite.migrations import migrate
 from sync import document, signing
 from sync.hlc import HLC, now_ms, parse_server_time, receive, tick
-from sync.units import MAP_FIELDS, apply_units, expand
 
 MOVED_AWAY = {"report_id": ["the report moved out of your post's scope"]}
 
@@ -27,12 +32,6 @@ MOVED_AWAY = {"report_id": ["the report moved out of your post's scope"]}
 def now_iso() -> str:
     """The current UTC time, RFC 3339."""
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def listing_columns(doc: dict[str, Any]) -> tuple[Any, ...]:
-    """kind, title, occurred_at and review status of a document, for lists."""
-    review = doc.get("review") or {}
-    return doc.get("kind"), doc.get("title"), doc.get("occurred_at"), review.get("status")
 
 
 class Store:
@@ -96,6 +95,8 @@ class Store:
                     signing_key,
                 ),
             )
+            # Made with the previous key (or none): signed again when sent.
+            c.execute("UPDATE outbox SET signature=NULL")
         self._signer = None
         self.observe_server_time(answer["server_time"], now_ms())
 
@@ -145,21 +146,24 @@ class Store:
     def pending_ops(self, limit: int) -> list[dict[str, Any]]:
         """Ops to send, oldest first (pending, or in flight from an earlier try)."""
         rows = self.conn.execute(
-            "SELECT op_id, report_id, base_rev, hlc, fields FROM outbox "
+            "SELECT op_id, report_id, base_rev, hlc, fields, signature FROM outbox "
             "WHERE state != 'rejected' ORDER BY seq LIMIT ?",
             (limit,),
         )
         keys = ("op_id", "report_id", "base_rev", "hlc")
-        ops = [dict(zip(keys, r[:4], strict=True), fields=orjson.loads(r[4])) for r in rows]
-        signer = self._signing_key()
-        if signer is not None:
-            # Signed as sent: an op is final once it is handed to the engine
-            # (mark_in_flight stops edits folding into it).
-            for op in ops:
+        signer = self.signer()
+        ops = []
+        for r in rows:
+            op = dict(zip(keys, r[:4], strict=True), fields=orjson.loads(r[4]))
+            if r[5] is not None:
+                op["signature"] = r[5]  # signed when recorded (client_sqlite.editing)
+            elif signer is not None:
                 op["signature"] = signing.sign_op(signer, op)
+            ops.append(op)
         return ops
 
-    def _signing_key(self) -> Any:
+    def signer(self) -> Any:
+        """The device's signing key, or None before enrollment (or on an older enrollment)."""
         if self._signer is None:
             pem = self.device().get("signing_key")
             self._signer = signing.load_private_key(pem) if pem else False
@@ -174,7 +178,11 @@ class Store:
             )
 
     def apply_push_results(self, results: list[dict[str, Any]]) -> None:
-        """Drop delivered ops; keep rejected ones with the server's reasons."""
+        """Drop delivered ops; keep rejected ones with the server's reasons.
+
+        An applied op's result carries what the device needs to hold the
+        server's document without pulling it back (client_sqlite.acknowledged).
+        """
         done, rejected, conflicts = [], [], []
         for r in results:
             if r.get("status") == "rejected":
@@ -186,9 +194,11 @@ class Store:
                         (c["id"], r["report_id"], c["field"], orjson.dumps(c).decode())
                     )
         with self.atomic() as c:
+            acked = applied_documents(c, results)
             c.executemany("DELETE FROM outbox WHERE op_id=?", done)
             c.executemany("UPDATE outbox SET state='rejected', errors=? WHERE op_id=?", rejected)
             c.executemany("INSERT OR REPLACE INTO conflicts VALUES (?, ?, ?, ?)", conflicts)
+            c.executemany(UPSERT_ACKED, acked_rows(c, list(acked.values()), now_iso()))
 
     def reject_locally(self, op_id: str, errors: dict[str, list[str]]) -> None:
         """Mark one op rejected without asking the server."""
@@ -229,65 +239,23 @@ class Store:
 
     def apply_pull_page(self, changes: list[dict[str, Any]], cursor: str) -> None:
         """Take the server's documents as acknowledged state, with local edits on top."""
-        now = now_iso()
         with self.atomic() as c:
             reports = [ch for ch in changes if "report" in ch]
-            ids = [ch["report"]["id"] for ch in reports]
-            with_ops = self._reports_with_ops(c, ids)
-            rows, conflict_rows = [], []
-            for ch in reports:
-                doc = document.full(ch["report"])
-                acked = orjson.dumps(doc).decode()
-                local = acked
-                if doc["id"] in with_ops:
-                    local = orjson.dumps(document.full(self._on_top(c, doc))).decode()
-                rows.append((doc["id"], local, acked, doc["rev"], *listing_columns(doc), now))
-                conflict_rows += [
-                    (x["id"], doc["id"], x["field"], orjson.dumps(x).decode())
-                    for x in ch.get("open_conflicts") or []
-                ]
-            c.executemany("DELETE FROM conflicts WHERE report_id=?", [(i,) for i in ids])
-            c.executemany(
-                "INSERT INTO reports (id, doc, acked, acked_rev, kind, title, occurred_at, "
-                "review_status, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (id) DO UPDATE SET doc=excluded.doc, acked=excluded.acked, "
-                "acked_rev=excluded.acked_rev, kind=excluded.kind, title=excluded.title, "
-                "occurred_at=excluded.occurred_at, review_status=excluded.review_status, "
-                "updated_at=excluded.updated_at",
-                rows,
-            )
+            docs = [document.full(ch["report"]) for ch in reports]
+            conflict_rows = [
+                (x["id"], doc["id"], x["field"], orjson.dumps(x).decode())
+                for ch, doc in zip(reports, docs, strict=True)
+                for x in ch.get("open_conflicts") or []
+            ]
+            # Only reports that have conflict rows: a fresh device's pages have none.
+            had = ids_in(c, "conflicts", [d["id"] for d in docs])
+            c.executemany("DELETE FROM conflicts WHERE report_id=?", [(i,) for i in had])
+            c.executemany(UPSERT_ACKED, acked_rows(c, docs, now_iso()))
             c.executemany("INSERT OR REPLACE INTO conflicts VALUES (?, ?, ?, ?)", conflict_rows)
             for ch in changes:
                 if ch.get("removed"):
                     self._drop(c, ch["report_id"])
             c.execute("UPDATE device SET cursor=? WHERE id=1", (cursor,))
-
-    @staticmethod
-    def _reports_with_ops(c: sqlite3.Connection, ids: list[str]) -> set[str]:
-        found: set[str] = set()
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            found.update(
-                r[0]
-                for r in c.execute(
-                    f"SELECT DISTINCT report_id FROM outbox WHERE report_id IN ({marks})", chunk
-                )
-            )
-        return found
-
-    @staticmethod
-    def _on_top(c: sqlite3.Connection, acked: dict[str, Any]) -> dict[str, Any]:
-        """The acknowledged document with every outbox op of the report applied in order."""
-        doc = dict(acked)
-        for name in MAP_FIELDS:
-            if isinstance(doc.get(name), dict):
-                doc[name] = dict(doc[name])
-        for (fields,) in c.execute(
-            "SELECT fields FROM outbox WHERE report_id=? ORDER BY seq", (acked["id"],)
-        ):
-            apply_units(doc, expand(orjson.loads(fields)).items())
-        return doc
 
     @staticmethod
     def _drop(c: sqlite3.Connection, report_id: str) -> None:
@@ -307,12 +275,21 @@ class Store:
         row = self.conn.execute("SELECT doc FROM reports WHERE id=?", (report_id,)).fetchone()
         return document.full(orjson.loads(row[0])) if row else None
 
-    def find_id(self, prefix: str) -> str | None:
-        """A report id from its full form or an unambiguous prefix."""
-        rows = self.conn.execute(
-            "SELECT id FROM reports WHERE id LIKE ? LIMIT 2", (prefix + "%",)
-        ).fetchall()
-        return rows[0][0] if len(rows) == 1 else None
+    def find_id(self, given: str) -> str | None:
+        """A report id from its full form, or an unambiguous short form (end) or prefix.
+
+        The CLI shows an id by its end (``display.short_id``): time-ordered
+        ids minted in the same minute share their first characters.
+        """
+        if not given:
+            return None
+        for pattern in (given, "%" + given, given + "%"):
+            rows = self.conn.execute(
+                "SELECT id FROM reports WHERE id LIKE ? LIMIT 2", (pattern,)
+            ).fetchall()
+            if rows:
+                return rows[0][0] if len(rows) == 1 else None
+        return None
 
     def reports(self) -> list[dict[str, Any]]:
         """Every local report with its sync state, newest first."""

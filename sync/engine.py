@@ -11,12 +11,12 @@ together with its cursor or not at all.
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import orjson
+import uuid6
 
 from sync import blob_upload
 from sync.hlc import now_ms
@@ -47,7 +47,12 @@ class LocalStore(Protocol):
         """Record that these ops are being sent (they may reach the server)."""
 
     def apply_push_results(self, results: list[dict[str, Any]]) -> None:
-        """Drop acknowledged ops, keep rejected ones with the server's reasons."""
+        """Drop acknowledged ops, keep rejected ones with the server's reasons.
+
+        For an ``applied`` result with ``server_fields``, also keep the
+        document the op left as acknowledged: the engine pulls with
+        ``skip_echo``, so the server does not send it back.
+        """
 
     def reject_locally(self, op_id: str, errors: dict[str, list[str]]) -> None:
         """Mark an op rejected without the server (e.g. too large to ever send)."""
@@ -238,7 +243,7 @@ class SyncEngine:
             if not ops:
                 return
             self.store.mark_in_flight([op["op_id"] for op in ops])
-            batch = {"batch_id": str(uuid.uuid4()), "changes": ops}
+            batch = {"batch_id": str(uuid6.uuid7()), "changes": ops}
             try:
                 answer = self.transport.push(batch)
             except PayloadTooLarge:
@@ -287,7 +292,7 @@ class SyncEngine:
         while True:
             started = self.clock()
             try:
-                page = self.transport.pull(self.store.cursor(), self.pull_limit)
+                page = self.transport.pull(self.store.cursor(), self.pull_limit, skip_echo=True)
             except CursorExpired:
                 if restarted:
                     raise

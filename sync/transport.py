@@ -301,9 +301,11 @@ class Transport:
         """``POST /sync/push`` one batch."""
         return self.request("POST", "/api/v1/sync/push", json_body=batch, timeout=timeout)
 
-    def pull(self, cursor: str | None, limit: int) -> dict[str, Any]:
-        """``GET /sync/pull`` one page."""
+    def pull(self, cursor: str | None, limit: int, skip_echo: bool = False) -> dict[str, Any]:
+        """``GET /sync/pull`` one page; ``skip_echo`` leaves out this device's applied ops."""
         params: dict[str, Any] = {"limit": limit}
         if cursor:
             params["cursor"] = cursor
+        if skip_echo:
+            params["skip_echo"] = 1
         return self.request("GET", "/api/v1/sync/pull", params=params)

@@ -120,6 +120,9 @@ class OpResultSchema(Schema):
     hlc_clamped = fields.Boolean()
     conflicts = fields.List(fields.Nested(ConflictSchema))
     errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+    #: Only for ``applied``: the post and the server-owned fields of the
+    #: document the op left (the device's own copy, without pulling it back).
+    server_fields = fields.Dict(keys=fields.String())
 
 
 class PushResponseSchema(Schema):

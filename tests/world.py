@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+import uuid6
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.security import generate_password_hash
@@ -21,8 +21,8 @@ PASSWORD_HASH = generate_password_hash(PASSWORD)
 
 
 def new_id() -> str:
-    """A fresh UUID string."""
-    return str(uuid.uuid4())
+    """A fresh UUID string (time-ordered, as the reference clients mint them)."""
+    return str(uuid6.uuid7())
 
 
 def incident(**overrides: Any) -> dict[str, Any]:
@@ -107,11 +107,15 @@ class DeviceAPI:
         (result,) = self.push(self.op(report_id, fields or incident()))
         return report_id, result
 
-    def pull_all(self, cursor: str | None = None, limit: int = 500) -> tuple[list[Any], str]:
+    def pull_all(
+        self, cursor: str | None = None, limit: int = 500, skip_echo: bool = False
+    ) -> tuple[list[Any], str]:
         """Pull every page; return the changes and the final cursor."""
         changes: list[Any] = []
         for _ in range(10_000):
             query = {"limit": limit} | ({"cursor": cursor} if cursor else {})
+            if skip_echo:
+                query["skip_echo"] = 1
             resp = self.client.get("/api/v1/sync/pull", query_string=query, headers=self.headers)
             assert resp.status_code == 200, resp.get_json()
             page = resp.get_json()

@@ -47,14 +47,30 @@ def _limit() -> int:
     return value
 
 
+def _skip_echo() -> bool:
+    """``skip_echo=1``: the device keeps its applied ops' results (docs/protocol.md)."""
+    raw = request.args.get("skip_echo", "0")
+    if raw not in ("0", "1"):
+        raise Problem(
+            400,
+            "validation-failed",
+            "skip_echo is not 0 or 1.",
+            errors={"skip_echo": ["must be 0 or 1"]},
+        )
+    return raw == "1"
+
+
 @bp.get("/sync/pull")
 @require_device
 def pull() -> Response:
     """Every report of the device's post changed after the cursor, each once."""
     principal = current_principal()
     limit = _limit()
+    skip_echo_of = principal.device.id if _skip_echo() else None
     # One snapshot: the page, its conflicts and the counters agree.
     with read_snapshot() as conn:
-        payload = pull_service.pull(conn, principal.posts(), request.args.get("cursor"), limit)
+        payload = pull_service.pull(
+            conn, principal.posts(), request.args.get("cursor"), limit, skip_echo_of
+        )
     pull_service.record_pull(principal.device)
     return _json(payload)

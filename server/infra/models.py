@@ -161,6 +161,12 @@ class Report(db.Model):
     witnesses: Mapped[int] = mapped_column(Integer, default=0)
     foreign_nationals: Mapped[int] = mapped_column(Integer, default=0)
     applicants: Mapped[int] = mapped_column(Integer, default=0)
+    # Echo suppression (server.reports.pull): the device whose own op, applied
+    # cleanly, made the change at seq ``echo_seq``. It only counts while
+    # echo_seq equals seq, so any later write (review, transfer, another
+    # device, a resolution) ends it without having to know about it.
+    echo_device_id: Mapped[str | None] = mapped_column(String(36))
+    echo_seq: Mapped[int | None] = mapped_column(BigInteger)
 
     __table_args__ = (
         Index("ix_reports_post_seq", "post_code", "seq"),

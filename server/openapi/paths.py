@@ -121,6 +121,13 @@ def _sync(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "description": f"changes per page (default {config['PATROLI_PULL_LIMIT']})",
     }
     cursor = {"in": "query", "name": "cursor", "schema": {"type": "string"}}
+    skip_echo = {
+        "in": "query",
+        "name": "skip_echo",
+        "schema": {"type": "integer", "enum": [0, 1], "default": 0},
+        "description": "1: leave out reports whose latest change is this device's own "
+        "applied op (the device keeps that op's server_fields)",
+    }
     return {
         "/sync/push": {
             "post": operation(
@@ -137,7 +144,7 @@ def _sync(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 "sync",
                 {"200": json_answer(wire.PullResponseSchema, "a page of changes")},
                 (403, 410),
-                params=[cursor, pull_limit],
+                params=[cursor, pull_limit, skip_echo],
             )
         },
     }

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.engine import Connection
 
 from server.infra.clock import utcnow
@@ -111,8 +112,19 @@ def conflict_wire(row: Any) -> dict[str, Any]:
     }
 
 
-def pull(conn: Connection, posts: set[str] | None, cursor: str | None, limit: int) -> bytes:
-    """The pull answer as JSON bytes for a caller who sees ``posts`` (None = all)."""
+def pull(
+    conn: Connection,
+    posts: set[str] | None,
+    cursor: str | None,
+    limit: int,
+    skip_echo_of: str | None = None,
+) -> bytes:
+    """The pull answer as JSON bytes for a caller who sees ``posts`` (None = all).
+
+    With ``skip_echo_of`` (a device id), a report whose latest change is
+    that device's own op applied cleanly is left out: the device built the
+    same document from the op and its push result (``server_fields``).
+    """
     since = decode_cursor(cursor)
     floor, top = _counter(conn, "floor"), _counter(conn, "seq")
     if since and (since < floor or since > top):
@@ -122,6 +134,45 @@ def pull(conn: Connection, posts: set[str] | None, cursor: str | None, limit: in
             "This cursor is older than the changes the server still keeps (or from "
             "another server); download your scope again from the start.",
         )
+    entries = _changed(conn, Window(since, top, limit, posts, skip_echo_of))
+    has_more = len(entries) > limit
+    entries = entries[:limit]
+    open_ids = [r.id for _, r in entries if getattr(r, "open_conflicts", 0)]
+    open_map = conflicts_by_report(conn, open_ids)
+    parts = []
+    for _, row in entries:
+        if hasattr(row, "doc"):
+            extra = orjson.dumps(open_map.get(row.id, []))
+            parts.append(b'{"report":' + served(row.doc) + b',"open_conflicts":' + extra + b"}")
+        else:
+            parts.append(orjson.dumps({"report_id": row.report_id, "removed": True}))
+    # A last page covered every value up to `top`, skipped echoes included:
+    # the cursor moves there, so the next pull does not look at them again.
+    last = entries[-1][0] if has_more else top
+    tail = orjson.dumps(
+        {
+            "cursor": encode_cursor(last),
+            "has_more": has_more,
+            "server_time": hlc.format_server_time(),
+        }
+    )
+    return b'{"changes":[' + b",".join(parts) + b"]," + tail[1:]
+
+
+@dataclass(frozen=True)
+class Window:
+    """Which changes a pull page looks at: after ``since``, up to ``top``."""
+
+    since: int
+    top: int
+    limit: int
+    posts: set[str] | None
+    skip_echo_of: str | None
+
+
+def _changed(conn: Connection, w: Window) -> list[tuple[int, Any]]:
+    """Up to ``limit + 1`` report and removal rows of the window, in seq order."""
+    since, top, limit, posts, skip_echo_of = w.since, w.top, w.limit, w.posts, w.skip_echo_of
     # Bound both queries by the counter value read first. The caller's
     # snapshot (infra.transactions.read_snapshot) already gives every statement the same
     # cut; the bound keeps that true even without one (READ COMMITTED gives
@@ -140,29 +191,20 @@ def pull(conn: Connection, posts: set[str] | None, cursor: str | None, limit: in
         .order_by(removals.c.seq)
         .limit(limit + 1)
     )
+    if skip_echo_of is not None:
+        # echo_seq is set together with echo_device_id and only counts while
+        # it is the report's seq: any later write made the report news again.
+        query = query.where(
+            or_(
+                reports.c.echo_device_id.is_(None),
+                reports.c.echo_device_id != skip_echo_of,
+                reports.c.echo_seq != reports.c.seq,
+            )
+        )
     if posts is not None:
         query = query.where(reports.c.post_code.in_(sorted(posts)))
         gone = gone.where(removals.c.post_code.in_(sorted(posts)))
     entries = [(r.seq, r) for r in conn.execute(query)]
     entries += [(r.seq, r) for r in conn.execute(gone)]
     entries.sort(key=lambda e: e[0])
-    has_more = len(entries) > limit
-    entries = entries[:limit]
-    open_ids = [r.id for _, r in entries if getattr(r, "open_conflicts", 0)]
-    open_map = conflicts_by_report(conn, open_ids)
-    parts = []
-    for _, row in entries:
-        if hasattr(row, "doc"):
-            extra = orjson.dumps(open_map.get(row.id, []))
-            parts.append(b'{"report":' + served(row.doc) + b',"open_conflicts":' + extra + b"}")
-        else:
-            parts.append(orjson.dumps({"report_id": row.report_id, "removed": True}))
-    last = entries[-1][0] if entries else since
-    tail = orjson.dumps(
-        {
-            "cursor": encode_cursor(last),
-            "has_more": has_more,
-            "server_time": hlc.format_server_time(),
-        }
-    )
-    return b'{"changes":[' + b",".join(parts) + b"]," + tail[1:]
+    return entries

@@ -26,6 +26,7 @@ from server.infra.bulk import bulk_write
 from server.infra.clock import clock, utcnow
 from server.infra.models import Device, OpRecord
 from server.infra.transactions import is_retryable, write_connection
+from server.reports import document as documents
 from server.reports import evidence_chain, row_codec, store
 from server.reports.push_checks import Checked, check, envelope, result_of
 from server.reports.signatures import device_key
@@ -65,6 +66,12 @@ def _answer_done(change: dict[str, Any], done: _Done, device_id: str) -> dict[st
     return dict(done.result, replayed=True)
 
 
+def settled_fields(state: store.ReportState) -> dict[str, Any]:
+    """What a device cannot know of the document its applied op left: the
+    server-owned fields and the post (settled on creation)."""
+    return {**documents.server_fields(state.row), "post": state.post}
+
+
 class _Batch:
     """One batch being applied: its working report states and bookkeeping."""
 
@@ -82,6 +89,9 @@ class _Batch:
         self.op_rows: list[dict[str, Any]] = []
         # Canonical bytes of the ops whose signatures were checked, by op_id.
         self.messages: dict[str, bytes] = {}
+        # Per report written: whether every op of this batch on it applied
+        # cleanly (the device then holds exactly the resulting document).
+        self.clean: dict[str, bool] = {}
 
     def load(self, changes: list[dict[str, Any]]) -> dict[str, _Done]:
         """Lock/load the batch's reports, then read which ops were already applied."""
@@ -194,7 +204,14 @@ class _Batch:
         if creating:
             self.states[state.id] = state
         records = self._commit_outcome(change, state, outcome, units)
-        return result_of(change, outcome.status, state.rev, hlc_clamped=clamped, conflicts=records)
+        applied = outcome.status == sync_merge.APPLIED
+        self.clean[state.id] = self.clean.get(state.id, True) and applied
+        result = result_of(
+            change, outcome.status, state.rev, hlc_clamped=clamped, conflicts=records
+        )
+        if applied:
+            result["server_fields"] = settled_fields(state)
+        return result
 
     def _commit_outcome(
         self,
@@ -277,8 +294,27 @@ class _Batch:
         )
         return record
 
+    def replay(self, change: dict[str, Any], done: _Done) -> dict[str, Any]:
+        """The answer to an op seen before, with its ``server_fields`` while they still hold."""
+        result = _answer_done(change, done, self.device_id)
+        state = self.states.get(change.get("report_id"))
+        if (
+            result.get("replayed")
+            and result["status"] == sync_merge.APPLIED
+            and state is not None
+            and state.rev == result["rev"]
+        ):
+            # Every committed change adds a revision, so at the same revision
+            # the report is still what this op left; a later one comes by pull.
+            result["server_fields"] = settled_fields(state)
+        return result
+
     def record(self, change: dict[str, Any], result: dict[str, Any]) -> None:
-        """Keep the op's result so that a replay returns it unchanged."""
+        """Keep the op's result so that a replay returns it unchanged.
+
+        ``server_fields`` is not stored: a replay rebuilds it (``replay``).
+        """
+        result = {k: v for k, v in result.items() if k != "server_fields"}
         hlc_sent = change.get("hlc") if isinstance(change.get("hlc"), str) else None
         report_id = change.get("report_id") if isinstance(change.get("report_id"), str) else None
         self.op_rows.append(
@@ -313,6 +349,9 @@ class _Batch:
         self.conn.execute(
             update(devices_table).where(devices_table.c.id == self.device.id).values(**values)
         )
+        for report_id, clean in self.clean.items():
+            if clean:
+                self.states[report_id].echo_device = self.device.id
         store.save(self.conn, self.states.values(), self.now)
 
 
@@ -326,7 +365,7 @@ def _run_batch(
         for change, verdict in zip(changes, checked, strict=True):
             previous = done.get(change["op_id"])
             if previous is not None:
-                results.append(_answer_done(change, previous, batch.device_id))
+                results.append(batch.replay(change, previous))
                 continue
             result = batch.apply(change, verdict)
             done[change["op_id"]] = _Done(batch.device_id, result)

@@ -132,6 +132,9 @@ class ReportState:
     indexed_refs: blob_refs.Refs | None = None
     # What the person index last read of this report (server.detection).
     persons_sig: bytes | None = None
+    # The device whose own ops, all applied cleanly, are the only change
+    # this write makes (server.reports.pull skips it for that device).
+    echo_device: str | None = None
 
     @property
     def rev(self) -> int:
@@ -240,6 +243,9 @@ def save(conn: Connection, states: Iterable[ReportState], now: datetime) -> None
     seqs = allocate_seqs(conn, len(dirty))
     for state, values, seq in zip(dirty, rows, seqs, strict=True):
         state.row["seq"] = values["seq"] = seq
+        # Every write sets both: a write that is not a clean echo clears them.
+        values["echo_device_id"] = state.echo_device
+        values["echo_seq"] = seq if state.echo_device else None
     bulk_write(conn, reports, [v for s, v in zip(dirty, rows, strict=True) if s.is_new])
     bulk_write(conn, reports, [v for s, v in zip(dirty, rows, strict=True) if not s.is_new], "id")
     evidence_chain.seal(conn, dirty)
@@ -251,7 +257,7 @@ def save(conn: Connection, states: Iterable[ReportState], now: datetime) -> None
     # concurrent writer committed before it (no link is missed on PostgreSQL).
     person_index.refresh(conn, dirty)
     for state in dirty:
-        state.is_new, state.dirty = False, False
+        state.is_new, state.dirty, state.echo_device = False, False, None
         state.revisions, state.conflicts = [], []
 
 

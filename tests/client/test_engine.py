@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ class FakeServer:
     def __init__(self, max_ops: int = 500, accept_ops: int = 500):
         self.max_ops, self.accept_ops = max_ops, accept_ops
         self.batches: list[int] = []
+        self.batch_ids: list[str] = []
         self.applied: list[str] = []
         self.docs: dict[str, dict[str, Any]] = {}
         self.fail_push: list[Exception] = []
@@ -52,6 +54,7 @@ class FakeServer:
         if len(ops) > self.accept_ops:
             raise PayloadTooLarge(413, {"type": "urn:patroli:problem:payload-too-large"})
         self.batches.append(len(ops))
+        self.batch_ids.append(batch["batch_id"])
         results = []
         for op in ops:
             self.applied.append(op["op_id"])
@@ -68,7 +71,7 @@ class FakeServer:
             )
         return {"results": results, "server_time": H.format_server_time()}
 
-    def pull(self, cursor: str | None, limit: int) -> dict[str, Any]:
+    def pull(self, cursor: str | None, limit: int, skip_echo: bool = False) -> dict[str, Any]:
         """Everything at once."""
         self.pulls.append(cursor)
         if self.fail_pull:
@@ -100,6 +103,23 @@ def test_everything_delivered_and_pulled(store: Store) -> None:
     assert store.counts()["pending"] == 0
     assert len(set(server.applied)) == 40
     assert store.device()["last_sync_ok"] == 1
+
+
+def test_ids_are_time_ordered_uuid7(store: Store) -> None:
+    """Report, op and batch ids are UUIDv7 (RFC 9562), minted in time order."""
+    server = FakeServer(accept_ops=7)
+    ops = store.pending_ops(100)
+    SyncEngine(store, server).run()
+    for name, ids in (
+        ("report", [op["report_id"] for op in ops]),
+        ("op", [op["op_id"] for op in ops]),
+        ("batch", server.batch_ids),
+    ):
+        parsed = [uuid.UUID(i) for i in ids]
+        assert len(parsed) > 1, name
+        assert {u.version for u in parsed} == {7}, name
+        assert {u.variant for u in parsed} == {uuid.RFC_4122}, name
+        assert ids == sorted(ids) and len(set(ids)) == len(ids), name
 
 
 def test_413_halves_the_batch_and_everything_arrives(store: Store) -> None:
@@ -175,7 +195,7 @@ class PagedServer(FakeServer):
         """The fake time."""
         return self.now
 
-    def pull(self, cursor: str | None, limit: int) -> dict[str, Any]:
+    def pull(self, cursor: str | None, limit: int, skip_echo: bool = False) -> dict[str, Any]:
         """One page from ``cursor``; 400 on ``limit`` past the maximum, as the real server."""
         self.limits.append(limit)
         if limit > self.max_limit:

@@ -14,6 +14,7 @@ import pytest
 
 from client_sqlite import editing
 from client_sqlite.connection import Transactions, open_database
+from client_sqlite.display import short_id
 from client_sqlite.migrations import LATEST, current_version, migrate
 from client_sqlite.store import Store
 from tests.field import raw_connection
@@ -214,3 +215,15 @@ def test_status_warns_about_a_wrong_clock(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["field", "--db", str(path), "status"])
     assert result.exit_code == 0
     assert "clock is 9 minute(s) behind the server" in result.output
+
+
+def test_reports_of_the_same_minute_have_distinct_short_ids(store: Store) -> None:
+    """UUIDv7 ids of one minute share their start; the CLI's short id (the end) tells them apart."""
+    made = [editing.create(store, "incident", incident(title=f"r{i}")) for i in range(5)]
+    assert len({rid[:8] for rid in made}) <= 2  # one minute, or two if it just turned
+    assert len({short_id(rid) for rid in made}) == 5
+    for rid in made:
+        assert store.find_id(short_id(rid)) == rid
+        assert store.find_id(rid) == rid
+    assert store.find_id(made[0][:8]) is None  # ambiguous
+    assert store.find_id("") is None

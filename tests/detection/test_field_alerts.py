@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from client_sqlite.display import short_id
 from tests.detection.scenario import VICTIM, deferral
 from tests.e2e.test_field_cli import patroli
 from tests.field import FieldDevice
@@ -34,7 +35,7 @@ def test_officer_sees_alerts_on_own_report_within_scope(tmp_path: Path, backend:
         (link,) = found["person_links"]["v1"]
         assert (link["post"], link["basis"], link["report_id"]) == ("DUM", "document", None)
         assert deferred not in proc.stdout
-        words = patroli("field", "--db", str(sebatik_db), "alerts", stopped[:8], cwd=tmp_path)
+        words = patroli("field", "--db", str(sebatik_db), "alerts", short_id(stopped), cwd=tmp_path)
         assert words.returncode == 0, words.stderr
         assert "passport application deferred before" in words.stdout
         assert "a report of another post" in words.stdout

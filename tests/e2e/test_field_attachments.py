@@ -11,6 +11,7 @@ import requests
 from click.testing import CliRunner
 
 from client_sqlite import attachments
+from client_sqlite.display import short_id
 from patroli.cli import main
 from sync.engine import SyncEngine
 from tests.faults.proxy import FaultPlan, FaultProxy
@@ -109,19 +110,19 @@ def test_cli_attach_takes_photos_and_pdfs_only(server: LiveServer, tmp_path: Pat
     runner = CliRunner()
     db = str(tmp_path / "a.sqlite3")
     dev.store.close()
-    result = runner.invoke(main, ["field", "--db", db, "attach", rid[:8], str(text)])
+    result = runner.invoke(main, ["field", "--db", db, "attach", short_id(rid), str(text)])
     assert result.exit_code != 0 and "must be a photo or a PDF scan" in result.output
     pdf = tmp_path / "permit.pdf"
     pdf.write_bytes(b"%PDF-1.4 " + os.urandom(1000))
     ok = runner.invoke(
-        main, ["field", "--db", db, "attach", rid[:8], str(pdf), "--caption", "stay permit"]
+        main, ["field", "--db", db, "attach", short_id(rid), str(pdf), "--caption", "stay permit"]
     )
     assert ok.exit_code == 0, ok.output
-    shown = runner.invoke(main, ["field", "--db", db, "show", rid[:8]])
+    shown = runner.invoke(main, ["field", "--db", db, "show", short_id(rid)])
     assert "not uploaded yet" in shown.output
     synced = runner.invoke(main, ["field", "--db", db, "sync"])
     assert synced.exit_code == 0 and "uploaded 1 attachment(s)" in synced.output
-    assert "uploaded" in runner.invoke(main, ["field", "--db", db, "show", rid[:8]]).output
+    assert "uploaded" in runner.invoke(main, ["field", "--db", db, "show", short_id(rid)]).output
 
 
 def test_server_refusal_is_kept_and_reports_still_go(tmp_path: Path, backend: str) -> None:

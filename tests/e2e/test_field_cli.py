@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from client_sqlite.display import short_id
 from patroli.serve_process import free_port
 from tests.field import FieldDevice, raw_connection
 from tests.live import PASSWORD, live_server
@@ -166,8 +167,8 @@ def test_status_shows_the_commanders_question_first(tmp_path: Path, backend: str
     assert text.returncode == 0, text.stderr
     lines = text.stdout.splitlines()
     assert lines[0] == "Needs your action:"
-    assert lines[1] == f"  {asked[:8]} Boat at Sebatik: your commander asks (cmd.nnk): {NOTE}"
-    assert quiet[:8] not in text.stdout
+    assert lines[1] == f"  {short_id(asked)} Boat at Sebatik: your commander asks (cmd.nnk): {NOTE}"
+    assert short_id(quiet) not in text.stdout
     assert "sent back by the commander: 1" in text.stdout
     view = json.loads(patroli("field", "--db", str(db), "status", "--json", cwd=tmp_path).stdout)
     assert [(r["report_id"], r["note"], r["by"]) for r in view["needs_info"]] == [

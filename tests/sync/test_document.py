@@ -38,3 +38,13 @@ def test_full_has_exactly_the_keys_and_keeps_every_value(fields: dict[str, Any])
         else:
             assert out[key] is None
     assert document.full(out) == out and list(document.full(out)) == KEYS
+
+
+def test_an_already_full_document_is_copied_as_it_is() -> None:
+    """A full document comes back as an equal copy; a full-shaped one with a null map is fixed."""
+    doc = document.full({"id": "r1", "title": "x", "persons": {"p1": {"role": "victim"}}})
+    again = document.full(doc)
+    assert again == doc and again is not doc and list(again) == KEYS
+    nulls = dict(doc, actions=None, retracted=None)
+    fixed = document.full(nulls)
+    assert fixed["actions"] == {} and fixed["retracted"] is False

@@ -12,7 +12,7 @@ no hash changes); only their stored form is shorter.  Downgrade writes the
 full forms back.
 
 Revision ID: 1000
-Revises: 0700
+Revises: 0900
 Create Date: 2026-11-30 07:30:00.000000
 
 """
@@ -24,7 +24,7 @@ from server.reports import row_codec, store
 
 # revision identifiers, used by Alembic.
 revision = '1000'
-down_revision = '0700'
+down_revision = '0900'
 branch_labels = None
 depends_on = None
 
