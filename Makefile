@@ -1,10 +1,14 @@
 # Developer and CI entry points. CI runs .ci/run, which runs `make test`.
 #   make test ARGS='-k foo'   extra pytest arguments
+#   make test JOBS=0          one pytest process instead of a worker per core
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 ARGS   ?=
+# pytest-xdist workers: "auto" is one per core. Browser and end-to-end tests
+# mostly wait on Chromium and server processes, so the cores overlap them.
+JOBS   ?= auto
 # Wait for the dpkg lock: a freshly booted VM may still be running apt-daily.
 APT    := DEBIAN_FRONTEND=noninteractive apt-get -q -y -o DPkg::Lock::Timeout=300
 
@@ -65,9 +69,9 @@ test: venv browsers node
 	out=$$(node --test tests/js/*.test.mjs 2>&1); js=$$?; \
 	if [ $$js -ne 0 ]; then echo "$$out"; fi; \
 	echo "$$out" | grep -E '^# (tests|pass|fail|cancelled|skipped|todo|duration_ms) '; \
-	echo "==> pytest $(ARGS)"; \
+	echo "==> pytest -n $(JOBS) $(ARGS)"; \
 	PATH="$(CURDIR)/$(BIN):$$PATH" PATROLI_TEST_POSTGRES_URL="$$url" \
-	  PATROLI_TEST_REQUIRE="$(PATROLI_TEST_REQUIRE)" $(BIN)/pytest $(ARGS); st=$$?; \
+	  PATROLI_TEST_REQUIRE="$(PATROLI_TEST_REQUIRE)" $(BIN)/pytest -n $(JOBS) $(ARGS); st=$$?; \
 	if [ $$st -eq 0 ] && [ $$ruff -ne 0 ]; then echo "ruff check failed" >&2; st=1; fi; \
 	if [ $$st -eq 0 ] && [ $$js -ne 0 ]; then echo "node tests failed" >&2; st=1; fi; \
 	exit $$st
