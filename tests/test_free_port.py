@@ -8,9 +8,7 @@ from patroli.serve_process import free_port
 
 
 @pytest.mark.parametrize("share", ["0/2", "1/2", "2/3"])
-def test_a_share_hands_out_only_its_own_ports(
-    share: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_share_hands_out_only_its_own_ports(share: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATROLI_PORT_SHARE", share)
     index, count = (int(part) for part in share.split("/"))
     ports = [free_port() for _ in range(20)]
