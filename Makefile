@@ -54,6 +54,9 @@ node:
 	fi
 
 # One shell so the trap can stop the throwaway cluster whatever happens.
+# The xdist workers must collect the same tests in the same order, so they
+# share one hash seed (a set's order depends on it); it still changes from
+# run to run, and the log shows it to repeat a run (PYTHONHASHSEED=n make test).
 # ruff runs first but does not hide the test results: pytest always runs, and
 # the recipe fails if either failed (pytest's own status wins when non-zero,
 # so "no tests collected" (5) fails too).  PATROLI_TEST_REQUIRE makes a missing
@@ -69,8 +72,9 @@ test: venv browsers node
 	out=$$(node --test tests/js/*.test.mjs 2>&1); js=$$?; \
 	if [ $$js -ne 0 ]; then echo "$$out"; fi; \
 	echo "$$out" | grep -E '^# (tests|pass|fail|cancelled|skipped|todo|duration_ms) '; \
-	echo "==> pytest -n $(JOBS) $(ARGS)"; \
-	PATH="$(CURDIR)/$(BIN):$$PATH" PATROLI_TEST_POSTGRES_URL="$$url" \
+	seed=$${PYTHONHASHSEED:-$$(shuf -i 1-4294967295 -n 1)}; \
+	echo "==> PYTHONHASHSEED=$$seed pytest -n $(JOBS) $(ARGS)"; \
+	PYTHONHASHSEED=$$seed PATH="$(CURDIR)/$(BIN):$$PATH" PATROLI_TEST_POSTGRES_URL="$$url" \
 	  PATROLI_TEST_REQUIRE="$(PATROLI_TEST_REQUIRE)" $(BIN)/pytest -n $(JOBS) $(ARGS); st=$$?; \
 	if [ $$st -eq 0 ] && [ $$ruff -ne 0 ]; then echo "ruff check failed" >&2; st=1; fi; \
 	if [ $$st -eq 0 ] && [ $$js -ne 0 ]; then echo "node tests failed" >&2; st=1; fi; \
