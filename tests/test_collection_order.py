@@ -34,6 +34,6 @@ def _collected(path: str, seed: str) -> list[str]:
 def test_unit_tests_are_collected_in_one_order_whatever_the_hash_seed():
     first = _collected("tests/sync/test_units.py", "1")
     assert any("test_server_fields_are_not_device_fields" in node for node in first)
-    # Unsorted, the set of eight server fields came out in another order
-    # under seed 2 (the first run of make test with xdist stopped on it).
+    # Unsorted, the set of seven server fields comes out in another order
+    # under seed 2 than under 1 (the first run of make test with xdist stopped on it).
     assert _collected("tests/sync/test_units.py", "2") == first
