@@ -1,10 +1,14 @@
 # Developer and CI entry points. CI runs .ci/run, which runs `make test`.
 #   make test ARGS='-k foo'   extra pytest arguments
+#   make test JOBS=0          one pytest process instead of a worker per core
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 ARGS   ?=
+# pytest-xdist workers: "auto" is one per core. Browser and end-to-end tests
+# mostly wait on Chromium and server processes, so the cores overlap them.
+JOBS   ?= auto
 # Wait for the dpkg lock: a freshly booted VM may still be running apt-daily.
 APT    := DEBIAN_FRONTEND=noninteractive apt-get -q -y -o DPkg::Lock::Timeout=300
 
@@ -50,6 +54,9 @@ node:
 	fi
 
 # One shell so the trap can stop the throwaway cluster whatever happens.
+# The xdist workers must collect the same tests in the same order, so they
+# share one hash seed (a set's order depends on it); it still changes from
+# run to run, and the log shows it to repeat a run (PYTHONHASHSEED=n make test).
 # ruff runs first but does not hide the test results: pytest always runs, and
 # the recipe fails if either failed (pytest's own status wins when non-zero,
 # so "no tests collected" (5) fails too).  PATROLI_TEST_REQUIRE makes a missing
@@ -65,9 +72,10 @@ test: venv browsers node
 	out=$$(node --test tests/js/*.test.mjs 2>&1); js=$$?; \
 	if [ $$js -ne 0 ]; then echo "$$out"; fi; \
 	echo "$$out" | grep -E '^# (tests|pass|fail|cancelled|skipped|todo|duration_ms) '; \
-	echo "==> pytest $(ARGS)"; \
-	PATH="$(CURDIR)/$(BIN):$$PATH" PATROLI_TEST_POSTGRES_URL="$$url" \
-	  PATROLI_TEST_REQUIRE="$(PATROLI_TEST_REQUIRE)" $(BIN)/pytest $(ARGS); st=$$?; \
+	seed=$${PYTHONHASHSEED:-$$(shuf -i 1-4294967295 -n 1)}; \
+	echo "==> PYTHONHASHSEED=$$seed pytest -n $(JOBS) $(ARGS)"; \
+	PYTHONHASHSEED=$$seed PATH="$(CURDIR)/$(BIN):$$PATH" PATROLI_TEST_POSTGRES_URL="$$url" \
+	  PATROLI_TEST_REQUIRE="$(PATROLI_TEST_REQUIRE)" $(BIN)/pytest -n $(JOBS) $(ARGS); st=$$?; \
 	if [ $$st -eq 0 ] && [ $$ruff -ne 0 ]; then echo "ruff check failed" >&2; st=1; fi; \
 	if [ $$st -eq 0 ] && [ $$js -ne 0 ]; then echo "node tests failed" >&2; st=1; fi; \
 	exit $$st

@@ -36,15 +36,34 @@ def free_port() -> int:
     The kernel may hand the same free port to two quick ``bind(0)`` calls;
     two servers then share a port (and a log named after it), and the one
     that lost the bind is taken for started because the other answers.
+    Processes picking ports at the same time (the test suite's parallel
+    workers) each get a share of their own: ``PATROLI_PORT_SHARE=i/n`` makes
+    this process take only ports ``p`` with ``p // 2 % n == i`` (halved
+    because Linux hands ``bind(0)`` odd ports only).
     """
-    for _ in range(100):
+    index, count = _port_share()
+    for _ in range(100 * count):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
-        if port not in _GIVEN:
+        if port // 2 % count == index and port not in _GIVEN:
             _GIVEN.add(port)
             return port
     raise RuntimeError("no fresh free port on 127.0.0.1")
+
+
+def _port_share() -> tuple[int, int]:
+    """``PATROLI_PORT_SHARE`` as (index, count); (0, 1), every port, when unset."""
+    text = os.environ.get("PATROLI_PORT_SHARE", "")
+    if not text:
+        return 0, 1
+    try:
+        index, count = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise ValueError(f"PATROLI_PORT_SHARE must be i/n (e.g. 0/2), not {text!r}") from None
+    if not 0 <= index < count:
+        raise ValueError(f"PATROLI_PORT_SHARE {text!r}: i must be at least 0 and below n")
+    return index, count
 
 
 def start(

@@ -82,6 +82,20 @@ _NOT_RUN = pytest.StashKey[list[str]]()
 def pytest_configure(config: pytest.Config) -> None:
     """Stop before any test when ``PATROLI_TEST_REQUIRE`` names something missing."""
     prerequisites.check_required()
+    share_ports_between_workers()
+
+
+def share_ports_between_workers() -> None:
+    """Under pytest-xdist, give each worker its own share of free ports.
+
+    Servers of two workers starting at once could otherwise be handed the
+    same port (``patroli.serve_process.free_port``); the share is inherited
+    by every ``patroli`` child process that picks a port itself.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if worker.startswith("gw"):
+        count = os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")
+        os.environ["PATROLI_PORT_SHARE"] = f"{int(worker[2:]) % int(count)}/{count}"
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -90,9 +104,21 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(line, yellow=True, bold=True)
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: object, error: object) -> None:
+    """Under pytest-xdist, the controller gathers the workers' "not run" lines."""
+    lines = getattr(node, "workeroutput", {}).get("patroli_not_run", [])
+    gathered = node.config.stash.setdefault(_NOT_RUN, [])  # type: ignore[attr-defined]
+    gathered.extend(line for line in lines if line not in gathered)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Skip ``soak``-marked tests (the long soak, the full field link) unless ``-m soak``."""
     config.stash[_NOT_RUN] = prerequisites.not_run(items)
+    # An xdist worker collected instead of the controller, which prints the summary.
+    workeroutput = getattr(config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["patroli_not_run"] = config.stash[_NOT_RUN]
     if "soak" in (config.getoption("-m") or ""):
         return
     skip = pytest.mark.skip(reason="long run: select it with -m soak")

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import Flask
-from werkzeug.security import generate_password_hash
 
 from patroli import serve_process
 from patroli.serve_process import free_port
@@ -18,9 +17,9 @@ from server import create_app
 from server.devices import seed_people
 from server.infra.db import db, upgrade_schema
 from tests import backends
+from tests.world import PASSWORD, PASSWORD_HASH
 
-PASSWORD = "correct horse battery"
-_HASH = generate_password_hash(PASSWORD)
+__all__ = ["PASSWORD", "LiveServer", "database_for", "live_server"]
 
 
 @dataclass
@@ -68,7 +67,7 @@ class LiveServer:
             staff.append((f"cmd.{code.lower()}", "commander", code))
         with app.app_context():
             rows = [(code, code.title(), self.zones.get(code, "Asia/Jakarta")) for code in posts]
-            seed_people.seed(rows, staff, _HASH)
+            seed_people.seed(rows, staff, PASSWORD_HASH)
             db.engine.dispose()
 
     def code_for(self, username: str) -> str:

@@ -112,12 +112,12 @@ def _blank_database(backend: str, tmp_path: Path) -> tuple[str, dict]:
     """A database URL with no schema yet, and engine options to reach it."""
     if backend == "sqlite":
         return f"sqlite:///{tmp_path / 'blank.sqlite3'}", {}
-    engine = create_engine(backends.POSTGRES_URL)
+    engine = create_engine(backends.postgres_url())
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA IF EXISTS migtest CASCADE; CREATE SCHEMA migtest"))
     engine.dispose()
     options = {"connect_args": {"options": "-c search_path=migtest"}}
-    return backends.POSTGRES_URL, options
+    return backends.postgres_url(), options
 
 
 def test_servers_starting_together_upgrade_once(backend: str, tmp_path: Path) -> None:
@@ -161,7 +161,7 @@ def test_servers_starting_together_upgrade_once(backend: str, tmp_path: Path) ->
                 db.session.remove()
                 db.engine.dispose()
         if backend == "postgresql":
-            engine = create_engine(backends.POSTGRES_URL)
+            engine = create_engine(backends.postgres_url())
             with engine.begin() as conn:
                 conn.execute(text("DROP SCHEMA migtest CASCADE"))
             engine.dispose()

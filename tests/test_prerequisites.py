@@ -51,6 +51,27 @@ def test_local_run_without_postgres_says_what_it_left_out():
     ]
 
 
+def test_parallel_run_still_stops_when_postgres_is_required_and_missing():
+    """``make test`` runs pytest-xdist workers: the requirement still fails the run."""
+    run = _pytest("-n", "2", "tests/sync/test_units.py", PATROLI_TEST_REQUIRE="postgres,browser")
+    assert run.returncode == pytest.ExitCode.USAGE_ERROR, run.stdout + run.stderr
+    assert "required by PATROLI_TEST_REQUIRE but missing: postgres" in run.stderr
+    assert "passed" not in run.stdout
+
+
+def test_parallel_local_run_still_says_what_it_left_out():
+    """The workers collect, the controller prints: the "not run" line survives xdist."""
+    run = _pytest("-n", "2", "tests/api/test_devices_auth.py", "-k", "enroll")
+    assert run.returncode == pytest.ExitCode.OK, run.stdout + run.stderr
+    lines = [line for line in run.stdout.splitlines() if line.startswith("not run:")]
+    assert len(lines) == 1, run.stdout
+    assert re.fullmatch(
+        r"not run: the PostgreSQL half of \d+ tests: "
+        r"PATROLI_TEST_POSTGRES_URL is not set; make test starts a cluster",
+        lines[0],
+    )
+
+
 def test_required_browser_missing_is_an_error(monkeypatch, tmp_path):
     """A missing chromium is named, and fatal when required."""
     monkeypatch.setattr(prerequisites, "CHROMIUM", str(tmp_path / "chromium"))

@@ -156,7 +156,9 @@ def test_expand_whole_map_must_be_an_object(value):
     assert err.value.errors == {"persons": ["must be an object keyed by element id"]}
 
 
-@pytest.mark.parametrize("field", U.SERVER_FIELDS)
+# Sorted: a set's order differs between processes, and pytest-xdist workers
+# must collect the same tests in the same order.
+@pytest.mark.parametrize("field", sorted(U.SERVER_FIELDS))
 def test_server_fields_are_not_device_fields(field):
     """No field is both device-writable and server-owned."""
     assert field not in U.DEVICE_FIELDS
