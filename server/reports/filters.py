@@ -22,6 +22,7 @@ from server.http.auth import Principal
 from server.http.params import bounded_int, choices, parse_date, values
 from server.infra.models import Report
 from server.infra.problems import Problem
+from server.reports import text_search
 from sync import vocab
 
 reports = Report.__table__
@@ -95,8 +96,9 @@ def conditions(principal: Principal, f: ReportFilter) -> list[ColumnElement[bool
         conds.append(reports.c.occurred_on <= f.date_to)
     if f.route:
         conds.append(func.lower(reports.c.route).like(_like(f.route), escape="\\"))
-    if f.text:
-        conds.append(reports.c.search_text.like(_like(f.text), escape="\\"))
+    matched = text_search.match_clause(f.text)
+    if matched is not None:
+        conds.append(matched)
     if f.alerts:
         alerted = select(PersonAlert.report_id).where(PersonAlert.type.in_(f.alerts))
         if VEHICLE_SEEN_BEFORE in f.alerts:
