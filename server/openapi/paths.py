@@ -156,14 +156,16 @@ def _reports() -> dict[str, dict[str, Any]]:
         },
         "/reports.geojson": {
             "get": operation(
-                "Reports with a location as GeoJSON, same filters as the queue",
+                "Reports with a location as GeoJSON: streamed whole, or paged with limit",
                 "reports",
                 {
                     "200": json_answer(
-                        schemas.FeatureCollectionSchema, "features", "application/geo+json"
+                        schemas.FeatureCollectionSchema,
+                        "every feature (no limit), or a page with its count and next link",
+                        "application/geo+json",
                     )
                 },
-                params=[query_params(schemas.QueueQuerySchema)],
+                params=[query_params(schemas.GeoQuerySchema)],
             )
         },
         "/reports/{report_id}": {

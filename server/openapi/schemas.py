@@ -320,11 +320,28 @@ class FeatureSchema(Schema):
     properties = fields.Nested(FeaturePropertiesSchema, required=True)
 
 
+class GeoLinkSchema(Schema):
+    """A link of a GeoJSON page (OGC API Features): ``next`` while more remain."""
+
+    rel = fields.String(required=True, validate=validate.OneOf(["next"]))
+    href = fields.String(required=True, metadata={"description": "absolute URL, cursor included"})
+    type = fields.String(required=True, validate=validate.OneOf(["application/geo+json"]))
+
+
 class FeatureCollectionSchema(Schema):
-    """``GET /reports.geojson`` (RFC 7946)."""
+    """``GET /reports.geojson`` (RFC 7946): the whole collection, or a page of it."""
 
     type = fields.String(required=True, validate=validate.OneOf(["FeatureCollection"]))
     features = fields.List(fields.Nested(FeatureSchema), required=True)
+    # camelCase: the member names of OGC API Features, which QGIS reads.
+    numberReturned = fields.Integer(required=True)
+    numberMatched = fields.Integer(
+        metadata={"description": "with limit: how many features the filters match in all"}
+    )
+    links = fields.List(
+        fields.Nested(GeoLinkSchema),
+        metadata={"description": "with limit: the next page's link while more remain"},
+    )
 
 
 class BlobStoredSchema(Schema):
@@ -370,6 +387,26 @@ class QueueQuerySchema(Schema):
     page = fields.Integer(validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(validate=validate.Range(min=1, max=200))
     alert = _list_of(detection.ALERT_TYPES, f"reports with an alert of this type; {_LIST}")
+
+
+class GeoQuerySchema(QueueQuerySchema):
+    """Filters and paging of ``GET /reports.geojson`` (``page``/``per_page`` do nothing)."""
+
+    bbox = fields.String(
+        validate=validate.Regexp(r"^[^,]+(,[^,]+){3}$"),
+        metadata={
+            "description": "minLon,minLat,maxLon,maxLat in degrees (WGS 84); "
+            "minLon above maxLon crosses the antimeridian"
+        },
+    )
+    limit = fields.Integer(
+        validate=validate.Range(min=1, max=10_000),
+        metadata={"description": "page size; without it the whole collection is streamed"},
+    )
+    cursor = fields.String(
+        validate=validate.Length(max=64),
+        metadata={"description": "from a next link (needs limit)"},
+    )
 
 
 class ConflictsQuerySchema(Schema):
