@@ -40,7 +40,7 @@ from server.reports.document import derived_columns
 
 POSTS = [f"P{i:02d}" for i in range(1, 21)]
 PASSWORD = "bench password"
-STATUSES = ["submitted"] * 3 + ["in_review", "approved", "approved", "approved", "returned"]
+STATUSES = ["submitted"] * 3 + ["in_review", "approved", "approved", "approved", "needs_info"]
 KINDS = ["incident"] * 6 + ["patrol"] * 3 + ["intelligence"]
 ROUTES = [f"Jalur {name}" for name in ("Aji Kuning", "Sebatik", "Tawau", "Dumai", "Entikong")]
 MODUS = ["fake_job_offer", "unofficial_crossing", "debt_bondage", "forged_documents"]
