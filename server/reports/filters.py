@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from server.detection.alerts import ALERT_TYPES, VEHICLE_SEEN_BEFORE, vehicle_seen_before
@@ -81,7 +81,9 @@ def scope_clause(principal: Principal, posts: list[str]) -> ColumnElement[bool]:
     if visible is not None:
         wanted = visible if wanted is None else wanted & visible
     if wanted is None:
-        return reports.c.id.is_not(None)
+        # A plain TRUE, not a condition on a column: the planner can then
+        # answer counts from an index alone instead of reading every row.
+        return true()
     return reports.c.post_code.in_(sorted(wanted))
 
 
