@@ -11,7 +11,8 @@ nothing.
 single spaces, so that SQLite's FTS5 ``unicode61`` tokenizer and
 PostgreSQL's ``simple`` text-search configuration both split it into
 exactly these words; the indexes (migration 0800) are kept in step by
-triggers on SQLite and are an expression index on PostgreSQL.
+triggers on SQLite and are a generated tsvector column with a GIN index on
+PostgreSQL.
 """
 
 from __future__ import annotations
@@ -29,9 +30,11 @@ reports = Report.__table__
 # A letter or digit (``str.isalnum``: categories L* and N*), never "_".
 _WORD = re.compile(r"[^\W_]+")
 
-#: The text-search configuration on PostgreSQL; ``simple`` only lower-cases
-#: (texts mix Indonesian and English, so no language's stemming fits).
-PG_VECTOR = "to_tsvector('simple'::regconfig, coalesce(reports.search_text, ''::text))"
+#: On PostgreSQL, ``reports.search_vector`` (migration 0800, not in the model:
+#: a column PostgreSQL generates) holds the words as a tsvector of the
+#: ``simple`` configuration, which only lower-cases (texts mix Indonesian and
+#: English, so no language's stemming fits).
+PG_VECTOR = "reports.search_vector"
 
 
 def words(value: str) -> list[str]:

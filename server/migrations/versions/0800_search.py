@@ -38,10 +38,15 @@ _FTS_TRIGGERS = (
     "VALUES ('delete', old.rowid, old.search_text); "
     "INSERT INTO reports_fts(rowid, search_text) VALUES (new.rowid, new.search_text); END",
 )
-_PG_INDEX = (
-    "CREATE INDEX ix_reports_search ON reports USING gin "
-    "(to_tsvector('simple'::regconfig, coalesce(search_text, ''::text)))"
+# PostgreSQL: the words as a stored tsvector (without positions: no phrase
+# queries), indexed by GIN.  Stored, not an expression index: a word in most
+# reports makes the planner read the rows, and recomputing to_tsvector for
+# each of them cost ~45 µs a row (4.6 s against 0.18 s at 100,000 reports).
+_PG_VECTOR = (
+    "ALTER TABLE reports ADD COLUMN search_vector tsvector GENERATED ALWAYS AS "
+    "(strip(to_tsvector('simple'::regconfig, coalesce(search_text, ''::text)))) STORED"
 )
+_PG_INDEX = "CREATE INDEX ix_reports_search ON reports USING gin (search_vector)"
 _BATCH = 2000
 
 
@@ -55,6 +60,7 @@ def upgrade():
         for trigger in _FTS_TRIGGERS:
             op.execute(trigger)
     else:
+        op.execute(_PG_VECTOR)
         op.execute(_PG_INDEX)
     # The queue's page order (oldest waiting first) within a post and overall.
     op.create_index('ix_reports_post_since', 'reports', ['post_code', 'status_since', 'id'])
@@ -102,6 +108,7 @@ def downgrade():
         op.execute("DROP TABLE reports_fts")
     else:
         op.execute("DROP INDEX ix_reports_search")
+        op.execute("ALTER TABLE reports DROP COLUMN search_vector")
     with op.batch_alter_table('reports', schema=None) as batch_op:
         batch_op.drop_column('lat')
         batch_op.drop_column('lon')
