@@ -185,8 +185,14 @@ QUEUE_CASES = [
 ]
 
 
+def _print(what: str, wall: float, cpu: float, note: str) -> tuple[str, float, float, str]:
+    """One row of the Markdown table, printed as soon as it is measured."""
+    print(f"| {what} | {wall:.0f} | {cpu:.0f} | {note} |", flush=True)
+    return what, wall, cpu, note
+
+
 def measure(app: Flask, repeat: int) -> list[tuple[str, float, float, str]]:
-    """Time every case; rows of (what, wall ms, cpu ms, note)."""
+    """Time every case, printing each; rows of (what, wall ms, cpu ms, note)."""
     vocab = _vocabulary(random.Random(13))
     words = {"common": vocab[1], "middle": vocab[40], "rare": vocab[-5], "prefix": vocab[7][:3]}
     client = app.test_client()
@@ -200,9 +206,9 @@ def measure(app: Flask, repeat: int) -> list[tuple[str, float, float, str]]:
         query = query.format(**words)
         for who, headers in (("commander", cmd), ("hq", hq)):
             wall, cpu, (resp, _) = _timed(_get(client, f"/api/v1/reports?{query}", headers), repeat)
-            out.append((f"API {who}: {name}", wall, cpu, f"total {resp.get_json()['total']}"))
+            out.append(_print(f"API {who}: {name}", wall, cpu, f"total {resp.get_json()['total']}"))
         wall, cpu, _ = _timed(_get(page, f"/queue?{query}"), repeat)
-        out.append((f"/queue page commander: {name}", wall, cpu, ""))
+        out.append(_print(f"/queue page commander: {name}", wall, cpu, ""))
     geo = "/api/v1/reports.geojson"
     for name, url, headers in (
         ("GeoJSON commander, whole", geo, cmd),
@@ -210,9 +216,9 @@ def measure(app: Flask, repeat: int) -> list[tuple[str, float, float, str]]:
         ("GeoJSON hq, limit=1000", f"{geo}?limit=1000", hq),
         ("GeoJSON hq, bbox+month", f"{geo}?bbox=100,-5,120,2&from=2025-06-01&to=2025-06-30", hq),
     ):
-        wall, cpu, (resp, body) = _timed(_get(client, url, headers), max(1, repeat // 2))
+        wall, cpu, (resp, body) = _timed(_get(client, url, headers), max(1, repeat // 3))
         features = body.count(b'"type":"Feature"')
-        out.append((name, wall, cpu, f"{features} features, {len(body) / 1e6:.0f} MB"))
+        out.append(_print(name, wall, cpu, f"{features} features, {len(body) / 1e6:.0f} MB"))
     return out
 
 
@@ -229,11 +235,9 @@ def main(argv: list[str] | None = None) -> None:
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
     if not args.measure_only:
         load(app, args.reports)
+    print("| what | wall ms (median) | CPU ms | note |\n|---|---:|---:|---|", flush=True)
     # No app context around the requests: each must get its own (and its own g).
-    rows = measure(app, args.repeat)
-    print("| what | wall ms (median) | CPU ms | note |\n|---|---:|---:|---|")
-    for what, wall, cpu, note in rows:
-        print(f"| {what} | {wall:.0f} | {cpu:.0f} | {note} |")
+    measure(app, args.repeat)
 
 
 if __name__ == "__main__":
