@@ -170,7 +170,11 @@ class Report(db.Model):
 
     __table_args__ = (
         Index("ix_reports_post_seq", "post_code", "seq"),
-        Index("ix_reports_post_status", "post_code", "review_status"),
+        # The queue's counts per status under any of its column filters, and
+        # the route suggestions, from this index alone (rows are wide).
+        Index(
+            "ix_reports_post_filters", "post_code", "review_status", "kind", "occurred_on", "route"
+        ),
         Index("ix_reports_status_since", "review_status", "status_since"),
         Index("ix_reports_occurred_on", "occurred_on"),
         # The queue's order (oldest waiting first), within a post and overall.

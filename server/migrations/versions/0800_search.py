@@ -62,6 +62,13 @@ def upgrade():
     else:
         op.execute(_PG_VECTOR)
         op.execute(_PG_INDEX)
+    # The queue's counts per status under any column filter (and the route
+    # suggestions) from one index: it replaces (post_code, review_status),
+    # whose leading columns it keeps.  Report rows are wide (the document
+    # inline), so reading 50,000 of them cost a commander ~250 ms CPU a count.
+    op.drop_index('ix_reports_post_status', table_name='reports')
+    op.create_index('ix_reports_post_filters', 'reports',
+                    ['post_code', 'review_status', 'kind', 'occurred_on', 'route'])
     # The queue's page order (oldest waiting first) within a post and overall.
     op.create_index('ix_reports_post_since', 'reports', ['post_code', 'status_since', 'id'])
     op.create_index('ix_reports_since', 'reports', ['status_since', 'id'])
@@ -102,6 +109,8 @@ def _backfill():
 def downgrade():
     op.drop_index('ix_reports_since', table_name='reports')
     op.drop_index('ix_reports_post_since', table_name='reports')
+    op.drop_index('ix_reports_post_filters', table_name='reports')
+    op.create_index('ix_reports_post_status', 'reports', ['post_code', 'review_status'])
     if op.get_bind().dialect.name == 'sqlite':
         for name in ('reports_fts_insert', 'reports_fts_delete', 'reports_fts_update'):
             op.execute(f"DROP TRIGGER {name}")
