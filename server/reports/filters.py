@@ -98,7 +98,8 @@ def conditions(principal: Principal, f: ReportFilter) -> list[ColumnElement[bool
         conds.append(reports.c.occurred_on <= f.date_to)
     if f.route:
         conds.append(func.lower(reports.c.route).like(_like(f.route), escape="\\"))
-    matched = text_search.match_clause(f.text)
+    narrowed = bool(f.posts) or principal.posts() is not None
+    matched = text_search.match_clause(f.text, narrowed)
     if matched is not None:
         conds.append(matched)
     if f.alerts:

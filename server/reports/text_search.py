@@ -57,8 +57,14 @@ def _tsquery(terms: list[str]) -> str:
     return " & ".join(f"'{term}':*" for term in terms)
 
 
-def match_clause(query: str) -> ColumnElement[bool] | None:
-    """The condition "the report matches ``query``" (None when the query has no word)."""
+def match_clause(query: str, narrowed: bool = False) -> ColumnElement[bool] | None:
+    """The condition "the report matches ``query``" (None when the query has no word).
+
+    ``narrowed``: other conditions already select a post's reports.  SQLite
+    then tests each of those index entries against the words' matches
+    instead of reading the row of every match (a word in most of a million
+    reports: ~0.3 s instead of ~2 s of CPU at a 50,000-report post).
+    """
     terms = sorted(set(words(query)))
     if not terms:
         return None
@@ -73,4 +79,5 @@ def match_clause(query: str) -> ColumnElement[bool] | None:
         .select_from(text("reports_fts"))
         .where(text("reports_fts MATCH :fts_query").bindparams(fts_query=_fts5_query(terms)))
     )
-    return literal_column("reports.rowid").in_(matched)
+    # A unary "+" keeps SQLite from driving the query by rowid from the matches.
+    return literal_column("+reports.rowid" if narrowed else "reports.rowid").in_(matched)

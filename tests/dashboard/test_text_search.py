@@ -55,10 +55,10 @@ def _fields(draw: dict[str, str]) -> dict[str, Any]:
     )
 
 
-def _found(world: World, query: str) -> set[str]:
-    """The ids the HQ queue lists for ``query`` (every report fits one page here)."""
+def _found(world: World, query: str, who: str = "hq.1") -> set[str]:
+    """The ids ``who``'s queue lists for ``query`` (every report fits one page here)."""
     resp = world.client.get(
-        "/api/v1/reports", query_string={"q": query, "per_page": 200}, headers=world.token("hq.1")
+        "/api/v1/reports", query_string={"q": query, "per_page": 200}, headers=world.token(who)
     )
     assert resp.status_code == 200, resp.get_json()
     body = resp.get_json()
@@ -92,7 +92,9 @@ def test_text_search_equals_a_scan(
     for report_id, draw in zip(ids, edits, strict=False):
         device.push(device.op(report_id, _fields(draw), base_rev=device.revs[report_id]))
     for query in [*queries, *(draw["narrative"][:6] for draw in created)]:
-        assert _found(world, query) == _scanned(world, query), query
+        expected = _scanned(world, query)
+        # HQ's search is driven by the index, a commander's by the post's rows.
+        assert _found(world, query) == expected == _found(world, query, "cmd.nnk"), query
 
 
 def test_words_prefixes_and_every_term(world: World) -> None:
