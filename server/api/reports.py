@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import orjson
 from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
@@ -44,10 +46,20 @@ def list_reports() -> ResponseReturnValue:
 @bp.get("/reports.geojson")
 @require("officer", "commander", "hq", "admin")
 def reports_geojson() -> ResponseReturnValue:
-    """Reports with a location as GeoJSON (no person names), same filters as the queue."""
-    filters = report_filters.parse_filters(request.args)
-    body = geojson.feature_collection(current_principal(), filters)
+    """Reports with a location as GeoJSON (no person names): streamed whole, or paged."""
+    query = geojson.parse_query(request.args)
+    if query.limit is None:
+        chunks = geojson.stream(current_principal(), query)
+        return Response(chunks, mimetype="application/geo+json")
+    body = geojson.page(current_principal(), query, _next_href)
     return Response(orjson.dumps(body), mimetype="application/geo+json")
+
+
+def _next_href(cursor: str) -> str:
+    """This request's absolute URL with the cursor of the following page."""
+    args = request.args.to_dict(flat=False)
+    args["cursor"] = [cursor]
+    return f"{request.base_url}?{urlencode(args, doseq=True)}"
 
 
 @bp.get("/reports/<report_id>")

@@ -18,6 +18,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -150,7 +151,12 @@ class Report(db.Model):
     occurred_on: Mapped[date | None] = mapped_column(Date)
     title: Mapped[str | None] = mapped_column(String(200))
     route: Mapped[str | None] = mapped_column(String(200))
+    # The words of the text search (server.reports.text_search), indexed by
+    # FTS5 on SQLite and a GIN expression index on PostgreSQL (migration 0800).
     search_text: Mapped[str | None] = mapped_column(Text)
+    # The document's location, for the GeoJSON export's bbox and its counts.
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
     destination_country: Mapped[str | None] = mapped_column(String(2))
     modus_key: Mapped[str | None] = mapped_column(String(200))
     persons: Mapped[int] = mapped_column(Integer, default=0)
@@ -170,9 +176,16 @@ class Report(db.Model):
 
     __table_args__ = (
         Index("ix_reports_post_seq", "post_code", "seq"),
-        Index("ix_reports_post_status", "post_code", "review_status"),
+        # The queue's counts per status under any of its column filters, and
+        # the route suggestions, from this index alone (rows are wide).
+        Index(
+            "ix_reports_post_filters", "post_code", "review_status", "kind", "occurred_on", "route"
+        ),
         Index("ix_reports_status_since", "review_status", "status_since"),
         Index("ix_reports_occurred_on", "occurred_on"),
+        # The queue's order (oldest waiting first), within a post and overall.
+        Index("ix_reports_post_since", "post_code", "status_since", "id"),
+        Index("ix_reports_since", "status_since", "id"),
     )
 
 

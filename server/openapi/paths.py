@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from server.detection.api_schemas import paths as detection_paths
-from server.openapi import schemas
+from server.openapi import geo_schemas, schemas
 from server.openapi.operations import (
     BINARY,
     JSON,
@@ -163,14 +163,16 @@ def _reports() -> dict[str, dict[str, Any]]:
         },
         "/reports.geojson": {
             "get": operation(
-                "Reports with a location as GeoJSON, same filters as the queue",
+                "Reports with a location as GeoJSON: streamed whole, or paged with limit",
                 "reports",
                 {
                     "200": json_answer(
-                        schemas.FeatureCollectionSchema, "features", "application/geo+json"
+                        geo_schemas.FeatureCollectionSchema,
+                        "every feature (no limit), or a page with its count and next link",
+                        "application/geo+json",
                     )
                 },
-                params=[query_params(schemas.QueueQuerySchema)],
+                params=[query_params(geo_schemas.GeoQuerySchema)],
             )
         },
         "/reports/{report_id}": {

@@ -237,7 +237,7 @@ class ResolveRequestSchema(Schema):
     rev = fields.Integer(metadata={"description": "the revision looked at (409 if stale)"})
 
 
-# -- aggregates and maps ----------------------------------------------------------
+# -- aggregates (GeoJSON: server.openapi.geo_schemas) --------------------------
 
 
 class AggregateRowSchema(Schema):
@@ -276,55 +276,6 @@ class AggregatesSchema(Schema):
     min_count = fields.Integer(required=True, allow_none=True)
     rows = fields.List(fields.Nested(AggregateRowSchema), required=True)
     source = fields.Nested(AggregateSourceSchema, required=True)
-
-
-class PointSchema(Schema):
-    """A GeoJSON Point: ``[longitude, latitude]``."""
-
-    type = fields.String(required=True, validate=validate.OneOf(["Point"]))
-    coordinates = fields.List(fields.Float(), required=True, validate=validate.Length(equal=2))
-
-
-class FeaturePropertiesSchema(Schema):
-    """What a map shows of a report: no names, documents, narratives or attachments."""
-
-    id = fields.String(required=True)
-    post = fields.String(required=True)
-    kind = fields.String(required=True)
-    title = fields.String(required=True, allow_none=True)
-    occurred_at = fields.String(required=True, allow_none=True)
-    route = fields.String(required=True, allow_none=True)
-    place = fields.String(required=True, allow_none=True)
-    accuracy_m = fields.Float(required=True, allow_none=True)
-    modus = fields.String(required=True, allow_none=True, metadata={"description": "comma-joined"})
-    destination_country = fields.String(required=True, allow_none=True)
-    review_status = fields.String(required=True, validate=validate.OneOf(vocab.REVIEW_STATUSES))
-    retracted = fields.Boolean(required=True)
-    updated_at = _nullable_time()
-    persons = fields.Integer(required=True)
-    victims = fields.Integer(required=True)
-    victims_minor = fields.Integer(required=True)
-    victims_female = fields.Integer(required=True)
-    suspects = fields.Integer(required=True)
-    witnesses = fields.Integer(required=True)
-    foreign_nationals = fields.Integer(required=True)
-    applicants = fields.Integer(required=True)
-
-
-class FeatureSchema(Schema):
-    """One report with a location, as a GeoJSON Feature."""
-
-    type = fields.String(required=True, validate=validate.OneOf(["Feature"]))
-    id = fields.String(required=True)
-    geometry = fields.Nested(PointSchema, required=True)
-    properties = fields.Nested(FeaturePropertiesSchema, required=True)
-
-
-class FeatureCollectionSchema(Schema):
-    """``GET /reports.geojson`` (RFC 7946)."""
-
-    type = fields.String(required=True, validate=validate.OneOf(["FeatureCollection"]))
-    features = fields.List(fields.Nested(FeatureSchema), required=True)
 
 
 class BlobStoredSchema(Schema):

@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 
 from server.infra.clock import iso_ms, occurred_utc, parse_occurred_at
+from server.reports import text_search
 from sync import document
 from sync.units import SERVER_FIELDS
 
@@ -118,7 +119,7 @@ def modus_key(modus: Any) -> str:
 
 
 def search_text(device_doc: dict[str, Any]) -> str:
-    """Lower-cased free text the queue's text filter searches (never person names)."""
+    """The words the queue's text search finds a report by (never person names)."""
     location = device_doc.get("location") or {}
     parts = [
         device_doc.get("title"),
@@ -126,11 +127,22 @@ def search_text(device_doc: dict[str, Any]) -> str:
         location.get("place") if isinstance(location, dict) else None,
         device_doc.get("narrative"),
     ]
-    return "\n".join(p for p in parts if isinstance(p, str)).lower()
+    return text_search.indexed_text([p for p in parts if isinstance(p, str)])
+
+
+def point(device_doc: dict[str, Any]) -> tuple[float, float] | tuple[None, None]:
+    """The document's location as (lon, lat), or (None, None) without a usable one."""
+    location = device_doc.get("location")
+    if not isinstance(location, dict):
+        return None, None
+    lat, lon = location.get("lat"), location.get("lon")
+    usable = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (lat, lon))
+    return (float(lon), float(lat)) if usable else (None, None)
 
 
 def derived_columns(device_doc: dict[str, Any]) -> dict[str, Any]:
     """Columns kept beside the document for filters and counts."""
+    lon, lat = point(device_doc)
     columns = {
         "kind": device_doc.get("kind") or "",
         "occurred_at": occurred_utc(device_doc.get("occurred_at")),
@@ -139,6 +151,8 @@ def derived_columns(device_doc: dict[str, Any]) -> dict[str, Any]:
         "title": (device_doc.get("title") or "")[:200],
         "route": device_doc.get("route") or None,
         "search_text": search_text(device_doc),
+        "lon": lon,
+        "lat": lat,
         "destination_country": device_doc.get("destination_country") or None,
         "modus_key": modus_key(device_doc.get("modus"))[:200],
     }
