@@ -1,7 +1,7 @@
 """search: full-text index of the queue's text search, report points for GeoJSON (issue 13)
 
 Revision ID: 0800
-Revises: 0600
+Revises: 0700
 Create Date: 2026-11-30 07:40:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0800'
-down_revision = '0600'
+down_revision = '0700'
 branch_labels = None
 depends_on = None
 
@@ -118,6 +118,7 @@ def downgrade():
     else:
         op.execute("DROP INDEX ix_reports_search")
         op.execute("ALTER TABLE reports DROP COLUMN search_vector")
-    with op.batch_alter_table('reports', schema=None) as batch_op:
-        batch_op.drop_column('lat')
-        batch_op.drop_column('lon')
+    # A plain DROP COLUMN: batch mode would rebuild reports on SQLite and
+    # lose the triggers of 0700 (counts).
+    op.execute("ALTER TABLE reports DROP COLUMN lat")
+    op.execute("ALTER TABLE reports DROP COLUMN lon")

@@ -1,7 +1,7 @@
 """echo suppression: which device's clean op wrote a report's latest change (issue 13)
 
 Revision ID: 0900
-Revises: 0700
+Revises: 0800
 Create Date: 2026-11-30 07:40:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0900'
-down_revision = '0700'
+down_revision = '0800'
 branch_labels = None
 depends_on = None
 
