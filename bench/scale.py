@@ -4,9 +4,8 @@ A real ``patroli serve`` on 127.0.0.1 is loaded through the push API up
 to each size in turn; at each size the run measures, in this order:
 
 1. disk per report (before anything but creations was stored);
-2. the ``aggregate-rollup`` job over everything, then again after 1,000
-   reports changed (run as ``patroli jobs run aggregate-rollup``, as an
-   operator runs it, and timed as the job registry records it);
+2. 1,000 reports edited, then HQ's next aggregates answer checked to
+   count them all (the counts are kept on write: there is no roll-up job);
 3. HQ's and the commander's reads (``bench.scale_reads``);
 4. the device measures (``bench.scale_device``);
 5. server memory, then a one-client and a two-client push segment
@@ -18,28 +17,25 @@ push goal is stated for.
 
 from __future__ import annotations
 
-import os
 import random
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, text
+import requests
 
 from bench import scale_device, scale_disk, scale_reads
 from bench.scale_docs import POSTS
 from bench.scale_push import Loader, edit_work, push_clients
 from bench.scale_server import COMMANDER, HQ, ScaleServer
 from bench.server import BenchServer
-from bench.workload import BenchError
 
 ROLLUP_EDITS = 1_000
+#: The destination the edits give their reports (the generator never draws it).
+EDIT_DESTINATION = "BN"
 
 
 @dataclass(kw_only=True)
@@ -80,24 +76,6 @@ class _Run:
     def reports(self) -> int:
         return self.loader.total + self.device_reports
 
-    def job(self, name: str) -> dict[str, float]:
-        """Run ``patroli jobs run NAME`` against the bench database, as an operator does.
-
-        Its wall time holds the command's start (Python, imports, the schema
-        check); the job's own time is what the job registry records in
-        ``job_runs`` (``started_at`` to ``finished_at``).
-        """
-        env = dict(os.environ, PATROLI_DATABASE_URL=self.server.database_url)
-        env["PATROLI_SECRET_KEY"] = "bench-secret"
-        start = time.perf_counter()
-        done = subprocess.run(
-            [sys.executable, "-m", "patroli", "jobs", "run", name], env=env, capture_output=True
-        )
-        wall = time.perf_counter() - start
-        if done.returncode != 0:
-            raise BenchError(f"patroli jobs run {name} failed: {done.stderr.decode()[-2000:]}")
-        return {"command_s": round(wall, 3), "job_s": round(job_seconds(self.server, name), 3)}
-
     def segments(self) -> dict[str, Any]:
         """One client, then two clients, each pushing ``segment`` new reports."""
         cpu, url, seg = self.server.cpu_seconds, self.server.url, self.plan.segment
@@ -107,36 +85,38 @@ class _Run:
         return {"one_client": one, "two_clients": two}
 
 
-def job_seconds(server: BenchServer, name: str) -> float:
-    """How long the last run of job ``name`` took, as the job registry recorded it."""
-    engine = create_engine(server.database_url)
-    with engine.connect() as conn:
-        started, finished = conn.execute(
-            text("SELECT started_at, finished_at FROM job_runs WHERE name = :name"),
-            {"name": name},
-        ).one()
-    engine.dispose()
-    return (_as_datetime(finished) - _as_datetime(started)).total_seconds()
+def _edited_count(run: _Run) -> int:
+    """HQ's count of reports bound for ``EDIT_DESTINATION``, from the aggregates API."""
+    answer = requests.get(
+        f"{run.server.url}/api/v1/aggregates",
+        params={"group_by": "destination_country"},
+        headers=run.reader.hq_headers,
+        timeout=120,
+    )
+    answer.raise_for_status()
+    rows = answer.json()["rows"]
+    return sum(r["reports"] or 0 for r in rows if r["destination_country"] == EDIT_DESTINATION)
 
 
-def _as_datetime(value: Any) -> datetime:
-    """A stored timestamp (SQLite gives text, PostgreSQL a datetime)."""
-    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+def _freshness(run: _Run) -> dict[str, Any]:
+    """``rollup_edits`` reports change; HQ's very next aggregates must count them.
 
-
-def _rollup(run: _Run) -> dict[str, Any]:
-    """The job over everything, then after ``rollup_edits`` reports changed."""
-    full = run.job("aggregate-rollup")
+    The counts are maintained in the write transaction (issue 13: the
+    roll-up job is gone), so the figure is the edits' push time, which holds
+    that upkeep, and whether the next answer is already exact.
+    """
     targets = run.loader.recent(run.plan.rollup_edits)
-    work = edit_work(targets, run.loader.rng)
-    push_clients(run.server.url, [work], run.server.cpu_seconds)
-    after = run.job("aggregate-rollup")
+    before = _edited_count(run)
+    work = edit_work(targets, run.loader.rng, destination=EDIT_DESTINATION)
+    pushed = push_clients(run.server.url, [work], run.server.cpu_seconds)
+    after = _edited_count(run)
     return {
-        "full_s": full["job_s"],
-        "full_command_s": full["command_s"],
-        "after_edits_s": after["job_s"],
-        "after_edits_command_s": after["command_s"],
         "edited": len(targets),
+        "edits_push_s": pushed["seconds"],
+        "edits_cpu_us_per_report": pushed["server_cpu_us_per_report"],
+        "counted_before": before,
+        "counted_after": after,
+        "fresh": after - before == len(targets),
     }
 
 
@@ -159,8 +139,8 @@ def _at_size(run: _Run, size: int) -> dict[str, Any]:
     """Every measure at ``size`` reports."""
     out: dict[str, Any] = {"size": size, "reports": run.reports}
     out["disk"] = scale_disk.disk(run.server, run.reports)
-    _log(f"{size}: roll-up job")
-    out["rollup"] = _rollup(run)
+    _log(f"{size}: 1,000 edits, then the aggregates at once")
+    out["freshness"] = _freshness(run)
     _log(f"{size}: aggregates, dashboard, queue, GeoJSON")
     out["aggregates_ms"] = scale_reads.aggregates(run.reader)
     out["dashboard_ms"] = scale_reads.dashboard(run.reader)

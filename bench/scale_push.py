@@ -131,13 +131,15 @@ class Loader:
         return out[:count]
 
 
-def edit_work(targets: list[tuple[SignedDevice, str]], rng: random.Random) -> Work:
+def edit_work(
+    targets: list[tuple[SignedDevice, str]], rng: random.Random, destination: str | None = None
+) -> Work:
     """One edit of each target report (its first revision), in batches per device."""
     by_device: dict[str, list[dict[str, Any]]] = {}
     devices: dict[str, SignedDevice] = {}
     for device, report_id in targets:
         fields = {
-            "destination_country": rng.choice(["MY", "SG"]),
+            "destination_country": destination or rng.choice(["MY", "SG"]),
             "modus": ["other", "transit_route"],
         }
         by_device.setdefault(device.device_id, []).append(device.op(report_id, fields, 1))

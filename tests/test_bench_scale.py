@@ -38,6 +38,11 @@ def test_scale_run_fills_every_measure_and_checks_exactly_once(tmp_path: Path) -
     assert size["reports"] == 600
     # The harness knows how many features to expect: at this size all of them come.
     assert size["geojson"]["whole_features"] == size["geojson"]["expected"] > 0
+    assert size["geojson"]["paged"]["supported"] and size["geojson"]["paged"]["complete"]
+    # Edited reports are counted by HQ's very next aggregates (no roll-up job).
+    fresh = size["freshness"]
+    assert fresh["edited"] > 0 and fresh["fresh"]
+    assert fresh["counted_after"] - fresh["counted_before"] == fresh["edited"]
     # (the harness itself refuses a fresh device holding fewer than its post has)
     assert size["device"]["fresh_pull"]["reports"] > 0
     assert size["device"]["device_push"]["reports"] == 20
