@@ -12,7 +12,6 @@ of that device's op (idempotency keys belong to the device that sent them).
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -26,9 +25,9 @@ from server.infra.bulk import bulk_write
 from server.infra.clock import clock, utcnow
 from server.infra.models import Device, OpRecord
 from server.infra.transactions import is_retryable, write_connection
-from server.reports import document as documents
 from server.reports import evidence_chain, row_codec, store
 from server.reports.push_checks import Checked, check, envelope, result_of
+from server.reports.replays import Done, answer_done, settled_fields
 from server.reports.signatures import device_key
 from sync import hlc as sync_hlc
 from sync import merge as sync_merge
@@ -39,37 +38,7 @@ ops_table = OpRecord.__table__
 devices_table = Device.__table__
 
 SCOPE_ERROR = {"report_id": ["is not a report of your post, or does not exist"]}
-FOREIGN_OP_ERROR = {
-    "op_id": ["was already used by another device; send the change with a new op_id"]
-}
 _RETRIES = 3
-
-
-@dataclass(frozen=True)
-class _Done:
-    """An op already applied: the device that sent it and the result it got."""
-
-    device_id: str
-    result: dict[str, Any]
-
-
-def _answer_done(change: dict[str, Any], done: _Done, device_id: str) -> dict[str, Any]:
-    """The answer to an op_id seen before: a replay for its own device only.
-
-    The op record's key is the op_id alone, so another device's op cannot
-    be recorded beside it: that op is refused (not recorded, so it is
-    refused the same way each time it is sent) with nothing of the stored
-    result in the answer, which belongs to another device, maybe another post.
-    """
-    if done.device_id != device_id:
-        return result_of(change, sync_merge.REJECTED, None, errors=FOREIGN_OP_ERROR)
-    return dict(done.result, replayed=True)
-
-
-def settled_fields(state: store.ReportState) -> dict[str, Any]:
-    """What a device cannot know of the document its applied op left: the
-    server-owned fields and the post (settled on creation)."""
-    return {**documents.server_fields(state.row), "post": state.post}
 
 
 class _Batch:
@@ -93,7 +62,7 @@ class _Batch:
         # cleanly (the device then holds exactly the resulting document).
         self.clean: dict[str, bool] = {}
 
-    def load(self, changes: list[dict[str, Any]]) -> dict[str, _Done]:
+    def load(self, changes: list[dict[str, Any]]) -> dict[str, Done]:
         """Lock/load the batch's reports, then read which ops were already applied."""
         ids = [c.get("report_id") for c in changes if isinstance(c.get("report_id"), str)]
         self.states = store.load(self.conn, ids)
@@ -105,12 +74,20 @@ class _Batch:
                 ops_table.c.op_id, ops_table.c.device_id, ops_table.c.report_id, ops_table.c.result
             ).where(ops_table.c.op_id.in_(op_ids))
         )
-        return {
-            row.op_id: _Done(
+        done = {
+            row.op_id: Done(
                 row.device_id, row_codec.decode_result(row.result, row.op_id, row.report_id)
             )
             for row in rows
         }
+        # A report another process created with one of these ops did not exist
+        # when the locks were taken; it does now: load it, so that the replay
+        # answers with its server_fields like the first answer did.
+        late = {d.result.get("report_id") for d in done.values()} - self.states.keys()
+        late.discard(None)
+        if late:
+            self.states.update(store.load(self.conn, list(late)))
+        return done
 
     def apply(self, change: dict[str, Any], checked: Checked) -> dict[str, Any]:
         """Evaluate one op against the working states; never raises for bad input."""
@@ -294,9 +271,9 @@ class _Batch:
         )
         return record
 
-    def replay(self, change: dict[str, Any], done: _Done) -> dict[str, Any]:
+    def replay(self, change: dict[str, Any], done: Done) -> dict[str, Any]:
         """The answer to an op seen before, with its ``server_fields`` while they still hold."""
-        result = _answer_done(change, done, self.device_id)
+        result = answer_done(change, done, self.device_id)
         state = self.states.get(change.get("report_id"))
         if (
             result.get("replayed")
@@ -368,7 +345,7 @@ def _run_batch(
                 results.append(batch.replay(change, previous))
                 continue
             result = batch.apply(change, verdict)
-            done[change["op_id"]] = _Done(batch.device_id, result)
+            done[change["op_id"]] = Done(batch.device_id, result)
             batch.record(change, result)
             results.append(result)
         batch.save(changes)

@@ -8,12 +8,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 from sqlalchemy import select
 
 from server.infra.db import db
 from server.infra.models import Device, ReportRevision
+from server.reports import row_codec
 from sync import signing
 from tests.browser import field_driver as F
 from tests.live import LiveServer, live_server
@@ -63,7 +63,9 @@ def test_the_app_signs_its_ops_and_the_server_keeps_verified_signatures(
     key = signing.load_public_key(public_key)
     for revision in revisions:
         # What the server kept verifies with Python's own code, over the op as signed.
-        signing.verify(key, signing.canonical(orjson.loads(revision.op)), revision.signature)
+        # (stored without the ids its row holds: server.reports.row_codec)
+        op = row_codec.decode_op(revision.op, revision.op_id, revision.report_id)
+        signing.verify(key, signing.canonical(op), revision.signature)
 
     out = tmp_path / "case.zip"
     for args in (["export", report_id, "--out", str(out)], ["verify", str(out)]):
