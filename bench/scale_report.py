@@ -62,6 +62,8 @@ ROWS: list[Row] = [
 
 
 def _fmt(value: Any) -> str:
+    if isinstance(value, bool):  # before int: a bool is an int
+        return "yes" if value else "NO"
     if isinstance(value, float):
         return f"{value:,.1f}"
     if isinstance(value, int):
