@@ -33,7 +33,7 @@ from bench.scale_push import Loader, edit_work, push_clients
 from bench.scale_server import COMMANDER, HQ, ScaleServer
 from bench.server import BenchServer
 
-ROLLUP_EDITS = 1_000
+FRESHNESS_EDITS = 1_000
 #: The destination the edits give their reports (the generator never draws it).
 EDIT_DESTINATION = "BN"
 
@@ -48,7 +48,7 @@ class ScalePlan:
     threads: int = 4
     repeats: int = 3
     device_push_reports: int = 10_000
-    rollup_edits: int = ROLLUP_EDITS
+    freshness_edits: int = FRESHNESS_EDITS
     seed: int = 13
 
 
@@ -99,13 +99,13 @@ def _edited_count(run: _Run) -> int:
 
 
 def _freshness(run: _Run) -> dict[str, Any]:
-    """``rollup_edits`` reports change; HQ's very next aggregates must count them.
+    """``freshness_edits`` reports change; HQ's very next aggregates must count them.
 
     The counts are maintained in the write transaction (issue 13: the
     roll-up job is gone), so the figure is the edits' push time, which holds
     that upkeep, and whether the next answer is already exact.
     """
-    targets = run.loader.recent(run.plan.rollup_edits)
+    targets = run.loader.recent(run.plan.freshness_edits)
     before = _edited_count(run)
     work = edit_work(targets, run.loader.rng, destination=EDIT_DESTINATION)
     pushed = push_clients(run.server.url, [work], run.server.cpu_seconds)

@@ -6,8 +6,8 @@ keys: ``{"report_id": "A", "report_id": "B"}`` would create B while a
 reviewer's tool shows A.  The standard library's C scanner hands each
 object's pairs to a hook before they become a dict, so a second pass over
 the same bytes finds the duplicates.  That pass costs about 7 µs per report
-of a push (orjson's own parse about 5; the whole push about 130 µs per
-report, docs/benchmarks.md).
+of a push (orjson's own parse about 5; a signed report's whole push about
+450 µs, docs/benchmarks.md).
 """
 
 from __future__ import annotations
