@@ -66,8 +66,9 @@ class MemoryStore:
     def pending_ops(self, limit: int) -> list[dict[str, Any]]:
         return list(self.outbox.values())[:limit]
 
-    def mark_in_flight(self, op_ids: list[str]) -> None:
-        return None  # the ops are signed and final already
+    def mark_in_flight(self, op_ids: list[str]) -> list[dict[str, Any]]:
+        # The ops are signed and final already: nothing folds into them.
+        return [self.outbox[i] for i in op_ids if i in self.outbox]
 
     def apply_push_results(self, results: list[dict[str, Any]]) -> None:
         for r in results:

@@ -8,6 +8,7 @@ power cut at any point leaves the store as it was before or after.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,8 @@ from client_sqlite.migrations import migrate
 from sync import document, signing
 from sync.hlc import HLC, now_ms, parse_server_time, receive, tick
 
+#: An outbox row as ``_wire_ops`` reads it.
+_OP_COLUMNS = "op_id, report_id, base_rev, hlc, fields, signature"
 MOVED_AWAY = {"report_id": ["the report moved out of your post's scope"]}
 
 
@@ -146,10 +149,12 @@ class Store:
     def pending_ops(self, limit: int) -> list[dict[str, Any]]:
         """Ops to send, oldest first (pending, or in flight from an earlier try)."""
         rows = self.conn.execute(
-            "SELECT op_id, report_id, base_rev, hlc, fields, signature FROM outbox "
-            "WHERE state != 'rejected' ORDER BY seq LIMIT ?",
+            f"SELECT {_OP_COLUMNS} FROM outbox WHERE state != 'rejected' ORDER BY seq LIMIT ?",
             (limit,),
         )
+        return self._wire_ops(rows)
+
+    def _wire_ops(self, rows: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
         keys = ("op_id", "report_id", "base_rev", "hlc")
         signer = self.signer()
         ops = []
@@ -169,13 +174,25 @@ class Store:
             self._signer = signing.load_private_key(pem) if pem else False
         return self._signer or None
 
-    def mark_in_flight(self, op_ids: list[str]) -> None:
-        """These ops may reach the server from now on: never fold more edits into them."""
+    def mark_in_flight(self, op_ids: list[str]) -> list[dict[str, Any]]:
+        """These ops may reach the server from now on: never fold more edits into them.
+
+        They are read again in the same write transaction, because an edit
+        from another process (the CLI beside a running sync) may have folded
+        into one after ``pending_ops`` read it.
+        """
         with self.atomic() as c:
             c.executemany(
                 "UPDATE outbox SET state='in_flight', attempts=attempts+1 WHERE op_id=?",
                 [(i,) for i in op_ids],
             )
+            marks = ",".join("?" * len(op_ids))
+            rows = c.execute(
+                f"SELECT {_OP_COLUMNS} FROM outbox WHERE op_id IN ({marks}) "
+                "AND state = 'in_flight' ORDER BY seq",
+                op_ids,
+            ).fetchall()
+        return self._wire_ops(rows)
 
     def apply_push_results(self, results: list[dict[str, Any]]) -> None:
         """Drop delivered ops; keep rejected ones with the server's reasons.

@@ -43,8 +43,13 @@ class LocalStore(Protocol):
     def pending_ops(self, limit: int) -> list[dict[str, Any]]:
         """Outbox ops not yet acknowledged (pending or in flight), oldest first."""
 
-    def mark_in_flight(self, op_ids: list[str]) -> None:
-        """Record that these ops are being sent (they may reach the server)."""
+    def mark_in_flight(self, op_ids: list[str]) -> list[dict[str, Any]]:
+        """Record that these ops are being sent, and return them as they stand now.
+
+        Another process may have folded an edit into one of them since
+        ``pending_ops`` read it; what is marked is what must be sent, or that
+        edit would be acknowledged without ever reaching the server.
+        """
 
     def apply_push_results(self, results: list[dict[str, Any]]) -> None:
         """Drop acknowledged ops, keep rejected ones with the server's reasons.
@@ -242,7 +247,7 @@ class SyncEngine:
             ops = self._fit_bytes(self.store.pending_ops(self.batch))
             if not ops:
                 return
-            self.store.mark_in_flight([op["op_id"] for op in ops])
+            ops = self.store.mark_in_flight([op["op_id"] for op in ops])
             batch = {"batch_id": str(uuid6.uuid7()), "changes": ops}
             try:
                 answer = self.transport.push(batch)

@@ -8,7 +8,9 @@ import pytest
 import requests
 from click.testing import CliRunner
 
+from client_sqlite import editing
 from client_sqlite.display import short_id
+from client_sqlite.store import Store
 from patroli.cli import main
 from sync import hlc as H
 from sync.engine import SyncEngine
@@ -122,6 +124,39 @@ def test_unsynced_edits_survive_a_pull(server: LiveServer, tmp_path: Path) -> No
     assert a.store.counts()["pending"] == 1
     assert a.sync().complete
     assert server_view(server, rid)["report"]["narrative"] == "not sent yet"
+
+
+def test_an_edit_folded_in_while_a_batch_is_read_is_sent_not_lost(
+    server: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An edit saved by another process between reading a batch and sending it goes out.
+
+    ``patroli field edit`` beside a running sync folds into the newest
+    pending op; the engine must send that op as it stands once marked in
+    flight, not the copy it read a moment before (which would then be
+    acknowledged, and the edit never reach the server).
+    """
+    dev = FieldDevice.enroll(tmp_path / "a.sqlite3", server.url, server.code_for("ofc.1"))
+    rid = dev.create(incident(title="As first written"))
+    other = Store(tmp_path / "a.sqlite3")  # the CLI's own connection to the same file
+    read = dev.store.pending_ops
+    edits: list[str] = []
+
+    def read_then_edit(limit: int) -> list[dict]:
+        ops = read(limit)
+        if ops and not edits:
+            editing.edit(other, rid, {"title": "Typed during the sync"})
+            edits.append(rid)
+        return ops
+
+    monkeypatch.setattr(dev.store, "pending_ops", read_then_edit)
+    result = dev.sync()
+    other.close()
+    view = server_view(server, rid)["report"]
+    assert edits == [rid] and result.complete
+    assert view["title"] == "Typed during the sync"
+    assert dev.store.report(rid) == view
+    assert dev.store.counts()["pending"] == 0
 
 
 def test_server_killed_mid_sync_then_restarted(server: LiveServer, tmp_path: Path) -> None:
