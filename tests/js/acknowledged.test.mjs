@@ -41,3 +41,25 @@ test("full fills every field in order and keeps no other key", () => {
   assert.deepEqual(Object.keys(doc), V.fields);
   assert.deepEqual([doc.persons, doc.actions, doc.retracted, doc.route], [{}, {}, false, null]);
 });
+
+test("a push answer: delivered ops leave, refused ones stay, unsent edits go on top of the new copy", () => {
+  const fields = { kind: "patrol", title: "Night patrol", route: "A", post: "NNK" };
+  const outbox = [
+    { seq: 1, op_id: "c1", report_id: "r1", base_rev: null, fields, state: "in_flight" },
+    { seq: 2, op_id: "x1", report_id: "r2", base_rev: 3, fields: { title: "" }, state: "in_flight" },
+    { seq: 3, op_id: "e1", report_id: "r1", base_rev: null, fields: { narrative: "typed later" }, state: "pending" },
+  ];
+  const serverFields = { author: "ofc.nnk.1", device_id: "dev-1", created_at: "t", received_at: "t", review: null, rev: 1, post: "NNK" };
+  const results = [
+    { op_id: "c1", report_id: "r1", status: "applied", rev: 1, server_fields: serverFields },
+    { op_id: "x1", report_id: "r2", status: "rejected", rev: null, errors: { title: ["is empty"] } },
+  ];
+  const { next, reports } = A.takePushResults(outbox, results, new Map([["r1", {}], ["r2", { rev: 3 }]]));
+  assert.equal(next[0], null);
+  assert.deepEqual(next[1], { ...outbox[1], state: "rejected", errors: { title: ["is empty"] } });
+  assert.equal(next[2], outbox[2]);
+  assert.equal(reports.length, 1);
+  const [r1] = reports;
+  const acked = A.full({ ...fields, ...serverFields, id: "r1" });
+  assert.deepEqual(r1, { id: "r1", acked, acked_rev: 1, doc: { ...acked, narrative: "typed later" } });
+});

@@ -4,6 +4,7 @@
 // it kept, the pull asks for skip_echo=1 and the server does not send the
 // device's own reports back (docs/protocol.md, "Pull"). Pure functions, so
 // Node holds them to the Python answers (tests/golden/sync_vectors.json).
+import { onTop } from "./outbox.js";
 import { MAP_FIELDS, applyUnits, expand } from "./units.js";
 
 // sync/document.py's order: id, the device fields, the server fields.
@@ -59,4 +60,25 @@ export function appliedDocuments(results, ops, copies) {
     docs.set(r.report_id, full({ ...doc, ...r.server_fields, id: r.report_id }));
   }
   return docs;
+}
+
+// What a push answer does, in the order of `outbox` (the ops as stored): each
+// op's next state (null: delivered, it leaves; rejected ones keep the
+// server's words), and for each report a clean op left, the new acknowledged
+// copy with the report's ops still in the outbox on top (the local document).
+export function takePushResults(outbox, results, copies) {
+  const byId = new Map(results.map((r) => [r.op_id, r]));
+  const next = outbox.map((op) => {
+    const r = byId.get(op.op_id);
+    if (!r) return op;
+    return r.status === "rejected" ? { ...op, state: "rejected", errors: r.errors || {} } : null;
+  });
+  const unsent = new Map();
+  for (const op of next) if (op) unsent.set(op.report_id, [...(unsent.get(op.report_id) || []), op]);
+  const acked = appliedDocuments(results, new Map(outbox.map((op) => [op.op_id, op])), copies);
+  const reports = [...acked].map(([id, doc]) => {
+    const mine = unsent.get(id) || [];
+    return { id, doc: mine.length ? onTop(doc, mine) : doc, acked: doc, acked_rev: doc.rev };
+  });
+  return { next, reports };
 }

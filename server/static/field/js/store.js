@@ -313,32 +313,24 @@ export class Store {
   // words; a clean op's result becomes the report's acknowledged copy
   // (acknowledged.js), with the still unsent edits on top, all in one write.
   async applyPushResults(results) {
-    const byId = new Map(results.map((r) => [r.op_id, r]));
     const conflicts = results.flatMap((r) => (r.conflicts || []).map((c) => ({ id: c.id, report_id: r.report_id, field: c.field, record: c })));
     await exclusive(async () => {
       const vault = unlocked();
       const outbox = await this._outbox();
-      const next = outbox.map((op) => {
-        const r = byId.get(op.op_id);
-        if (!r) return op;
-        return r.status === "rejected" ? { ...op, state: "rejected", errors: r.errors || {} } : null;
-      });
-      const kept = next.filter((op) => op !== null);
-      const acked = A.appliedDocuments(results, new Map(outbox.map((op) => [op.op_id, op])), await this._ackedCopies(results));
-      const reports = [];
-      for (const [id, doc] of acked) {
-        const mine = kept.filter((op) => op.report_id === id);
-        const local = mine.length ? O.onTop(doc, mine) : doc;
-        const row = { id, doc: local, acked: doc, acked_rev: doc.rev, updated_at: Date.now() };
-        reports.push(await Promise.all([P.seal(vault, "reports", row), P.seal(vault, "listing", listingRow(local))]));
+      const { next, reports } = A.takePushResults(outbox, results, await this._ackedCopies(results));
+      const sealedReports = [];
+      for (const report of reports) {
+        const row = { ...report, updated_at: Date.now() };
+        sealedReports.push(await Promise.all([P.seal(vault, "reports", row), P.seal(vault, "listing", listingRow(row.doc))]));
       }
       const changed = await P.sealAll(vault, "outbox", next.filter((op, i) => op !== null && op !== outbox[i]));
       const sealedConflicts = await P.sealAll(vault, "conflicts", conflicts);
+      const delivered = outbox.filter((op, i) => next[i] === null).map((op) => op.seq);
       await this.tx(["outbox", "conflicts", "reports", "listing"], "readwrite", async (s) => {
-        next.forEach((op, i) => op === null && s.outbox.delete(outbox[i].seq));
+        for (const seq of delivered) s.outbox.delete(seq);
         for (const op of changed) s.outbox.put(op);
         for (const c of sealedConflicts) s.conflicts.put(c);
-        for (const [report, listing] of reports) {
+        for (const [report, listing] of sealedReports) {
           s.reports.put(report);
           s.listing.put(listing);
         }
