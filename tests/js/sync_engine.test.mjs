@@ -16,6 +16,8 @@ globalThis.crypto ??= webcrypto;
 const PROBLEM = "urn:patroli:problem:";
 const NOW = "2026-11-20T03:15:00.000Z";
 
+const wire = (ops) => ops.map(({ op_id, report_id, base_rev, hlc, fields }) => ({ op_id, report_id, base_rev, hlc, fields }));
+
 class MemoryStore {
   constructor(ops) {
     this.dev = { device_id: "dev-1", token: "t", hlc: "0000000000000000-00000-dev-1", cursor: null, revoked: false };
@@ -28,8 +30,11 @@ class MemoryStore {
   async observeServerTime(t) { this.serverTimes.push(t); }
   async pendingBlobs() { return []; }
   async markBlob() {}
-  async pendingOps(limit) { return O.sendable(this.outbox, limit).map(({ op_id, report_id, base_rev, hlc, fields }) => ({ op_id, report_id, base_rev, hlc, fields })); }
-  async markInFlight(ids) { this.outbox = O.markInFlight(this.outbox, ids); }
+  async pendingOps(limit) { return wire(O.sendable(this.outbox, limit)); }
+  async markInFlight(ids) {
+    this.outbox = O.markInFlight(this.outbox, ids);
+    return wire(this.outbox.filter((op) => ids.includes(op.op_id)));
+  }
   async applyPushResults(results) { this.outbox = O.applyResults(this.outbox, results); }
   async rejectLocally(opId, errors) { this.outbox = O.applyResults(this.outbox, [{ op_id: opId, status: "rejected", errors }]); }
   async resetCursor() { this.dev.cursor = null; }
@@ -60,6 +65,7 @@ class FakeServer {
   }
   push(body) {
     this.pushes.push(body.changes.map((c) => c.op_id));
+    this.sentFields = [...(this.sentFields || []), ...body.changes.map((c) => c.fields)];
     const fault = this.pushFaults.shift();
     if (fault === "too-large") throw new ProblemError(413, { type: `${PROBLEM}payload-too-large` });
     if (fault === "revoked") throw new ProblemError(401, { type: `${PROBLEM}device-revoked` });
@@ -170,4 +176,23 @@ test("pulls skip echoes only after a whole pull has ended under this version", a
   assert.ok(asked > 2 && server.skipEcho.every((v) => v === null));
   await sync(store, { transport: server });
   assert.deepEqual(server.skipEcho.slice(asked), ["1"]);
+});
+
+test("an edit saved while a batch is being read goes out with it, not lost", async () => {
+  // The officer saves while the engine reads the outbox: the edit folds into
+  // the newest op (still pending) before the engine marks it in flight.
+  const store = new MemoryStore(ops(2));
+  const mark = store.markInFlight.bind(store);
+  store.markInFlight = async (ids) => {
+    const plan = O.planEdit(store.outbox, { opId: "op-late", reportId: "r-1", hlc: "h9", fields: { narrative: "typed" }, ackedRev: null });
+    store.outbox = O.applyPlan(store.outbox, plan);
+    store.markInFlight = mark;
+    return mark(ids);
+  };
+  const server = new FakeServer();
+  const result = await sync(store, { transport: server });
+  assert.equal(result.complete, true);
+  assert.deepEqual(server.pushes, [["op-0", "op-1"]]);
+  assert.equal(server.sentFields[1].narrative, "typed");
+  assert.deepEqual(store.outbox, []);
 });

@@ -277,11 +277,15 @@ export class Store {
   }
 
   async pendingOps(limit) {
-    const [outbox, device] = await Promise.all([this._outbox(), this.device()]);
-    const ops = O.sendable(outbox, limit).map(({ op_id, report_id, base_rev, hlc, fields }) => ({ op_id, report_id, base_rev, hlc, fields }));
-    // A device enrolled before signing has no key; its ops go unsigned.
-    const key = device?.signing_key;
-    return key ? Promise.all(ops.map((op) => S.signOp(key, op))) : ops;
+    return this._wire(O.sendable(await this._outbox(), limit));
+  }
+
+  // Ops as sent: the wire fields, signed. A device enrolled before signing
+  // has no key; its ops go unsigned.
+  async _wire(ops) {
+    const key = (await this.device())?.signing_key;
+    const wire = ops.map(({ op_id, report_id, base_rev, hlc, fields }) => ({ op_id, report_id, base_rev, hlc, fields }));
+    return key ? Promise.all(wire.map((op) => S.signOp(key, op))) : wire;
   }
 
   // Rewrite the outbox ops fn changes (it returns the op, or null to drop it),
@@ -305,8 +309,12 @@ export class Store {
     });
   }
 
+  // Marks the ops in flight (no edit folds into them from now on) and returns
+  // them as sent, read after the mark: an edit saved since pendingOps read
+  // them may have folded into the newest, and must go out with it.
   async markInFlight(opIds) {
     await this._rewriteOutbox((op) => (opIds.includes(op.op_id) ? { ...op, state: "in_flight", attempts: (op.attempts || 0) + 1 } : op));
+    return this._wire((await this._outbox()).filter((op) => opIds.includes(op.op_id)));
   }
 
   // Delivered ops leave the outbox, rejected ones stay with the server's

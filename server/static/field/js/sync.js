@@ -59,9 +59,9 @@ async function uploadBlobs(store, http, result, progress) {
 async function pushAll(store, http, limits, result, progress) {
   let batch = Math.min(B.START_BATCH, limits.maxOps);
   for (;;) {
-    const ops = B.fitBytes(await store.pendingOps(batch), limits.maxBytes);
-    if (!ops.length) return;
-    await store.markInFlight(ops.map((op) => op.op_id));
+    const read = B.fitBytes(await store.pendingOps(batch), limits.maxBytes);
+    if (!read.length) return;
+    const ops = await store.markInFlight(read.map((op) => op.op_id));
     let answer;
     try {
       answer = await http.request("POST", "/api/v1/sync/push", { batch_id: uuid7(), changes: ops });
