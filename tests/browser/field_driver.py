@@ -241,3 +241,38 @@ def store_document(driver: Any, report_id: str) -> dict[str, Any]:
         "  done((await (await m.Store.open()).report(id)).doc));",
         report_id,
     )
+
+
+#: The app's own sync engine run on its store, with what its pulls downloaded
+#: (Resource Timing: the API is fetched by the page, never by the worker).
+_SYNC_SCRIPT = """
+const done = arguments[arguments.length - 1];
+performance.setResourceTimingBufferSize(100000);
+performance.clearResourceTimings();
+Promise.all([import('/field/js/store.js'), import('/field/js/sync.js')]).then(async ([S, Y]) => {
+  const result = await Y.sync(await S.Store.open());
+  const pulls = performance.getEntriesByType('resource')
+    .filter((e) => e.name.includes('/api/v1/sync/pull'));
+  const sum = (key) => pulls.reduce((n, e) => n + e[key], 0);
+  done({result, pulls: pulls.length, pull_body_bytes: sum('encodedBodySize'),
+        pull_json_bytes: sum('decodedBodySize'), pull_transfer_bytes: sum('transferSize')});
+}).catch((e) => done({error: String(e)}));
+"""
+
+
+def sync_counted(driver: Any) -> dict[str, Any]:
+    """One sync by the app's engine: its result and the bytes its pull answers took."""
+    driver.set_script_timeout(300)
+    out = driver.execute_async_script(_SYNC_SCRIPT)
+    assert "error" not in out, out
+    return out
+
+
+def store_row(driver: Any, report_id: str) -> dict[str, Any]:
+    """One report's stored row (local ``doc``, ``acked``, ``acked_rev``) from the app's store."""
+    return driver.execute_async_script(
+        "const [id, done] = arguments;"
+        "import('/field/js/store.js').then(async (m) => "
+        "  done(await (await m.Store.open()).report(id)));",
+        report_id,
+    )

@@ -22,6 +22,7 @@ from client_sqlite.store import Store
 from sync import engine
 from sync import hlc as H
 from sync import units as U
+from tests.golden.acknowledged_vectors import acknowledged_vectors
 
 VECTORS = Path(__file__).with_name("sync_vectors.json")
 NODE = "dev-1"
@@ -270,6 +271,7 @@ def build() -> dict[str, Any]:
         "units": units_vectors(),
         "outbox": outbox_vectors(),
         "batching": batching_vectors(),
+        "acknowledged": acknowledged_vectors(),
     }
 
 

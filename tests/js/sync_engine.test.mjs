@@ -1,7 +1,8 @@
 // The field app's sync engine (server/static/field/js/sync.js) against an
 // in-memory store and a scripted server: lost answers are replayed with the
 // same op ids, a 413 halves the batch, a 410 restarts the download once, a
-// revoked device is marked and keeps its ops, pull pages land with their cursor.
+// revoked device is marked and keeps its ops, pull pages land with their cursor,
+// echoes are skipped only once a whole pull has ended.
 import assert from "node:assert/strict";
 import { webcrypto } from "node:crypto";
 import { test } from "node:test";
@@ -15,6 +16,8 @@ globalThis.crypto ??= webcrypto;
 const PROBLEM = "urn:patroli:problem:";
 const NOW = "2026-11-20T03:15:00.000Z";
 
+const wire = (ops) => ops.map(({ op_id, report_id, base_rev, hlc, fields }) => ({ op_id, report_id, base_rev, hlc, fields }));
+
 class MemoryStore {
   constructor(ops) {
     this.dev = { device_id: "dev-1", token: "t", hlc: "0000000000000000-00000-dev-1", cursor: null, revoked: false };
@@ -27,12 +30,18 @@ class MemoryStore {
   async observeServerTime(t) { this.serverTimes.push(t); }
   async pendingBlobs() { return []; }
   async markBlob() {}
-  async pendingOps(limit) { return O.sendable(this.outbox, limit).map(({ op_id, report_id, base_rev, hlc, fields }) => ({ op_id, report_id, base_rev, hlc, fields })); }
-  async markInFlight(ids) { this.outbox = O.markInFlight(this.outbox, ids); }
+  async pendingOps(limit) { return wire(O.sendable(this.outbox, limit)); }
+  async markInFlight(ids) {
+    this.outbox = O.markInFlight(this.outbox, ids);
+    return wire(this.outbox.filter((op) => ids.includes(op.op_id)));
+  }
   async applyPushResults(results) { this.outbox = O.applyResults(this.outbox, results); }
   async rejectLocally(opId, errors) { this.outbox = O.applyResults(this.outbox, [{ op_id: opId, status: "rejected", errors }]); }
   async resetCursor() { this.dev.cursor = null; }
-  async applyPullPage(changes, cursor) { this.pages.push(changes.length); this.dev.cursor = cursor; }
+  async applyPullPage(changes, cursor, { last = false } = {}) {
+    this.pages.push(changes.length);
+    Object.assign(this.dev, { cursor, skip_echo: this.dev.skip_echo === true || last });
+  }
 }
 
 function ops(n) {
@@ -46,6 +55,7 @@ class FakeServer {
     this.applied = new Map();
     this.pushes = [];
     this.pullCursors = [];
+    this.skipEcho = [];
   }
   async request(method, path, body) {
     if (path === "/api/v1/meta") return { max_batch_ops: this.maxOps, max_batch_bytes: 8388608, server_time: NOW };
@@ -55,6 +65,7 @@ class FakeServer {
   }
   push(body) {
     this.pushes.push(body.changes.map((c) => c.op_id));
+    this.sentFields = [...(this.sentFields || []), ...body.changes.map((c) => c.fields)];
     const fault = this.pushFaults.shift();
     if (fault === "too-large") throw new ProblemError(413, { type: `${PROBLEM}payload-too-large` });
     if (fault === "revoked") throw new ProblemError(401, { type: `${PROBLEM}device-revoked` });
@@ -69,7 +80,10 @@ class FakeServer {
   pull(query) {
     const cursor = query.get("cursor");
     this.pullCursors.push(cursor);
-    if (this.pullFaults.shift() === "expired") throw new ProblemError(410, { type: `${PROBLEM}cursor-expired` });
+    this.skipEcho.push(query.get("skip_echo"));
+    const fault = this.pullFaults.shift();
+    if (fault === "no-signal") throw new TransportError("the link dropped");
+    if (fault === "expired") throw new ProblemError(410, { type: `${PROBLEM}cursor-expired` });
     const start = cursor ? Number(cursor) : 0;
     const end = Math.min(this.reports, start + Number(query.get("limit")));
     const changes = Array.from({ length: end - start }, (_, i) => ({ report: { id: `s-${start + i}`, rev: 1 }, open_conflicts: [] }));
@@ -146,4 +160,39 @@ test("a revoked device is marked revoked and keeps its ops", async () => {
   assert.equal(store.dev.revoked, true);
   assert.equal(store.outbox.length, 2);
   assert.equal(server.applied.size, 0);
+});
+
+test("pulls skip echoes only after a whole pull has ended under this version", async () => {
+  // An older version dropped applied results: what it pushed must come back once.
+  const store = new MemoryStore([]);
+  const server = new FakeServer({ pullFaults: [null, "no-signal"], reports: 1200 });
+  const cut = await sync(store, { transport: server });
+  assert.equal(cut.complete, false);
+  assert.deepEqual(server.skipEcho, [null, null]);
+  assert.notEqual(store.dev.skip_echo, true);
+  const whole = await sync(store, { transport: server });
+  assert.equal(whole.complete, true);
+  const asked = server.skipEcho.length;
+  assert.ok(asked > 2 && server.skipEcho.every((v) => v === null));
+  await sync(store, { transport: server });
+  assert.deepEqual(server.skipEcho.slice(asked), ["1"]);
+});
+
+test("an edit saved while a batch is being read goes out with it, not lost", async () => {
+  // The officer saves while the engine reads the outbox: the edit folds into
+  // the newest op (still pending) before the engine marks it in flight.
+  const store = new MemoryStore(ops(2));
+  const mark = store.markInFlight.bind(store);
+  store.markInFlight = async (ids) => {
+    const plan = O.planEdit(store.outbox, { opId: "op-late", reportId: "r-1", hlc: "h9", fields: { narrative: "typed" }, ackedRev: null });
+    store.outbox = O.applyPlan(store.outbox, plan);
+    store.markInFlight = mark;
+    return mark(ids);
+  };
+  const server = new FakeServer();
+  const result = await sync(store, { transport: server });
+  assert.equal(result.complete, true);
+  assert.deepEqual(server.pushes, [["op-0", "op-1"]]);
+  assert.equal(server.sentFields[1].narrative, "typed");
+  assert.deepEqual(store.outbox, []);
 });

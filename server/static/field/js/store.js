@@ -5,6 +5,7 @@
 // sealed (sealed.js, vault.js); IndexedDB transactions end at any other await,
 // so each change reads, decrypts, computes and encrypts outside them and
 // writes in one transaction, changes queued one at a time (exclusive).
+import * as A from "./acknowledged.js";
 import * as H from "./hlc.js";
 import { exclusive, open, request, transaction } from "./idb.js";
 import * as O from "./outbox.js";
@@ -276,11 +277,15 @@ export class Store {
   }
 
   async pendingOps(limit) {
-    const [outbox, device] = await Promise.all([this._outbox(), this.device()]);
-    const ops = O.sendable(outbox, limit).map(({ op_id, report_id, base_rev, hlc, fields }) => ({ op_id, report_id, base_rev, hlc, fields }));
-    // A device enrolled before signing has no key; its ops go unsigned.
-    const key = device?.signing_key;
-    return key ? Promise.all(ops.map((op) => S.signOp(key, op))) : ops;
+    return this._wire(O.sendable(await this._outbox(), limit));
+  }
+
+  // Ops as sent: the wire fields, signed. A device enrolled before signing
+  // has no key; its ops go unsigned.
+  async _wire(ops) {
+    const key = (await this.device())?.signing_key;
+    const wire = ops.map(({ op_id, report_id, base_rev, hlc, fields }) => ({ op_id, report_id, base_rev, hlc, fields }));
+    return key ? Promise.all(wire.map((op) => S.signOp(key, op))) : wire;
   }
 
   // Rewrite the outbox ops fn changes (it returns the op, or null to drop it),
@@ -304,18 +309,51 @@ export class Store {
     });
   }
 
+  // Marks the ops in flight (no edit folds into them from now on) and returns
+  // them as sent, read after the mark: an edit saved since pendingOps read
+  // them may have folded into the newest, and must go out with it.
   async markInFlight(opIds) {
     await this._rewriteOutbox((op) => (opIds.includes(op.op_id) ? { ...op, state: "in_flight", attempts: (op.attempts || 0) + 1 } : op));
+    return this._wire((await this._outbox()).filter((op) => opIds.includes(op.op_id)));
   }
 
+  // Delivered ops leave the outbox, rejected ones stay with the server's
+  // words; a clean op's result becomes the report's acknowledged copy
+  // (acknowledged.js), with the still unsent edits on top, all in one write.
   async applyPushResults(results) {
-    const byId = new Map(results.map((r) => [r.op_id, r]));
     const conflicts = results.flatMap((r) => (r.conflicts || []).map((c) => ({ id: c.id, report_id: r.report_id, field: c.field, record: c })));
-    await this._rewriteOutbox((op) => {
-      const r = byId.get(op.op_id);
-      if (!r) return op;
-      return r.status === "rejected" ? { ...op, state: "rejected", errors: r.errors || {} } : null;
-    }, conflicts);
+    await exclusive(async () => {
+      const vault = unlocked();
+      const outbox = await this._outbox();
+      const { next, reports } = A.takePushResults(outbox, results, await this._ackedCopies(results));
+      const sealedReports = [];
+      for (const report of reports) {
+        const row = { ...report, updated_at: Date.now() };
+        sealedReports.push(await Promise.all([P.seal(vault, "reports", row), P.seal(vault, "listing", listingRow(row.doc))]));
+      }
+      const changed = await P.sealAll(vault, "outbox", next.filter((op, i) => op !== null && op !== outbox[i]));
+      const sealedConflicts = await P.sealAll(vault, "conflicts", conflicts);
+      const delivered = outbox.filter((op, i) => next[i] === null).map((op) => op.seq);
+      await this.tx(["outbox", "conflicts", "reports", "listing"], "readwrite", async (s) => {
+        for (const seq of delivered) s.outbox.delete(seq);
+        for (const op of changed) s.outbox.put(op);
+        for (const c of sealedConflicts) s.conflicts.put(c);
+        for (const [report, listing] of sealedReports) {
+          s.reports.put(report);
+          s.listing.put(listing);
+        }
+      });
+    });
+  }
+
+  // The acknowledged copy of each report an applied result names and this
+  // device holds ({} before the server has one), as appliedDocuments reads them.
+  async _ackedCopies(results) {
+    const ids = [...new Set(results.filter((r) => r.status === "applied" && r.server_fields).map((r) => r.report_id))];
+    if (!ids.length) return new Map();
+    const rows = await this.read(["reports"], (s) => Promise.all(ids.map((id) => request(s.reports.get(id)))));
+    const held = await P.openAll(unlocked(), "reports", rows.filter(Boolean));
+    return new Map(held.map((row) => [row.id, row.acked_rev == null ? {} : row.acked]));
   }
 
   async rejectLocally(opId, errors) {
@@ -346,13 +384,15 @@ export class Store {
   }
 
   // One pull page and its cursor in one transaction; local edits stay on top.
-  async applyPullPage(changes, cursor) {
+  // `last` (the page ended the pull) marks the device as holding every
+  // report it pushed: from then on it pulls with skip_echo (sync.js).
+  async applyPullPage(changes, cursor, { last = false } = {}) {
     await exclusive(async () => {
       const vault = unlocked();
       const [outbox, device] = await Promise.all([this._outbox(), this.device()]);
       const steps = [];
       for (const change of changes) steps.push(await this._pullStep(vault, change, outbox));
-      const d = await P.sealDevice(vault, { ...device, cursor });
+      const d = await P.sealDevice(vault, { ...device, cursor, skip_echo: device.skip_echo === true || last });
       await this.tx(["device", "reports", "listing", "outbox", "conflicts", "cache"], "readwrite", async (s) => {
         for (const step of steps) {
           const keys = await request(s.conflicts.index("report_id").getAllKeys(step.reportId));

@@ -3,6 +3,10 @@
 // nothing is left. Every state change is its own IndexedDB transaction, so
 // the app (or the server) can die at any point: ops in flight are resent with
 // the same op_id, and a pull page lands with its cursor or not at all.
+// Pushed reports are not downloaded again: an applied op's result becomes the
+// report's acknowledged copy (acknowledged.js) and the pull asks for
+// skip_echo=1, but only once a whole pull has ended under this version: an
+// older one dropped those results, so its last pushes must come back once.
 import * as B from "./batching.js";
 import * as Blobs from "./blobs.js";
 import { ProblemError, Transport, TransportError } from "./transport.js";
@@ -55,9 +59,9 @@ async function uploadBlobs(store, http, result, progress) {
 async function pushAll(store, http, limits, result, progress) {
   let batch = Math.min(B.START_BATCH, limits.maxOps);
   for (;;) {
-    const ops = B.fitBytes(await store.pendingOps(batch), limits.maxBytes);
-    if (!ops.length) return;
-    await store.markInFlight(ops.map((op) => op.op_id));
+    const read = B.fitBytes(await store.pendingOps(batch), limits.maxBytes);
+    if (!read.length) return;
+    const ops = await store.markInFlight(read.map((op) => op.op_id));
     let answer;
     try {
       answer = await http.request("POST", "/api/v1/sync/push", { batch_id: uuid7(), changes: ops });
@@ -92,9 +96,10 @@ async function pullAll(store, http, result, progress) {
   let limit = 500;
   let restarted = false;
   for (;;) {
-    const cursor = (await store.device()).cursor;
+    const { cursor, skip_echo: skipEcho } = await store.device();
     const query = new URLSearchParams({ limit: String(limit) });
     if (cursor) query.set("cursor", cursor);
+    if (skipEcho) query.set("skip_echo", "1");
     const started = performance.now();
     let page;
     try {
@@ -108,7 +113,7 @@ async function pullAll(store, http, result, progress) {
       throw err;
     }
     await store.observeServerTime(page.server_time);
-    await store.applyPullPage(page.changes, page.cursor);
+    await store.applyPullPage(page.changes, page.cursor, { last: !page.has_more });
     result.pulled += page.changes.length;
     progress("pull", result.pulled, null);
     if (!page.has_more) return;
