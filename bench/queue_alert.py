@@ -31,7 +31,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
-from flask import Flask
 
 from bench import search_scale
 from server import create_app
@@ -149,7 +148,7 @@ def _digest(body: dict[str, Any]) -> str:
     return hashlib.sha256(orjson.dumps(said, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
 
 
-def _timed(app: Flask, call: Any, runs: int) -> dict[str, Any]:
+def _timed(call: Any, runs: int) -> dict[str, Any]:
     """p50 wall and CPU milliseconds of ``runs`` calls, with the last call's result."""
     walls, cpus, result = [], [], None
     for _ in range(runs):
@@ -178,23 +177,12 @@ def time_queries(url: str, runs: int = 7) -> dict[str, Any]:
     for query in CASES:
         case: dict[str, Any] = {}
         for who, headers in tokens.items():
-
-            def api(headers: dict[str, str] = headers) -> str:
-                resp = client.get(f"/api/v1/reports?{query}", headers=headers)
-                assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
-                return f"{_digest(resp.get_json())} total {resp.get_json()['total']}"
-
-            timed = _timed(app, api, runs)
-            timed["answer"] = timed.pop("result")
+            timed = _timed(search_scale._get(client, f"/api/v1/reports?{query}", headers), runs)
+            resp, _ = timed.pop("result")
+            timed["answer"] = f"{_digest(resp.get_json())} total {resp.get_json()['total']}"
             case[f"api {who}"] = timed
-
-        def queue() -> int:
-            resp = page.get(f"/queue?{query}")
-            assert resp.status_code == 200
-            return len(resp.get_data())
-
-        timed = _timed(app, queue, runs)
-        timed["bytes"] = timed.pop("result")
+        timed = _timed(search_scale._get(page, f"/queue?{query}"), runs)
+        timed["bytes"] = len(timed.pop("result")[1])
         case["/queue cmd.p01"] = timed
         out["cases"][query] = case
         print(query, json.dumps(case), file=sys.stderr, flush=True)
