@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Date, exists, func, literal_column, or_, select, true
+from sqlalchemy import Date, exists, func, literal_column, or_, select, true, union
 from sqlalchemy.sql.elements import ColumnElement
 
 from server.detection.alerts import ALERT_TYPES, VEHICLE_SEEN_BEFORE, vehicle_seen_before
@@ -161,5 +161,8 @@ def _alerted(types: list[str], posts: set[str] | None, *, whole: bool) -> Column
         found.append(exists(vehicle.where(VehicleLink.report_id == probed.c.id)))
     if not whole:
         return or_(*found)
-    ids = select(probed.c.id).where(probed.c.post_code.in_(sorted(posts)), or_(*found))
-    return reports.c.id.in_(ids)
+    # One branch per table: PostgreSQL plans each as a semi-join, where an OR
+    # of the two would leave it guessing most of the post's rows match.
+    in_posts = probed.c.post_code.in_(sorted(posts))
+    ids = [select(probed.c.id).where(in_posts, alerted) for alerted in found]
+    return reports.c.id.in_(ids[0] if len(ids) == 1 else union(*ids))
