@@ -51,3 +51,20 @@ def test_person_matching_bench_runs() -> None:
     assert out["save_ms"]["median"] > 0
     assert out["push_batch_of_500"]["with_matching_ms"] > 0
     assert out["push_batch_of_500"]["without_matching_ms"] > 0
+
+
+def test_queue_alert_bench_runs(tmp_path: Path) -> None:
+    """``python -m bench.queue_alert`` loads reports with alerts, then times every filter."""
+    from bench import queue_alert
+
+    url = f"sqlite:///{tmp_path / 'alerts.sqlite3'}"
+    loaded = queue_alert.load(url, 2_000)
+    assert loaded["reports"] == 2_000 and loaded["person_alerts"] > 0
+    assert loaded["vehicle_links"] > 0
+    out = queue_alert.time_queries(url, runs=1)
+    assert set(out["cases"]) == set(queue_alert.CASES)
+    for case in out["cases"].values():
+        hq, commander = case["api hq.1"]["answer"], case["api cmd.p01"]["answer"]
+        # The one post's reports are a part of every post's.
+        assert 0 < int(commander.split()[-1]) < int(hq.split()[-1])
+        assert case["/queue cmd.p01"]["p50_ms"] > 0

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Date, func, literal_column, select, true
+from sqlalchemy import Date, exists, func, literal_column, or_, select, true, union
 from sqlalchemy.sql.elements import ColumnElement
 
 from server.detection.alerts import ALERT_TYPES, VEHICLE_SEEN_BEFORE, vehicle_seen_before
@@ -75,12 +75,18 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def scope_clause(principal: Principal, posts: list[str]) -> ColumnElement[bool]:
-    """Rows the caller may see, narrowed to ``posts`` when given."""
+def _wanted_posts(principal: Principal, posts: list[str]) -> set[str] | None:
+    """The posts whose rows the caller may see, narrowed to ``posts``; None for all."""
     visible = principal.posts()
     wanted = set(posts) if posts else None
     if visible is not None:
         wanted = visible if wanted is None else wanted & visible
+    return wanted
+
+
+def scope_clause(principal: Principal, posts: list[str]) -> ColumnElement[bool]:
+    """Rows the caller may see, narrowed to ``posts`` when given."""
+    wanted = _wanted_posts(principal, posts)
     if wanted is None:
         # A plain TRUE, not a condition on a column: the planner can then
         # answer counts from an index alone instead of reading every row.
@@ -101,8 +107,14 @@ def _day(narrowed: bool) -> ColumnElement[Any]:
     return reports.c.occurred_on
 
 
-def conditions(principal: Principal, f: ReportFilter) -> list[ColumnElement[bool]]:
-    """SQL conditions of every filter but the status (counts per status ignore it)."""
+def conditions(
+    principal: Principal, f: ReportFilter, *, whole: bool = False
+) -> list[ColumnElement[bool]]:
+    """SQL conditions of every filter but the status (counts per status ignore it).
+
+    ``whole``: the query reads every matching row (the counts), not the
+    first rows of an order (a page).
+    """
     conds = [scope_clause(principal, f.posts)]
     narrowed = bool(f.posts) or principal.posts() is not None
     if f.kinds:
@@ -118,9 +130,39 @@ def conditions(principal: Principal, f: ReportFilter) -> list[ColumnElement[bool
     if matched is not None:
         conds.append(matched)
     if f.alerts:
-        alerted = select(PersonAlert.report_id).where(PersonAlert.type.in_(f.alerts))
-        if VEHICLE_SEEN_BEFORE in f.alerts:
-            seen = select(VehicleLink.report_id).where(vehicle_seen_before())
-            alerted = alerted.union(seen)
-        conds.append(reports.c.id.in_(alerted))
+        wanted = _wanted_posts(principal, f.posts)
+        conds.append(_alerted(f.alerts, wanted, whole=whole))
     return conds
+
+
+def _alerted(types: list[str], posts: set[str] | None, *, whole: bool) -> ColumnElement[bool]:
+    """The report has an alert of one of ``types``; ``posts``: the scope (None: all posts).
+
+    Within posts, each of their reports is probed for its alerts by report
+    id (indexed): reading every post's alerts of a type instead, then the
+    row of each alerted report to learn its post, grows with the whole
+    country (1.9 s for ``seen_before`` at a million reports, 15% alerted).
+    A page probes the reports in its order and stops when it is full.
+    Counts probe the ids of the post's queue index (it holds the id) and
+    read the rows of the alerted ones only: probing from the index of the
+    counts would read the row of every report of the post for its id.
+    Over every post, the alerts of those types are at most all the
+    reports, so there they drive.
+    """
+    person = select(PersonAlert.report_id).where(PersonAlert.type.in_(types))
+    vehicle = None
+    if VEHICLE_SEEN_BEFORE in types:
+        vehicle = select(VehicleLink.report_id).where(vehicle_seen_before())
+    if posts is None:
+        return reports.c.id.in_(person if vehicle is None else person.union(vehicle))
+    probed = reports.alias("probed") if whole else reports
+    found = [exists(person.where(PersonAlert.report_id == probed.c.id))]
+    if vehicle is not None:
+        found.append(exists(vehicle.where(VehicleLink.report_id == probed.c.id)))
+    if not whole:
+        return or_(*found)
+    # One branch per table: PostgreSQL plans each as a semi-join, where an OR
+    # of the two would leave it guessing most of the post's rows match.
+    in_posts = probed.c.post_code.in_(sorted(posts))
+    ids = [select(probed.c.id).where(in_posts, alerted) for alerted in found]
+    return reports.c.id.in_(ids[0] if len(ids) == 1 else union(*ids))

@@ -59,7 +59,7 @@ def counts_by_status(principal: Principal, f: ReportFilter) -> dict[str, int]:
     """How many reports match the other filters, per review status (all statuses listed)."""
     query = (
         select(reports.c.review_status, func.count())
-        .where(and_(*conditions(principal, f)))
+        .where(and_(*conditions(principal, f, whole=True)))
         .group_by(reports.c.review_status)
     )
     counts = dict.fromkeys(vocab.REVIEW_STATUSES, 0)

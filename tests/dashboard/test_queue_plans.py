@@ -71,16 +71,26 @@ MILLION = [
 ]
 
 
+# And of their alerts (bench/queue_alert.py): ~240,000 person alerts of four
+# types, ~1.2 per alerted report; ~60,000 vehicle links.
+MILLION_ALERTS = [
+    ("person_alerts", "ix_person_alerts_type_report", "240000 60000 1"),
+    ("person_alerts", "ix_person_alerts_report_id", "240000 2"),
+    ("vehicle_links", "ix_vehicle_links_report_id", "60000 2"),
+    ("vehicle_links", "ix_vehicle_links_other_report_id", "60000 2"),
+]
+
+
 def _pretend_a_million(world: World) -> None:
-    """Replace the statistics of reports by those of a million reports."""
+    """Replace the statistics of reports and alerts by those of a million reports."""
+    stats = [("reports", index, stat) for index, stat in MILLION] + MILLION_ALERTS
     with world.app.app_context():
         with db.engine.begin() as conn:
             conn.exec_driver_sql("ANALYZE")
-            conn.exec_driver_sql("DELETE FROM sqlite_stat1 WHERE tbl = 'reports'")
-            for index, stat in MILLION:
-                conn.exec_driver_sql(
-                    "INSERT INTO sqlite_stat1 VALUES ('reports', ?, ?)", (index, stat)
-                )
+            for table in {table for table, _, _ in stats}:
+                conn.exec_driver_sql("DELETE FROM sqlite_stat1 WHERE tbl = ?", (table,))
+            for row in stats:
+                conn.exec_driver_sql("INSERT INTO sqlite_stat1 VALUES (?, ?, ?)", row)
         db.engine.dispose()  # new connections read the statistics
 
 
@@ -108,6 +118,66 @@ def test_queue_queries_never_scan_the_table(
         elif "GROUP BY" in statement and set(params) <= {"status", "page"}:
             # HQ's counts over every report: from the index, never the rows.
             assert "COVERING INDEX" in plan, (statement, plan)
+
+
+ALERT_FILTERS = [
+    {"alert": "seen_before"},
+    {"alert": ["repeat_suspect", "vehicle_seen_before"]},
+    {"alert": "deferred_applicant", "status": "submitted", "kind": "incident"},
+]
+
+
+@pytest.mark.parametrize("stats", ["none", "million"])
+@pytest.mark.parametrize("params", ALERT_FILTERS)
+def test_a_commanders_alert_filter_probes_the_posts_reports(
+    world: World, params: dict[str, Any], stats: str, backend_is_sqlite: None
+) -> None:
+    """The post's reports are read through its index and each is probed for its alerts
+    by report id: never every post's alerts of a type, nor every vehicle link; the
+    counts take the ids from an index, not from the row of every report of the post."""
+    world.devices["ofc.nnk.1"].create()
+    if stats == "million":
+        _pretend_a_million(world)
+    with _statements(world) as sent:
+        resp = world.client.get(
+            "/api/v1/reports", query_string=params, headers=world.token("cmd.nnk")
+        )
+        assert resp.status_code == 200
+    plans = _plans(world, sent)
+    assert len(plans) >= 2  # the counts and the page
+    for statement, plan in plans:
+        assert re.search(r"SEARCH (reports|probed) USING .*\(post_code=\?", plan), (statement, plan)
+        if "GROUP BY" in statement:
+            # The counts probe the ids of an index, reading only the alerted reports' rows.
+            assert re.search(r"SEARCH probed USING COVERING INDEX \w+ \(post_code=\?", plan), (
+                statement,
+                plan,
+            )
+        alert_reads = re.findall(r"(?:SEARCH|SCAN) (?:person_alerts|vehicle_links)[^|]*", plan)
+        assert alert_reads, (statement, plan)
+        for read in alert_reads:
+            assert "report_id=?" in read, (statement, plan)
+
+
+@pytest.mark.parametrize("stats", ["none", "million"])
+@pytest.mark.parametrize("params", ALERT_FILTERS)
+def test_hqs_alert_filter_reads_the_alerts_not_every_report(
+    world: World, params: dict[str, Any], stats: str, backend_is_sqlite: None
+) -> None:
+    """Over every post the alerts are read once, and no query walks all the reports (or
+    an index of them) to probe each for its alerts."""
+    world.devices["ofc.nnk.1"].create()
+    if stats == "million":
+        _pretend_a_million(world)
+    with _statements(world) as sent:
+        resp = world.client.get("/api/v1/reports", query_string=params, headers=world.token("hq.1"))
+        assert resp.status_code == 200
+    plans = _plans(world, sent)
+    assert len(plans) >= 2
+    for statement, plan in plans:
+        assert "SCAN reports" not in plan, (statement, plan)
+        # The alerts are read once into a list, not probed row by row.
+        assert "LIST SUBQUERY" in plan and "CORRELATED" not in plan, (statement, plan)
 
 
 @pytest.fixture
