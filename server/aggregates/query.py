@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from itertools import product
-from operator import add
+from operator import add, itemgetter
 from typing import Any
 
 from server.aggregates.cells import MEASURES, CellFilter, Cells, read
@@ -131,10 +131,16 @@ def _sums(found: Cells, group_by: tuple[str, ...]) -> dict[tuple[Any, ...], tupl
     return sums
 
 
-def _sort_key(key: tuple[Any, ...]) -> tuple[Any, ...]:
-    # Nulls ("no destination", "no modus") sort after every value.
-    """Sort order of group keys."""
-    return tuple([(value is None, value or "") for value in key])
+def _ordered(keys: Iterable[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Group keys in order; nulls ("no destination", "no modus") after every value.
+
+    Without a null the plain order of the tuples (all strings) is the same,
+    and sorting by them is several times faster than by a key function.
+    """
+    keys = list(keys)
+    if any(None in key for key in keys):
+        return sorted(keys, key=lambda key: tuple([(v is None, v or "") for v in key]))
+    return sorted(keys)
 
 
 def compute(q: AggregateQuery) -> dict[str, Any]:
@@ -148,7 +154,7 @@ def compute(q: AggregateQuery) -> dict[str, Any]:
     names = (*q.group_by, *MEASURES)
     k = q.min_count
     rows = []
-    for key in sorted(sums, key=_sort_key):
+    for key in _ordered(sums):
         counts: tuple[int | None, ...] = sums[key]
         if k:
             # Small counts could identify people (a village, one minor):
@@ -172,6 +178,6 @@ def to_csv(result: dict[str, Any]) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     columns = [*result["group_by"], *MEASURES]
     writer.writerow(columns)
-    for row in result["rows"]:
-        writer.writerow(["" if row[c] is None else row[c] for c in columns])
+    # The csv module writes None (a blanked count) as an empty field.
+    writer.writerows(map(itemgetter(*columns), result["rows"]))
     return out.getvalue()

@@ -260,6 +260,20 @@ def test_min_count_blanks_the_summed_count(world: World) -> None:
         }
 
 
+@pytest.mark.parametrize("group_by", ["destination_country,modus", "post,kind,week", "modus,post"])
+def test_rows_come_in_group_order_nulls_last(world: World, corpus: dict, group_by: str) -> None:
+    """Rows are ordered by their group values, the null group (none given) after the others."""
+    resp = world.client.get(
+        "/api/v1/aggregates", query_string={"group_by": group_by}, headers=world.token("hq.1")
+    )
+    groups = group_by.split(",")
+    keys = [tuple(row[g] for g in groups) for row in resp.get_json()["rows"]]
+    assert len(keys) == len(set(keys)) > 5
+    assert keys == sorted(keys, key=lambda k: [(v is None, v or "") for v in k])
+    if "modus" in groups:
+        assert any(None in k for k in keys) and keys[-1][groups.index("modus")] is None
+
+
 def test_json_is_compact_with_sorted_keys(world: World, corpus: dict) -> None:
     """The JSON answer is written as Flask's own encoder writes it: sorted keys, no spaces."""
     resp = world.client.get(
