@@ -52,6 +52,7 @@ GROUPINGS = [
     "destination_country",
     "modus",
     "post,week",
+    "post,kind,week",
     "post,kind,month",
     "destination_country,modus,week",
     "post,modus",
@@ -165,7 +166,7 @@ def time_queries(url: str, runs: int = 7) -> dict[str, Any]:
         db.session.remove()
     out: dict[str, Any] = {"reports": reports, "runs": runs, "queries": {}}
     queries = [{"group_by": g} for g in GROUPINGS] + FILTERED
-    queries += [{"group_by": g, "format": "csv"} for g in ("post,week", "modus")]
+    queries += [{"group_by": g, "format": "csv"} for g in ("post,week", "post,kind,week", "modus")]
     for params in queries:
         samples, cpu, digest = [], [], ""
         for _ in range(runs):

@@ -61,14 +61,18 @@ class AggregateCell(_Measures, db.Model):
 
 
 class AggregatePostPeriod(_Measures, db.Model):
-    """Counts per period, review status, post and kind."""
+    """Counts per period, post, kind and review status.
+
+    Keyed in that order (migration 1100): grouped by period and post, or
+    period, post and kind, the rows are read in key order, without a sort.
+    """
 
     __tablename__ = "aggregate_post_periods"
     __table_args__ = {"sqlite_with_rowid": False}
     period: Mapped[date] = mapped_column(Date, primary_key=True)
-    review_status: Mapped[str] = mapped_column(String(16), primary_key=True)
     post_code: Mapped[str] = mapped_column(String(16), primary_key=True)
     kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    review_status: Mapped[str] = mapped_column(String(16), primary_key=True)
 
 
 class AggregatePlacePeriod(_Measures, db.Model):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import random
 from collections import defaultdict
 from datetime import date
@@ -134,6 +135,7 @@ GROUPINGS = [
     ["destination_country"],
     ["modus"],
     ["post", "week"],
+    ["post", "kind", "week"],
     ["post", "modus", "month"],
     ["destination_country", "kind", "post"],
 ]
@@ -221,7 +223,8 @@ def test_date_ranges_are_exact_in_every_table(
         and (last is None or v[1]["occurred_at"][:10] <= last)
     }
     params = {k: v for k, v in (("from", first), ("to", last)) if v}
-    for g in (["week"], ["month", "post"], ["modus"], ["kind", "destination_country"], []):
+    groupings = (["week"], ["month", "post"], ["post", "kind", "week"], ["modus"], [])
+    for g in (*groupings, ["kind", "destination_country"]):
         actual = _actual(world, group_by=",".join(g), **params)
         assert actual == expected_rows(inside, g), (g, first, last)
 
@@ -241,6 +244,45 @@ def test_min_count_blanks_small_counts(world: World, corpus: dict) -> None:
         exp = expected[(row["post"], row["kind"])]
         for m in MEASURES:
             assert row[m] == ("" if exp[m] < 5 else str(exp[m]))
+
+
+def test_min_count_blanks_the_summed_count(world: World) -> None:
+    """A week split by a month end is blanked by its whole count, not by its parts."""
+    dev = world.devices["ofc.nnk.1"]
+    # ISO week 2026-W44 runs from Monday 26 October to Sunday 1 November:
+    # two periods, each with one report, so the week has two.
+    for day in ("2026-10-30", "2026-11-01"):
+        dev.create(incident(occurred_at=f"{day}T10:00:00+08:00", persons={}))
+    for k, reports in ((2, 2), (3, None)):
+        rows = _actual(world, group_by="post,kind,week", min_count=k)
+        assert rows == {
+            ("NNK", "incident", "2026-W44"): {**dict.fromkeys(MEASURES), "reports": reports}
+        }
+
+
+@pytest.mark.parametrize("group_by", ["destination_country,modus", "post,kind,week", "modus,post"])
+def test_rows_come_in_group_order_nulls_last(world: World, corpus: dict, group_by: str) -> None:
+    """Rows are ordered by their group values, the null group (none given) after the others."""
+    resp = world.client.get(
+        "/api/v1/aggregates", query_string={"group_by": group_by}, headers=world.token("hq.1")
+    )
+    groups = group_by.split(",")
+    keys = [tuple(row[g] for g in groups) for row in resp.get_json()["rows"]]
+    assert len(keys) == len(set(keys)) > 5
+    assert keys == sorted(keys, key=lambda k: [(v is None, v or "") for v in k])
+    if "modus" in groups:
+        assert any(None in k for k in keys) and keys[-1][groups.index("modus")] is None
+
+
+def test_json_is_compact_with_sorted_keys(world: World, corpus: dict) -> None:
+    """The JSON answer is written as Flask's own encoder writes it: sorted keys, no spaces."""
+    resp = world.client.get(
+        "/api/v1/aggregates?group_by=post,kind,week", headers=world.token("hq.1")
+    )
+    assert resp.status_code == 200 and resp.mimetype == "application/json"
+    body = resp.get_json()
+    assert len(body["rows"]) > 10
+    assert resp.data == (json.dumps(body, sort_keys=True, separators=(",", ":")) + "\n").encode()
 
 
 def test_csv_parses_with_group_columns_first(world: World, corpus: dict) -> None:
