@@ -13,7 +13,7 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
 from server.infra.models import ReportRevision
@@ -64,12 +64,16 @@ def _heads(conn: Connection, wanted: dict[str, int]) -> dict[str, str | None]:
     """The hash of revision ``wanted[report_id]`` of each report (None when unhashed)."""
     if not wanted:
         return {}
+    # By report id, the revision picked here: SQLite plans a row-value IN
+    # over (report_id, rev) pairs as a scan of every revision (0.6 s per
+    # batch with an edit at a million reports), where an IN over report ids
+    # searches the (report_id, rev) index.
     rows = conn.execute(
-        select(revisions.c.report_id, revisions.c.hash).where(
-            tuple_(revisions.c.report_id, revisions.c.rev).in_(list(wanted.items()))
+        select(revisions.c.report_id, revisions.c.rev, revisions.c.hash).where(
+            revisions.c.report_id.in_(list(wanted))
         )
     )
-    return {row.report_id: row.hash for row in rows}
+    return {row.report_id: row.hash for row in rows if row.rev == wanted[row.report_id]}
 
 
 def backfill(conn: Connection, report_id: str) -> str | None:

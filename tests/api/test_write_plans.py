@@ -1,0 +1,113 @@
+"""No write path reads a whole table that grows with the reports.
+
+SQLite's plans (EXPLAIN QUERY PLAN) of every statement a push of
+creations, edits and a merge, a commander's review and a conflict's
+resolution really send. A scan of a table that holds a row per report or
+per revision costs a little at demo size and, at a million reports, most
+of the write: the evidence chain's head lookup once planned a scan of every
+revision for each batch that carried an edit (0.6 s of CPU per batch at a
+million reports, the write lock held throughout). Speed is measured in
+bench/, never here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from server.infra.db import db
+from tests.world import World, incident
+
+#: Tables that grow with reports, revisions, ops or persons.
+GROWING = (
+    "reports",
+    "report_revisions",
+    "ops",
+    "conflicts",
+    "removals",
+    "report_blobs",
+    "person_entries",
+    "person_name_keys",
+    "person_links",
+    "person_alerts",
+    "vehicle_entries",
+    "vehicle_links",
+    "aggregate_cells",
+    "aggregate_post_periods",
+    "aggregate_place_periods",
+)
+#: A plan line that reads a whole table or a whole index of one (SEARCH is a lookup).
+SCAN = re.compile(r"\bSCAN (\w+)")
+
+
+@pytest.fixture
+def sqlite_only(database_url: str) -> None:
+    """Plans are SQLite's: the PostgreSQL half has nothing to check."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("EXPLAIN QUERY PLAN is SQLite's")
+
+
+@contextmanager
+def _statements(world: World) -> Iterator[list[tuple[str, Any]]]:
+    """Every statement sent while inside that reads a table, with its parameters."""
+    sent: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        verb = statement.lstrip().split(None, 1)[0].upper()
+        if verb in ("SELECT", "UPDATE", "DELETE", "WITH") or " SELECT " in statement:
+            sent.append((statement, params))
+
+    with world.app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def _scans(world: World, sent: list[tuple[str, Any]]) -> list[tuple[str, str]]:
+    """(statement, plan) of each statement whose plan scans a growing table."""
+    found = []
+    with world.app.app_context(), db.engine.connect() as conn:
+        for statement, params in sent:
+            rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params).all()
+            plan = " | ".join(row[-1] for row in rows)
+            if any(name in GROWING for name in SCAN.findall(plan)):
+                found.append((statement, plan))
+    return found
+
+
+def test_pushes_reviews_and_resolutions_read_no_whole_table(
+    world: World, sqlite_only: None
+) -> None:
+    """Creations, clean edits, a concurrent edit that conflicts, a review and a resolution."""
+    a, b = world.devices["ofc.nnk.1"], world.devices["ofc.nnk.2"]
+    ids = [a.create(incident(title=f"Report {n}"))[0] for n in range(3)]
+    cmd = world.token("cmd.nnk")
+    with _statements(world) as sent:
+        new_id, result = a.create(incident(title="Created while watched"))
+        assert result["status"] == "applied"
+        edits = a.push(*(a.op(rid, {"route": "Sungai Pancang"}, 1) for rid in ids))
+        assert [r["status"] for r in edits] == ["applied"] * 3
+        (late,) = b.push(b.op(ids[0], {"route": "Jalur lain"}, 1))
+        assert late["status"] == "conflict"
+        (conflict,) = late["conflicts"]
+        review = world.client.post(
+            f"/api/v1/reports/{ids[1]}/review",
+            headers=cmd,
+            json={"status": "in_review", "rev": 2},
+        )
+        assert review.status_code == 200, review.get_json()
+        resolved = world.client.post(
+            f"/api/v1/conflicts/{conflict['id']}/resolve", headers=cmd, json={"choose": "lost"}
+        )
+        assert resolved.status_code == 200, resolved.get_json()
+        assert resolved.get_json()["report"]["route"] == conflict["lost"]
+    assert new_id not in ids and len(sent) > 10  # the statements were seen
+    assert _scans(world, sent) == []
