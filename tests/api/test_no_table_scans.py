@@ -1,8 +1,8 @@
-"""No write path reads a whole table that grows with the reports.
+"""No write path, and no device sync, reads a whole table that grows with the reports.
 
-SQLite's plans (EXPLAIN QUERY PLAN) of every statement a push of
-creations, edits and a merge, a commander's review and a conflict's
-resolution really send. A scan of a table that holds a row per report or
+SQLite's plans (EXPLAIN QUERY PLAN) of every statement that a push of
+creations, edits and a conflict, a commander's review, a conflict's
+resolution, the device pulls and a report's detail really send. A scan of a table that holds a row per report or
 per revision costs a little at demo size and, at a million reports, most
 of the write: the evidence chain's head lookup once planned a scan of every
 revision for each batch that carried an edit (0.6 s of CPU per batch at a
@@ -110,4 +110,22 @@ def test_pushes_reviews_and_resolutions_read_no_whole_table(
         assert resolved.status_code == 200, resolved.get_json()
         assert resolved.get_json()["report"]["route"] == conflict["lost"]
     assert new_id not in ids and len(sent) > 10  # the statements were seen
+    assert _scans(world, sent) == []
+
+
+def test_device_syncs_and_report_reads_read_no_whole_table(world: World, sqlite_only: None) -> None:
+    """A fresh pull, an echo-free pull, an idle pull and one report's page of detail."""
+    a, b = world.devices["ofc.nnk.1"], world.devices["ofc.nnk.2"]
+    ids = [a.create(incident(title=f"Report {n}"))[0] for n in range(3)]
+    a.push(a.op(ids[0], {"route": "Sungai Pancang"}, 1))
+    with _statements(world) as sent:
+        fresh, cursor = b.pull_all(limit=2)
+        assert {c["report"]["id"] for c in fresh} == set(ids)
+        echo, cursor = a.pull_all(skip_echo=True)
+        assert echo == []
+        idle, _ = b.pull_all(cursor)
+        assert idle == []
+        detail = world.client.get(f"/api/v1/reports/{ids[0]}", headers=world.token("cmd.nnk"))
+        assert detail.status_code == 200 and len(detail.get_json()["history"]) == 2
+    assert len(sent) > 5
     assert _scans(world, sent) == []
