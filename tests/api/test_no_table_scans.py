@@ -2,12 +2,12 @@
 
 SQLite's plans (EXPLAIN QUERY PLAN) of every statement that a push of
 creations, edits and a conflict, a commander's review, a conflict's
-resolution, the device pulls and a report's detail really send. A scan of a table that holds a row per report or
-per revision costs a little at demo size and, at a million reports, most
-of the write: the evidence chain's head lookup once planned a scan of every
-revision for each batch that carried an edit (0.6 s of CPU per batch at a
-million reports, the write lock held throughout). Speed is measured in
-bench/, never here.
+resolution, the device pulls and a report's detail really send. A scan of a
+table that holds a row per report or per revision costs a little at demo
+size and, at a million reports, most of the write: the evidence chain's head
+lookup once planned a scan of every revision for each batch that carried an
+edit (0.6 s of CPU per batch at a million reports, the write lock held
+throughout). Speed is measured in bench/, never here.
 """
 
 from __future__ import annotations
