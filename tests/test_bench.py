@@ -68,3 +68,15 @@ def test_queue_alert_bench_runs(tmp_path: Path) -> None:
         # The one post's reports are a part of every post's.
         assert 0 < int(commander.split()[-1]) < int(hq.split()[-1])
         assert case["/queue cmd.p01"]["p50_ms"] > 0
+
+
+def test_edit_cost_bench_runs(tmp_path: Path) -> None:
+    """``python -m bench.edit_cost`` loads a real server, then edits and creates as many."""
+    from bench import edit_cost
+
+    # Batches of 500 go to each post's device in turn: 10,000 give every device some.
+    out = edit_cost.measure(tmp_path, 10_000, edits=100)
+    assert out["size"] == 10_000 and out["backend"] == "sqlite"
+    for measure in ("edits", "creations"):
+        assert out[measure]["reports"] == 100, out
+        assert out[measure]["server_cpu_us_per_report"] > 0, out
