@@ -5,46 +5,15 @@
 // sealed (sealed.js, vault.js); IndexedDB transactions end at any other await,
 // so each change reads, decrypts, computes and encrypts outside them and
 // writes in one transaction, changes queued one at a time (exclusive).
-import * as A from "./acknowledged.js";
 import * as H from "./hlc.js";
 import { exclusive, open, request, transaction } from "./idb.js";
 import * as O from "./outbox.js";
+import { NAME, listingRow, upgrade } from "./schema.js";
 import * as P from "./sealed.js";
 import * as S from "./signing.js";
+import { applyPullPage, applyPushResults } from "./sync_answers.js";
 import { uuid7 } from "./uuid7.js";
 import { Vault, isUnlocked, setVault, unlocked } from "./vault.js";
-
-const NAME = "patroli-field";
-// "listing" holds what the report list shows, so that opening the app reads
-// a few fields per report rather than every whole document.
-const STORES = ["device", "reports", "listing", "outbox", "conflicts", "blobs", "cache"];
-
-function listingRow(doc) {
-  const review = doc.review || {};
-  return {
-    id: doc.id,
-    title: doc.title,
-    kind: doc.kind,
-    occurred_at: doc.occurred_at,
-    retracted: doc.retracted === true,
-    review: { status: review.status || null, note: review.note || null },
-  };
-}
-
-function upgrade(db, oldVersion) {
-  if (oldVersion < 1) {
-    db.createObjectStore("device");
-    db.createObjectStore("reports", { keyPath: "id" });
-    db.createObjectStore("listing", { keyPath: "id" });
-    const outbox = db.createObjectStore("outbox", { keyPath: "seq", autoIncrement: true });
-    outbox.createIndex("op_id", "op_id", { unique: true });
-    outbox.createIndex("report_id", "report_id");
-    const conflicts = db.createObjectStore("conflicts", { keyPath: "id" });
-    conflicts.createIndex("report_id", "report_id");
-    db.createObjectStore("blobs", { keyPath: "sha256" });
-    db.createObjectStore("cache");
-  }
-}
 
 export class LocalError extends Error {
   constructor(errors) {
@@ -317,43 +286,13 @@ export class Store {
     return this._wire((await this._outbox()).filter((op) => opIds.includes(op.op_id)));
   }
 
-  // Delivered ops leave the outbox, rejected ones stay with the server's
-  // words; a clean op's result becomes the report's acknowledged copy
-  // (acknowledged.js), with the still unsent edits on top, all in one write.
-  async applyPushResults(results) {
-    const conflicts = results.flatMap((r) => (r.conflicts || []).map((c) => ({ id: c.id, report_id: r.report_id, field: c.field, record: c })));
-    await exclusive(async () => {
-      const vault = unlocked();
-      const outbox = await this._outbox();
-      const { next, reports } = A.takePushResults(outbox, results, await this._ackedCopies(results));
-      const sealedReports = [];
-      for (const report of reports) {
-        const row = { ...report, updated_at: Date.now() };
-        sealedReports.push(await Promise.all([P.seal(vault, "reports", row), P.seal(vault, "listing", listingRow(row.doc))]));
-      }
-      const changed = await P.sealAll(vault, "outbox", next.filter((op, i) => op !== null && op !== outbox[i]));
-      const sealedConflicts = await P.sealAll(vault, "conflicts", conflicts);
-      const delivered = outbox.filter((op, i) => next[i] === null).map((op) => op.seq);
-      await this.tx(["outbox", "conflicts", "reports", "listing"], "readwrite", async (s) => {
-        for (const seq of delivered) s.outbox.delete(seq);
-        for (const op of changed) s.outbox.put(op);
-        for (const c of sealedConflicts) s.conflicts.put(c);
-        for (const [report, listing] of sealedReports) {
-          s.reports.put(report);
-          s.listing.put(listing);
-        }
-      });
-    });
+  // A push answer and a pull page land in one write each (sync_answers.js).
+  applyPushResults(results) {
+    return applyPushResults(this, results);
   }
 
-  // The acknowledged copy of each report an applied result names and this
-  // device holds ({} before the server has one), as appliedDocuments reads them.
-  async _ackedCopies(results) {
-    const ids = [...new Set(results.filter((r) => r.status === "applied" && r.server_fields).map((r) => r.report_id))];
-    if (!ids.length) return new Map();
-    const rows = await this.read(["reports"], (s) => Promise.all(ids.map((id) => request(s.reports.get(id)))));
-    const held = await P.openAll(unlocked(), "reports", rows.filter(Boolean));
-    return new Map(held.map((row) => [row.id, row.acked_rev == null ? {} : row.acked]));
+  applyPullPage(changes, cursor, options = {}) {
+    return applyPullPage(this, changes, cursor, options);
   }
 
   async rejectLocally(opId, errors) {
@@ -381,60 +320,6 @@ export class Store {
 
   async resetCursor() {
     await this.updateDevice({ cursor: null });
-  }
-
-  // One pull page and its cursor in one transaction; local edits stay on top.
-  // `last` (the page ended the pull) marks the device as holding every
-  // report it pushed: from then on it pulls with skip_echo (sync.js).
-  async applyPullPage(changes, cursor, { last = false } = {}) {
-    await exclusive(async () => {
-      const vault = unlocked();
-      const [outbox, device] = await Promise.all([this._outbox(), this.device()]);
-      const steps = [];
-      for (const change of changes) steps.push(await this._pullStep(vault, change, outbox));
-      const d = await P.sealDevice(vault, { ...device, cursor, skip_echo: device.skip_echo === true || last });
-      await this.tx(["device", "reports", "listing", "outbox", "conflicts", "cache"], "readwrite", async (s) => {
-        for (const step of steps) {
-          const keys = await request(s.conflicts.index("report_id").getAllKeys(step.reportId));
-          for (const key of keys) s.conflicts.delete(key);
-          if (step.removed) {
-            s.reports.delete(step.reportId);
-            s.listing.delete(step.reportId);
-            s.cache.delete(`alerts:${step.reportId}`); // out of scope: its links go too
-          } else {
-            s.reports.put(step.report);
-            s.listing.put(step.listing);
-          }
-          for (const c of step.conflicts) s.conflicts.put(c);
-          for (const op of step.ops) s.outbox.put(op);
-        }
-        s.device.put(d, "self");
-      });
-    });
-  }
-
-  // What one change of a pull page writes, sealed. A report that left this
-  // post goes; its unsent edits stay visible as rejected.
-  async _pullStep(vault, change, outbox) {
-    if (change.removed) {
-      const gone = outbox.filter((o) => o.report_id === change.report_id);
-      const errors = { report_id: ["the report moved out of your post's scope"] };
-      const ops = await P.sealAll(vault, "outbox", gone.map((op) => ({ ...op, state: "rejected", errors })));
-      return { reportId: change.report_id, removed: true, ops, conflicts: [] };
-    }
-    const acked = change.report;
-    const mine = outbox.filter((op) => op.report_id === acked.id);
-    const doc = mine.length ? O.onTop(acked, mine) : acked;
-    const report = await P.seal(vault, "reports", { id: acked.id, doc, acked, acked_rev: acked.rev, updated_at: Date.now() });
-    const conflicts = (change.open_conflicts || []).map((c) => ({ id: c.id, report_id: acked.id, field: c.field, record: c }));
-    return {
-      reportId: acked.id,
-      removed: false,
-      report,
-      listing: await P.seal(vault, "listing", listingRow(doc)),
-      conflicts: await P.sealAll(vault, "conflicts", conflicts),
-      ops: [],
-    };
   }
 
   // -- reading -------------------------------------------------------------------
