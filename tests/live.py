@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import requests
 from flask import Flask
 
 from patroli import serve_process
@@ -76,6 +77,16 @@ class LiveServer:
             code = seed_people.enrollment_codes([username], "test")[username]
             db.engine.dispose()
             return code
+
+    def auth_headers(self, username: str) -> dict[str, str]:
+        """A bearer token header for a seeded person, from ``/api/v1/auth/token``."""
+        resp = requests.post(
+            f"{self.url}/api/v1/auth/token",
+            json={"username": username, "password": PASSWORD},
+            timeout=10,
+        )
+        resp.raise_for_status()
+        return {"Authorization": f"Bearer {resp.json()['token']}"}
 
     def start(self) -> None:
         """Start ``patroli serve`` and wait until it answers /healthz."""

@@ -13,14 +13,11 @@ throughout). Speed is measured in bench/, never here.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 
-from server.infra.db import db
+from tests import query_plans
 from tests.world import World, incident
 
 #: Tables that grow with reports, revisions, ops or persons.
@@ -48,39 +45,21 @@ SCAN = re.compile(r"\bSCAN (\w+)")
 @pytest.fixture
 def sqlite_only(database_url: str) -> None:
     """Plans are SQLite's: the PostgreSQL half has nothing to check."""
-    if not database_url.startswith("sqlite"):
-        pytest.skip("EXPLAIN QUERY PLAN is SQLite's")
+    query_plans.require_sqlite(database_url)
 
 
-@contextmanager
-def _statements(world: World) -> Iterator[list[tuple[str, Any]]]:
-    """Every statement sent while inside that reads a table, with its parameters."""
-    sent: list[tuple[str, Any]] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
-        verb = statement.lstrip().split(None, 1)[0].upper()
-        if verb in ("SELECT", "UPDATE", "DELETE", "WITH") or " SELECT " in statement:
-            sent.append((statement, params))
-
-    with world.app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield sent
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+def _reads_a_table(statement: str) -> bool:
+    verb = statement.lstrip().split(None, 1)[0].upper()
+    return verb in ("SELECT", "UPDATE", "DELETE", "WITH") or " SELECT " in statement
 
 
 def _scans(world: World, sent: list[tuple[str, Any]]) -> list[tuple[str, str]]:
     """(statement, plan) of each statement whose plan scans a growing table."""
-    found = []
-    with world.app.app_context(), db.engine.connect() as conn:
-        for statement, params in sent:
-            rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params).all()
-            plan = " | ".join(row[-1] for row in rows)
-            if any(name in GROWING for name in SCAN.findall(plan)):
-                found.append((statement, plan))
-    return found
+    return [
+        (statement, plan)
+        for statement, plan in query_plans.plans(world.app, sent)
+        if any(name in GROWING for name in SCAN.findall(plan))
+    ]
 
 
 def test_pushes_reviews_and_resolutions_read_no_whole_table(
@@ -90,7 +69,7 @@ def test_pushes_reviews_and_resolutions_read_no_whole_table(
     a, b = world.devices["ofc.nnk.1"], world.devices["ofc.nnk.2"]
     ids = [a.create(incident(title=f"Report {n}"))[0] for n in range(3)]
     cmd = world.token("cmd.nnk")
-    with _statements(world) as sent:
+    with query_plans.sent(world.app, _reads_a_table) as sent:
         new_id, result = a.create(incident(title="Created while watched"))
         assert result["status"] == "applied"
         edits = a.push(*(a.op(rid, {"route": "Sungai Pancang"}, 1) for rid in ids))
@@ -118,7 +97,7 @@ def test_device_syncs_and_report_reads_read_no_whole_table(world: World, sqlite_
     a, b = world.devices["ofc.nnk.1"], world.devices["ofc.nnk.2"]
     ids = [a.create(incident(title=f"Report {n}"))[0] for n in range(3)]
     a.push(a.op(ids[0], {"route": "Sungai Pancang"}, 1))
-    with _statements(world) as sent:
+    with query_plans.sent(world.app, _reads_a_table) as sent:
         fresh, cursor = b.pull_all(limit=2)
         assert {c["report"]["id"] for c in fresh} == set(ids)
         echo, cursor = a.pull_all(skip_echo=True)

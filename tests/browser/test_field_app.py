@@ -18,7 +18,7 @@ from selenium.webdriver.common.by import By
 
 from tests.browser import field_driver as F
 from tests.browser.seed import enroll
-from tests.live import PASSWORD, LiveServer, live_server
+from tests.live import LiveServer, live_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -33,15 +33,6 @@ def server(tmp_path: Path) -> Iterator[LiveServer]:
     """A running server (SQLite) with post NNK and two officers."""
     with live_server(tmp_path, "sqlite", {"NNK": ["ofc.nnk.1", "ofc.nnk.2"]}) as live:
         yield live
-
-
-def _commander(server: LiveServer) -> dict[str, str]:
-    resp = requests.post(
-        f"{server.url}/api/v1/auth/token",
-        json={"username": "cmd.nnk", "password": PASSWORD},
-        timeout=10,
-    )
-    return {"Authorization": f"Bearer {resp.json()['token']}"}
 
 
 def test_enroll_record_offline_reload_and_sync_once(
@@ -109,7 +100,7 @@ def test_enroll_record_offline_reload_and_sync_once(
         browser.find_element(By.CSS_SELECTOR, "[data-report-id]").get_attribute("data-report-id")
         != incident
     )
-    commander = _commander(server)
+    commander = server.auth_headers("cmd.nnk")
     rev = requests.get(f"{server.url}/api/v1/reports/{incident}", headers=commander, timeout=10)
     answer = requests.post(
         f"{server.url}/api/v1/reports/{incident}/review",

@@ -16,7 +16,7 @@ import requests
 
 from tests.browser import field_driver as F
 from tests.browser.seed import enroll
-from tests.live import PASSWORD, LiveServer, live_server
+from tests.live import LiveServer, live_server
 from tests.world import incident
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
@@ -37,16 +37,6 @@ def server(tmp_path: Path) -> Iterator[LiveServer]:
     """A running server (SQLite) with post NNK and two officers."""
     with live_server(tmp_path, "sqlite", {"NNK": ["ofc.nnk.1", "ofc.nnk.2"]}) as live:
         yield live
-
-
-def _commander(server: LiveServer) -> dict[str, str]:
-    resp = requests.post(
-        f"{server.url}/api/v1/auth/token",
-        json={"username": "cmd.nnk", "password": PASSWORD},
-        timeout=10,
-    )
-    resp.raise_for_status()
-    return {"Authorization": f"Bearer {resp.json()['token']}"}
 
 
 def _served(server: LiveServer, headers: dict[str, str], report_id: str) -> dict[str, Any]:
@@ -90,7 +80,7 @@ def test_pushed_reports_are_not_downloaded_again_and_equal_the_servers(
     assert pushed["result"]["complete"] is True, str(pushed["result"])
     assert pushed["result"]["pushed"] == REPORTS and pushed["result"]["pulled"] == 0, pushed
     assert pushed["pulls"] == 1
-    commander = _commander(server)
+    commander = server.auth_headers("cmd.nnk")
     _assert_held_as_served(browser, server, commander, ids)
     assert F.store_row(browser, rich)["acked"]["vehicles"] == RICH["vehicles"]
 
@@ -151,7 +141,7 @@ def test_an_edit_typed_while_its_report_was_sent_stays_on_top(
     browser.set_script_timeout(120)
     cut = browser.execute_async_script(_EDIT_IN_FLIGHT, report_id)
     assert cut.get("pushed") == 1 and cut["complete"] is False, cut
-    commander = _commander(server)
+    commander = server.auth_headers("cmd.nnk")
     served = _served(server, commander, report_id)
     assert served["rev"] == 1 and served["narrative"] is None
     row = F.store_row(browser, report_id)

@@ -31,15 +31,6 @@ def server(tmp_path: Path) -> Iterator[LiveServer]:
         yield live
 
 
-def _token(server: LiveServer, username: str) -> dict[str, str]:
-    resp = requests.post(
-        f"{server.url}/api/v1/auth/token",
-        json={"username": username, "password": PASSWORD},
-        timeout=10,
-    )
-    return {"Authorization": f"Bearer {resp.json()['token']}"}
-
-
 def _report_count(server: LiveServer, app: Flask | None = None) -> int:
     with (app or server._app()).app_context():
         count = db.session.query(Report).count()
@@ -72,7 +63,7 @@ def test_concurrent_edit_shows_conflict_in_the_app_and_to_the_commander(
     assert "Jetty path, south end" in shown and "Jetty path, north end" in shown
     assert shown.startswith("Jalur: dipakai"), shown  # the field in words, not "route"
     conflicts = requests.get(
-        f"{server.url}/api/v1/conflicts", headers=_token(server, "cmd.nnk"), timeout=10
+        f"{server.url}/api/v1/conflicts", headers=server.auth_headers("cmd.nnk"), timeout=10
     ).json()
     assert [c["report_id"] for c in conflicts["conflicts"]] == [report_id]
     browser.get(f"{server.url}/sign-in")
@@ -126,7 +117,7 @@ def test_revoked_device_says_so_and_keeps_its_reports(browser: Any, server: Live
     revoked = requests.post(
         f"{server.url}/api/v1/devices/{device}/revoke",
         json={"reason": "phone lost at the jetty"},
-        headers=_token(server, "cmd.nnk"),
+        headers=server.auth_headers("cmd.nnk"),
         timeout=10,
     )
     assert revoked.status_code == 200, revoked.text

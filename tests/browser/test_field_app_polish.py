@@ -15,7 +15,7 @@ from selenium.webdriver.common.by import By
 
 from tests.browser import field_driver as F
 from tests.browser.seed import enroll
-from tests.live import PASSWORD, LiveServer, live_server
+from tests.live import LiveServer, live_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -159,15 +159,10 @@ def test_revoked_line_is_said_once_and_the_sync_button_looks_off(
         "return getComputedStyle(document.querySelector('[data-action=sync]')).backgroundColor"
     )
     device = F.device_id(browser)
-    token = requests.post(
-        f"{server.url}/api/v1/auth/token",
-        json={"username": "cmd.nnk", "password": PASSWORD},
-        timeout=10,
-    ).json()["token"]
     revoked = requests.post(
         f"{server.url}/api/v1/devices/{device}/revoke",
         json={"reason": "phone lost at the jetty"},
-        headers={"Authorization": f"Bearer {token}"},
+        headers=server.auth_headers("cmd.nnk"),
         timeout=10,
     )
     assert revoked.status_code == 200, revoked.text
@@ -210,12 +205,7 @@ def test_a_request_for_information_stands_out_in_the_list(browser: Any, server: 
     F.record(browser, "patrol", "Left alone", {"route": "Beach path"})
     listed = F.sync_until(browser, {"sent"})
     (asked,) = [i for i, v in listed.items() if "Asked about" in v["text"]]
-    token = requests.post(
-        f"{server.url}/api/v1/auth/token",
-        json={"username": "cmd.nnk", "password": PASSWORD},
-        timeout=10,
-    ).json()["token"]
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = server.auth_headers("cmd.nnk")
     rev = requests.get(f"{server.url}/api/v1/reports/{asked}", headers=headers, timeout=10)
     answer = requests.post(
         f"{server.url}/api/v1/reports/{asked}/review",

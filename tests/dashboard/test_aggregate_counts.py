@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select, update
 
+from server.aggregates.cells import MEASURES
 from server.aggregates.models import AggregateCell, AggregatePlacePeriod, AggregatePostPeriod
 from server.infra.db import db
 from server.infra.models import Report
@@ -27,17 +28,6 @@ from server.reports.store import allocate_seqs
 from tests.world import World, incident
 
 reports = Report.__table__
-MEASURES = (
-    "reports",
-    "persons",
-    "victims",
-    "victims_minor",
-    "victims_female",
-    "suspects",
-    "witnesses",
-    "foreign_nationals",
-    "applicants",
-)
 KEYS = {
     AggregateCell.__table__: (
         "day",

@@ -8,14 +8,12 @@ bench/search_scale.py, never here.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from server.infra.db import db
+from tests import query_plans
 from tests.world import World
 
 # A plan line "SCAN reports" without "USING ... INDEX": every row read.
@@ -31,32 +29,8 @@ FILTERS = [
 ]
 
 
-@contextmanager
-def _statements(world: World) -> Iterator[list[tuple[str, Any]]]:
-    """The SELECTs on reports sent while inside, with their parameters."""
-    sent: list[tuple[str, Any]] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
-        if statement.lstrip().upper().startswith("SELECT") and "FROM reports" in statement:
-            sent.append((statement, params))
-
-    with world.app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield sent
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-
-
-def _plans(world: World, sent: list[tuple[str, Any]]) -> list[tuple[str, str]]:
-    """Each statement with its plan's lines joined."""
-    out = []
-    with world.app.app_context(), db.engine.connect() as conn:
-        for statement, params in sent:
-            rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params).all()
-            out.append((statement, " | ".join(row[-1] for row in rows)))
-    return out
+def _selects_on_reports(statement: str) -> bool:
+    return statement.lstrip().upper().startswith("SELECT") and "FROM reports" in statement
 
 
 # The planner's statistics of bench/search_scale.py's million reports (20 posts):
@@ -105,10 +79,10 @@ def test_queue_queries_never_scan_the_table(
     world.devices["ofc.nnk.1"].create()
     if stats == "million":
         _pretend_a_million(world)
-    with _statements(world) as sent:
+    with query_plans.sent(world.app, _selects_on_reports) as sent:
         resp = world.client.get("/api/v1/reports", query_string=params, headers=world.token(who))
         assert resp.status_code == 200
-    plans = _plans(world, sent)
+    plans = query_plans.plans(world.app, sent)
     assert len(plans) >= 2  # the counts and the page
     for statement, plan in plans:
         assert not TABLE_SCAN.search(plan), (statement, plan)
@@ -138,12 +112,12 @@ def test_a_commanders_alert_filter_probes_the_posts_reports(
     world.devices["ofc.nnk.1"].create()
     if stats == "million":
         _pretend_a_million(world)
-    with _statements(world) as sent:
+    with query_plans.sent(world.app, _selects_on_reports) as sent:
         resp = world.client.get(
             "/api/v1/reports", query_string=params, headers=world.token("cmd.nnk")
         )
         assert resp.status_code == 200
-    plans = _plans(world, sent)
+    plans = query_plans.plans(world.app, sent)
     assert len(plans) >= 2  # the counts and the page
     for statement, plan in plans:
         assert re.search(r"SEARCH (reports|probed) USING .*\(post_code=\?", plan), (statement, plan)
@@ -169,10 +143,10 @@ def test_hqs_alert_filter_reads_the_alerts_not_every_report(
     world.devices["ofc.nnk.1"].create()
     if stats == "million":
         _pretend_a_million(world)
-    with _statements(world) as sent:
+    with query_plans.sent(world.app, _selects_on_reports) as sent:
         resp = world.client.get("/api/v1/reports", query_string=params, headers=world.token("hq.1"))
         assert resp.status_code == 200
-    plans = _plans(world, sent)
+    plans = query_plans.plans(world.app, sent)
     assert len(plans) >= 2
     for statement, plan in plans:
         assert "SCAN reports" not in plan, (statement, plan)
@@ -183,5 +157,4 @@ def test_hqs_alert_filter_reads_the_alerts_not_every_report(
 @pytest.fixture
 def backend_is_sqlite(database_url: str) -> None:
     """Plans are SQLite's: the PostgreSQL half has nothing to check."""
-    if not database_url.startswith("sqlite"):
-        pytest.skip("EXPLAIN QUERY PLAN is SQLite's")
+    query_plans.require_sqlite(database_url)
