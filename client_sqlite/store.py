@@ -192,7 +192,14 @@ class Store:
                 "AND state = 'in_flight' ORDER BY seq",
                 op_ids,
             ).fetchall()
-        return self._wire_ops(rows)
+            ops = self._wire_ops(rows)
+            # An op recorded before enrollment is signed here, once: it no
+            # longer changes, and a retry then sends the same signature.
+            c.executemany(
+                "UPDATE outbox SET signature=? WHERE op_id=? AND signature IS NULL",
+                [(op["signature"], op["op_id"]) for op in ops if "signature" in op],
+            )
+        return ops
 
     def apply_push_results(self, results: list[dict[str, Any]]) -> None:
         """Drop delivered ops; keep rejected ones with the server's reasons.

@@ -26,8 +26,6 @@ def aggregates() -> ResponseReturnValue:
             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
         )
     # A week-by-post-by-kind answer is some 10,000 rows (2 MB): orjson
-    # writes it in a tenth of the standard encoder's time, with the same
-    # sorted keys and compact separators as Flask's jsonify.
-    return Response(
-        orjson.dumps(result, option=orjson.OPT_SORT_KEYS) + b"\n", mimetype="application/json"
-    )
+    # writes it in a tenth of the standard encoder's time, in the same key
+    # order (the app's jsonify does not sort) and compact form as jsonify.
+    return Response(orjson.dumps(result) + b"\n", mimetype="application/json")

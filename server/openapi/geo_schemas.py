@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from server.openapi.schemas import QueueQuerySchema
+from server.openapi.schemas import QueueQuerySchema, nullable_time
 from sync import vocab
 
 
@@ -34,9 +34,7 @@ class FeaturePropertiesSchema(Schema):
     destination_country = fields.String(required=True, allow_none=True)
     review_status = fields.String(required=True, validate=validate.OneOf(vocab.REVIEW_STATUSES))
     retracted = fields.Boolean(required=True)
-    updated_at = fields.String(
-        required=True, allow_none=True, metadata={"description": "RFC 3339 UTC, milliseconds"}
-    )
+    updated_at = nullable_time()
     persons = fields.Integer(required=True)
     victims = fields.Integer(required=True)
     victims_minor = fields.Integer(required=True)

@@ -25,7 +25,7 @@ _NULLABLE_TIME = {"allow_none": True, "metadata": {"description": "RFC 3339 UTC,
 _TIME = {"metadata": {"description": "RFC 3339 UTC with milliseconds"}}
 
 
-def _nullable_time() -> fields.String:
+def nullable_time() -> fields.String:
     """A server time that may be null (never happened yet)."""
     return fields.String(required=True, **_NULLABLE_TIME)
 
@@ -94,15 +94,15 @@ class DeviceSchema(Schema):
     name = fields.String(required=True)
     officer = fields.String(required=True)
     post = fields.String(required=True, allow_none=True)
-    created_at = _nullable_time()
-    last_push_at = _nullable_time()
-    last_pull_at = _nullable_time()
-    last_seen_at = _nullable_time()
+    created_at = nullable_time()
+    last_push_at = nullable_time()
+    last_pull_at = nullable_time()
+    last_seen_at = nullable_time()
     pending_review = fields.Integer(required=True)
     silent = fields.Boolean(required=True)
-    silent_since = _nullable_time()
+    silent_since = nullable_time()
     revoked = fields.Boolean(required=True)
-    revoked_at = _nullable_time()
+    revoked_at = nullable_time()
     revoked_by = fields.String(required=True, allow_none=True)
     revoke_reason = fields.String(required=True, allow_none=True)
 
@@ -132,7 +132,7 @@ class HistoryEntrySchema(Schema):
     """One revision of a report: who changed which units, and to what."""
 
     rev = fields.Integer(required=True)
-    at = _nullable_time()
+    at = nullable_time()
     by = fields.String(required=True)
     device_id = fields.String(required=True, allow_none=True)
     action = fields.String(
@@ -154,8 +154,8 @@ class ConflictDetailSchema(ConflictRecordSchema):
 
     report_id = fields.String(required=True)
     post = fields.String(required=True)
-    created_at = _nullable_time()
-    resolved_at = _nullable_time()
+    created_at = nullable_time()
+    resolved_at = nullable_time()
     resolved_by = fields.String(required=True, allow_none=True)
     resolved_rev = fields.Integer(required=True, allow_none=True)
     report_title = fields.String(allow_none=True, metadata={"description": "in lists only"})
@@ -181,13 +181,13 @@ class QueueEntrySchema(Schema):
     kind = fields.String(required=True)
     title = fields.String(required=True, allow_none=True)
     route = fields.String(required=True, allow_none=True)
-    occurred_at = _nullable_time()
+    occurred_at = nullable_time()
     occurred_on = fields.String(required=True, allow_none=True, metadata={"format": "date"})
     author = fields.String(required=True)
     device_id = fields.String(required=True, allow_none=True)
     status = fields.String(required=True, validate=validate.OneOf(vocab.REVIEW_STATUSES))
-    status_since = _nullable_time()
-    updated_at = _nullable_time()
+    status_since = nullable_time()
+    updated_at = nullable_time()
     rev = fields.Integer(required=True)
     open_conflicts = fields.Integer(required=True)
     retracted = fields.Boolean(required=True)

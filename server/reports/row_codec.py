@@ -24,6 +24,7 @@ Every reader goes through the ``decode_*`` functions, which read both forms
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import orjson
@@ -162,6 +163,6 @@ def decode_result(text: str, op_id: str, report_id: str | None) -> dict[str, Any
         return data
     result: dict[str, Any] = {"op_id": op_id, "report_id": report_id, "status": None, "rev": None}
     # Fresh containers: a caller may change the result it gets.
-    result.update({"replayed": False, "hlc_clamped": False, "conflicts": [], "errors": {}})
+    result.update({key: copy.copy(value) for key, value in _RESULT_DEFAULTS.items()})
     result.update(data)
     return result

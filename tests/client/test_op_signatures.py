@@ -80,3 +80,23 @@ def test_a_new_enrollment_signs_pending_ops_with_the_new_key(store: Store) -> No
     new_key = signing.new_private_key()
     enroll(store, new_key)
     assert_signed_by(store.pending_ops(10), new_key)
+
+
+def test_an_op_signed_when_sent_is_signed_once(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An op recorded before enrollment keeps the signature it was sent with: a retry
+    sends the same bytes and signs nothing again."""
+    editing.create(store, "incident", incident())
+    key = signing.new_private_key()
+    enroll(store, key)
+    (sent,) = store.mark_in_flight([op["op_id"] for op in store.pending_ops(10)])
+    assert_signed_by([sent], key)
+
+    def no_signing_again(*_args: Any) -> str:
+        raise AssertionError("an op in flight was signed again")
+
+    monkeypatch.setattr(signing, "sign_op", no_signing_again)
+    (retried,) = store.pending_ops(10)
+    assert retried == sent
+    assert store.mark_in_flight([retried["op_id"]]) == [sent]

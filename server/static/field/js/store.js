@@ -257,33 +257,30 @@ export class Store {
     return key ? Promise.all(wire.map((op) => S.signOp(key, op))) : wire;
   }
 
-  // Rewrite the outbox ops fn changes (it returns the op, or null to drop it),
-  // with conflict records to store, in one write.
-  async _rewriteOutbox(fn, conflicts = []) {
-    await exclusive(async () => {
+  // Rewrite the outbox ops fn changes, in one write; returns them as written,
+  // in outbox order. The outbox is read inside the queue of changes, so an
+  // edit saved a moment before is in it.
+  async _rewriteOutbox(fn) {
+    return exclusive(async () => {
       const vault = unlocked();
-      const puts = [];
-      const drops = [];
+      const changed = [];
       for (const op of await this._outbox()) {
         const next = fn(op);
-        if (next === null) drops.push(op.seq);
-        else if (next !== op) puts.push(await P.seal(vault, "outbox", next));
+        if (next !== op) changed.push(next);
       }
-      const sealedConflicts = await P.sealAll(vault, "conflicts", conflicts);
-      await this.tx(["outbox", "conflicts"], "readwrite", async (s) => {
-        for (const seq of drops) s.outbox.delete(seq);
-        for (const op of puts) s.outbox.put(op);
-        for (const c of sealedConflicts) s.conflicts.put(c);
+      const sealed = await P.sealAll(vault, "outbox", changed);
+      await this.tx(["outbox"], "readwrite", async (s) => {
+        for (const op of sealed) s.outbox.put(op);
       });
+      return changed;
     });
   }
 
   // Marks the ops in flight (no edit folds into them from now on) and returns
-  // them as sent, read after the mark: an edit saved since pendingOps read
+  // them as sent, as the mark wrote them: an edit saved since pendingOps read
   // them may have folded into the newest, and must go out with it.
   async markInFlight(opIds) {
-    await this._rewriteOutbox((op) => (opIds.includes(op.op_id) ? { ...op, state: "in_flight", attempts: (op.attempts || 0) + 1 } : op));
-    return this._wire((await this._outbox()).filter((op) => opIds.includes(op.op_id)));
+    return this._wire(await this._rewriteOutbox((op) => (opIds.includes(op.op_id) ? { ...op, state: "in_flight", attempts: (op.attempts || 0) + 1 } : op)));
   }
 
   // A push answer and a pull page land in one write each (sync_answers.js).
