@@ -28,7 +28,6 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import orjson
 from flask import Flask
 from werkzeug.security import generate_password_hash
 
@@ -36,7 +35,7 @@ from server import create_app
 from server.devices import seed_people
 from server.infra.db import db, upgrade_schema
 from server.infra.models import Report
-from server.reports.document import derived_columns
+from server.reports.document import compose, derived_columns, stored_text
 
 POSTS = [f"P{i:02d}" for i in range(1, 21)]
 PASSWORD = "bench password"
@@ -94,17 +93,21 @@ def _row(rng: random.Random, vocab: list[str], seq: int, now: datetime) -> dict[
         "post_code": POSTS[seq % len(POSTS)],
         "rev": 1,
         "seq": seq,
-        "doc": orjson.dumps(doc).decode() + "\n",
         "meta": "{}",
         "author": "bench",
         "device_id": None,
         "created_at": since,
         "updated_at": since,
         "review_status": status,
+        "review_note": None,
+        "review_by": None,
+        "review_at": None,
         "status_since": since,
         "open_conflicts": 0,
     }
     row.update(derived_columns(doc))
+    # Stored as the server stores it: full, server fields included.
+    row["doc"] = stored_text(compose(report_id, doc, row))
     return row
 
 

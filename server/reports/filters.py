@@ -86,7 +86,10 @@ def _wanted_posts(principal: Principal, posts: list[str]) -> set[str] | None:
 
 def scope_clause(principal: Principal, posts: list[str]) -> ColumnElement[bool]:
     """Rows the caller may see, narrowed to ``posts`` when given."""
-    wanted = _wanted_posts(principal, posts)
+    return _in_posts(_wanted_posts(principal, posts))
+
+
+def _in_posts(wanted: set[str] | None) -> ColumnElement[bool]:
     if wanted is None:
         # A plain TRUE, not a condition on a column: the planner can then
         # answer counts from an index alone instead of reading every row.
@@ -115,8 +118,9 @@ def conditions(
     ``whole``: the query reads every matching row (the counts), not the
     first rows of an order (a page).
     """
-    conds = [scope_clause(principal, f.posts)]
-    narrowed = bool(f.posts) or principal.posts() is not None
+    wanted = _wanted_posts(principal, f.posts)
+    conds = [_in_posts(wanted)]
+    narrowed = wanted is not None
     if f.kinds:
         conds.append(reports.c.kind.in_(f.kinds))
     day = _day(narrowed)
@@ -130,7 +134,6 @@ def conditions(
     if matched is not None:
         conds.append(matched)
     if f.alerts:
-        wanted = _wanted_posts(principal, f.posts)
         conds.append(_alerted(f.alerts, wanted, whole=whole))
     return conds
 
